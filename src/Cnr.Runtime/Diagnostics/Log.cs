@@ -1,0 +1,75 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Cnr.Diagnostics;
+
+/// <summary>runc-compatible logging: `--log FILE` (default stderr), `--log-format text|json`, `--debug`.
+/// In json mode every line is {"level":…,"msg":…,"time":…}; containerd's shim reads the last error line.</summary>
+public static class Log
+{
+    private static readonly object Gate = new();
+    private static Stream? _file;
+    public static bool Json { get; private set; }
+    public static bool DebugEnabled { get; private set; }
+
+    public static void Configure(string? path, string? format, bool debug)
+    {
+        Json = string.Equals(format, "json", StringComparison.OrdinalIgnoreCase);
+        DebugEnabled = debug;
+        if (!string.IsNullOrEmpty(path))
+            _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
+    }
+
+    public static bool HasFile => _file is not null;
+
+    public static void Debug(string msg) { if (DebugEnabled) Write("debug", msg); }
+    public static void Info(string msg) => Write("info", msg);
+    public static void Warn(string msg) => Write("warning", msg);
+
+    /// <summary>An error for the user: one line on stderr, and the log file when there is one.</summary>
+    public static void Error(string msg)
+    {
+        if (_file is not null) Write("error", msg);
+        if (_file is null || !Json) Console.Error.WriteLine("cnr: " + msg);
+    }
+
+    private static void Write(string level, string msg)
+    {
+        string time = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ");
+        string line;
+        if (Json)
+        {
+            var sb = new StringBuilder("{\"level\":\"").Append(level).Append("\",\"msg\":");
+            sb.Append(JsonEncode(msg)).Append(",\"time\":\"").Append(time).Append("\"}\n");
+            line = sb.ToString();
+        }
+        else
+        {
+            line = $"time=\"{time}\" level={level} msg={JsonEncode(msg)}\n";
+        }
+        var bytes = Encoding.UTF8.GetBytes(line);
+        lock (Gate)
+        {
+            if (_file is not null) { _file.Write(bytes); _file.Flush(); }
+            else if (level != "error") { using var err = Console.OpenStandardError(); err.Write(bytes); }
+        }
+    }
+
+    private static string JsonEncode(string s)
+    {
+        var buf = new ArrayBufferWriter();
+        using (var w = new Utf8JsonWriter(buf)) w.WriteStringValue(s);
+        return Encoding.UTF8.GetString(buf.WrittenSpan);
+    }
+
+    private sealed class ArrayBufferWriter : System.Buffers.IBufferWriter<byte>
+    {
+        private byte[] _buf = new byte[256];
+        private int _n;
+        public ReadOnlySpan<byte> WrittenSpan => _buf.AsSpan(0, _n);
+        public void Advance(int count) => _n += count;
+        public Memory<byte> GetMemory(int sizeHint = 0) { Grow(sizeHint); return _buf.AsMemory(_n); }
+        public Span<byte> GetSpan(int sizeHint = 0) { Grow(sizeHint); return _buf.AsSpan(_n); }
+        private void Grow(int hint) { if (_buf.Length - _n < Math.Max(hint, 1)) Array.Resize(ref _buf, Math.Max(_buf.Length * 2, _n + hint)); }
+    }
+}

@@ -1,0 +1,6 @@
+namespace Cnr.Seccomp;
+
+public static class LibSeccompVersion
+{
+    public static string? Get() => null;
+}
