@@ -32,7 +32,7 @@ public sealed class TestBundle : IDisposable
     public TestBundle CopyRootfs()
     {
         var dst = Path.Combine(Dir, "rootfs");
-        var r = Cnr.Exec("cp", ["-a", Repo.MyboxRootfs, dst]);
+        var r = Harness.Cnr.Exec("cp", ["-a", Repo.MyboxRootfs, dst]);
         if (r.ExitCode != 0) throw new InvalidOperationException(r.ToString());
         Spec.Root!.Path = "rootfs";
         return this;
