@@ -11,7 +11,7 @@ public class NamespaceTests
 {
     private static void Ensure(TestBundle b, string type)
     {
-        b.Spec.Linux ??= new Cnr.Spec.Linux();
+        b.Spec.Linux ??= new global::Cnr.Spec.Linux();
         b.Spec.Linux.Namespaces ??= [];
         if (!b.Spec.Linux.Namespaces.Any(n => n.Type == type))
             b.Spec.Linux.Namespaces.Add(new LinuxNamespace { Type = type });
