@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Cnr.IntegrationTests.Harness;
@@ -53,12 +54,15 @@ public sealed class Background : IDisposable
         }
     }
 
-    /// <summary>Sends a signal (a name as kill(1) takes it: TERM, USR1, …) to the cnr process.</summary>
-    public void Signal(string name)
+    /// <summary>Sends a signal (SIGTERM = 15, SIGUSR1 = 10, …) to the cnr process.</summary>
+    public void Signal(int signal)
     {
-        var r = Cnr.Exec("kill", [$"-{name}", Pid.ToString()]);
-        if (r.ExitCode != 0) throw new InvalidOperationException($"kill -{name} {Pid}: {r}");
+        if (kill(Pid, signal) != 0)
+            throw new InvalidOperationException($"kill({Pid}, {signal}): errno {Marshal.GetLastPInvokeError()}");
     }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
 
     public CnrResult WaitForExit(TimeSpan? timeout = null)
     {

@@ -10,6 +10,8 @@ public class SignalTests
     private const string Trapper =
         "trap 'echo got USR1' USR1; trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.1; done";
 
+    private const int SIGUSR1 = 10, SIGTERM = 15;
+
     [RootFact]
     public void Run_ForwardsSignalsToContainerProcess()
     {
@@ -18,9 +20,9 @@ public class SignalTests
         using var cnr = Background.Start(["--root", b.StateRoot, "run", "--bundle", b.Dir, b.Id]);
         cnr.WaitForStdout("ready");
 
-        cnr.Signal("USR1");
+        cnr.Signal(SIGUSR1);
         cnr.WaitForStdout("got USR1");
-        cnr.Signal("TERM");
+        cnr.Signal(SIGTERM);
         var r = cnr.WaitForExit();
 
         Assert.Contains("got TERM", r.Stdout);
