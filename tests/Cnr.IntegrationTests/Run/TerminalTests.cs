@@ -29,6 +29,16 @@ public class TerminalTests
         Assert.Equal("40 120", lines[^1]);
     }
 
+    // Nothing but the container's output: no control sequences of cnr's own on the user's terminal.
+    [RootFact]
+    public void Run_WithTerminal_TerminalShowsOnlyContainerOutput()
+    {
+        using var b = Terminal("ttyout", "echo hello");
+        var r = Pty.Run(CnrRun(b));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("hello\n", r.Stdout);
+    }
+
     [RootFact]
     public void Run_WithTerminal_CtrlCReachesContainer()
     {
