@@ -15,6 +15,10 @@ internal static class Verbs
         StateCommand.Create(),
         KillCommand.Create(),
         DeleteCommand.Create(),
+        ExecCommand.Create(),
+        ListCommand.Create(),
+        PsCommand.Create(),
+        FeaturesCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>
