@@ -54,6 +54,7 @@ namespace Cnr.Cgroups
         public void Destroy() { }
         public bool IsFrozen => false;
         public IReadOnlyList<int> Pids() => [];
+        public void Freeze() { } public void Thaw() { } public void SetResources(LinuxResources r) { }
     }
 }
 namespace Cnr.Rootfs

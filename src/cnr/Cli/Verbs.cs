@@ -19,6 +19,9 @@ internal static class Verbs
         ListCommand.Create(),
         PsCommand.Create(),
         FeaturesCommand.Create(),
+        PauseCommand.Create(),
+        PauseCommand.CreateResume(),
+        UpdateCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>
