@@ -30,9 +30,12 @@ public static class SpecLoader
         {
             throw new SpecException($"{file}: no such file (write a default one with `cnr spec --bundle {bundleDir}`)");
         }
+        // The trimmed binary's exception texts are resource keys, so the message is written here.
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SpecException($"{file}: cannot read: {e.Message} (check that it is a readable file)");
+            throw new SpecException(Directory.Exists(file)
+                ? $"{file}: is a directory (config.json must be a file; write a default one with `cnr spec --bundle {bundleDir}`)"
+                : $"{file}: cannot read it: {(e is UnauthorizedAccessException ? "permission denied" : e.GetType().Name)} (check that it is a readable file)");
         }
     }
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using Cnr.Linux;
 using Cnr.Spec;
+using Microsoft.Win32.SafeHandles;
 
 namespace Cnr.Cli;
 
@@ -22,23 +24,17 @@ internal static class SpecCommand
             throw new UsageException($"bundle {bundleDir}: no such directory (create it first, e.g. `mkdir -p {bundleDir}/rootfs`)");
         // runc's wording, with the bundle's path when one was given.
         var file = bundleDir is null ? SpecLoader.ConfigFile : Path.Combine(bundleDir, SpecLoader.ConfigFile);
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write);
-        }
-        catch (IOException) when (File.Exists(file))
-        {
-            throw new UsageException($"File {file} exists. Remove it first");
-        }
-        using (stream)
-        {
-            // Tabs, as `runc spec` indents.
-            using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, IndentCharacter = '\t', IndentSize = 1 });
+        // O_EXCL: an existing config is never overwritten, even by a concurrent `cnr spec`.
+        int fd = Libc.open(file, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1b6 /* 0666, less umask */);
+        if (fd < 0)
+            throw Errno.Last == 17 /* EEXIST */
+                ? new UsageException($"File {file} exists. Remove it first")
+                : new SyscallException("open", Errno.Last, file);
+        using var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write);
+        // Tabs, as `runc spec` indents.
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, IndentCharacter = '\t', IndentSize = 1 }))
             JsonSerializer.Serialize(writer, DefaultSpec.Create(rootless), SpecJson.Default.RuntimeSpec);
-            writer.Flush();
-            stream.WriteByte((byte)'\n');
-        }
+        stream.WriteByte((byte)'\n');
         return 0;
     }
 }
