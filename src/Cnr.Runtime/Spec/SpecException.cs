@@ -9,6 +9,10 @@ public sealed class SpecException : Exception
 
     public SpecException(string message) : base(message) { }
 
-    public SpecException(string jsonPath, string problem, string fix) : base($"{jsonPath}: {problem} ({fix})")
-        => JsonPath = jsonPath;
+    public SpecException(string jsonPath, string problem, string fix) : this($"{jsonPath}: {problem} ({fix})", jsonPath) { }
+
+    private SpecException(string message, string? jsonPath) : base(message) => JsonPath = jsonPath;
+
+    /// <summary>The same error, prefixed with the file it was found in.</summary>
+    public SpecException InFile(string file) => new($"{file}: {Message}", JsonPath);
 }

@@ -13,7 +13,14 @@ public static class SpecLoader
     public static RuntimeSpec Load(string bundleDir)
     {
         var spec = Parse(ReadConfig(bundleDir, out var file), file);
-        SpecValidator.Validate(spec, bundleDir);
+        try
+        {
+            SpecValidator.Validate(spec, bundleDir);
+        }
+        catch (SpecException e)
+        {
+            throw e.InFile(file);
+        }
         return spec;
     }
 
@@ -118,8 +125,10 @@ public static class SpecLoader
             }
             else break;
         }
-        string path = jsonPath == "$" ? "(top level)" : jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath[1..];
         string found = Found(value);
+        if (jsonPath == "$")
+            return new SpecException($"{file}: expected a JSON object at the top level, found {found} (write a default one with `cnr spec`)");
+        string path = jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath[1..];
         string expected = type is null ? "another type" : Expected(type.Type);
         string fix = value.ValueKind == JsonValueKind.String && expected.Contains("number") ? " (write the number without quotes)" : "";
         return new SpecException($"{file}: {path}: expected {expected}, found {found}{fix}");

@@ -132,7 +132,8 @@ public static class SpecValidator
             for (int j = 0; j < options.Count; j++)
             {
                 var o = options[j];
-                if (o.Length == 0 || o.Trim().Length != o.Length || o.Contains(','))
+                // Commas are let through: runc joins data options with them, and SELinux contexts contain them.
+                if (o.Length == 0 || o.Trim().Length != o.Length)
                     throw new SpecException($"mounts[{i}].options[{j}]", $"\"{o}\" is not a mount option",
                         "one option per string, without spaces, e.g. [\"nosuid\", \"mode=755\"]");
                 bind |= o is "bind" or "rbind";

@@ -132,9 +132,25 @@ public class SpecLoaderTests
     }
 
     [Fact]
+    public void Load_TopLevelArray_SaysObjectExpected()
+    {
+        using var b = new TempBundle().WithConfig("[]");
+        Assert.Equal($"{b.Config}: expected a JSON object at the top level, found an array (write a default one with `cnr spec`)", LoadError(b));
+    }
+
+    [Fact]
+    public void Load_ValidatorErrors_KeepTheirJsonPath()
+    {
+        using var b = new TempBundle().WithConfig("""{"process": {"args": ["sh"], "cwd": "tmp"}, "root": {"path": "rootfs"}}""");
+        var e = Assert.Throws<SpecException>(() => SpecLoader.Load(b.Dir));
+        Assert.Equal("process.cwd", e.JsonPath);
+        Assert.Equal($"{b.Config}: process.cwd: \"tmp\" is not an absolute path (start it with /, e.g. \"/tmp\")", e.Message);
+    }
+
+    [Fact]
     public void Load_MissingRootfs_RunsTheValidator()
     {
         using var b = new TempBundle(withRootfs: false).WithConfig(DefaultJson);
-        Assert.Equal($"root.path: rootfs directory {Path.Combine(b.Dir, "rootfs")} does not exist (create it, e.g. with `make bundles` or `cnr bundle create`)", LoadError(b));
+        Assert.Equal($"{b.Config}: root.path: rootfs directory {Path.Combine(b.Dir, "rootfs")} does not exist (create it, e.g. with `make bundles` or `cnr bundle create`)", LoadError(b));
     }
 }
