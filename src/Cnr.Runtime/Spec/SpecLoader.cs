@@ -50,6 +50,8 @@ public static class SpecLoader
     /// in the trimmed binary) into messages written here from the exception's position and path.</summary>
     internal static RuntimeSpec Parse(byte[] json, string file)
     {
+        // Editors on Windows write a byte-order mark; the JSON reader would call it an invalid character.
+        if (json.AsSpan().StartsWith("\uFEFF"u8)) json = json[3..];
         if (json.AsSpan().Trim(" \t\r\n"u8).IsEmpty)
             throw new SpecException($"{file}: the file is empty (write a default one with `cnr spec`)");
         try

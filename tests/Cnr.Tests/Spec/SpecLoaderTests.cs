@@ -30,6 +30,14 @@ public class SpecLoaderTests
     }
 
     [Fact]
+    public void Load_SkipsAByteOrderMark()
+    {
+        using var b = new TempBundle();
+        File.WriteAllBytes(b.Config, [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(DefaultJson)]);
+        Assert.Equal("rootfs", SpecLoader.Load(b.Dir).Root!.Path);
+    }
+
+    [Fact]
     public void Load_MissingBundle_SaysSo()
     {
         var e = Assert.Throws<SpecException>(() => SpecLoader.Load("/nonexistent/cnr-bundle"));
