@@ -248,7 +248,7 @@ public sealed class SpecValidatorTests : IDisposable
     [Fact]
     public void Hooks_PathMustBeAbsolute()
     {
-        _spec.Hooks = new Hooks { Poststop = [new Hook { Path = "/bin/true" }, new Hook { Path = "cleanup.sh" }] };
+        _spec.Hooks = new Cnr.Spec.Hooks { Poststop = [new Hook { Path = "/bin/true" }, new Hook { Path = "cleanup.sh" }] };
         Assert.Equal("hooks.poststop[1].path: \"cleanup.sh\" is not an absolute path (start it with /, e.g. \"/cleanup.sh\")", Error());
         _spec.Hooks.Poststop[1] = new Hook { Path = "/bin/true", Timeout = 0 };
         Assert.StartsWith("hooks.poststop[1].timeout:", Error());
