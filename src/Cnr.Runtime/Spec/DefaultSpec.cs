@@ -4,7 +4,7 @@ namespace Cnr.Spec;
 
 /// <summary>The config `cnr spec` writes: the same defaults as `runc spec` (libcontainer/specconv Example and
 /// ToRootless), so that a lab written for runc works unchanged. Safe by default: three capabilities,
-/// no_new_privs, read-only root, every namespace but user, and the /proc and /sys paths that leak host
+/// no_new_privs, read-only root, new namespaces (all but user and time), and the /proc and /sys paths that leak host
 /// information masked or read-only.</summary>
 public static class DefaultSpec
 {
