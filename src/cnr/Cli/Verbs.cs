@@ -9,6 +9,7 @@ internal static class Verbs
     public static IEnumerable<Command> All() =>
     [
         VersionCommand.Create(),
+        SpecCommand.Create(),
         RunCommand.Create(),
         CreateCommand.Create(),
         StartCommand.Create(),
