@@ -100,11 +100,3 @@ namespace Cnr.Process
         }
     }
 }
-namespace Cnr.Capabilities
-{
-    public static class CapabilityTable
-    {
-        public static IEnumerable<string> AllNames => ["CAP_KILL"];
-        public static bool TryParse(string n, out int c) { c = 0; return n.StartsWith("CAP_"); }
-    }
-}
