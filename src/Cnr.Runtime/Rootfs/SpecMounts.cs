@@ -35,9 +35,9 @@ internal static class SpecMounts
             if (rc == E.EPERM && type == "sysfs")
             {
                 // A user namespace that does not own the network namespace may not mount sysfs: show the
-                // host's read-only instead, as runc does.
+                // host's read-only instead, as runc does, its submounts included (rro).
                 Log.Debug($"mounts[{index}]: sysfs on {dest}: EPERM, bind-mounting the host's /sys read-only instead");
-                Bind(root, "/sys", dest, MountOptions.Parse(["rbind", "nosuid", "nodev", "noexec", "ro"]), index);
+                Bind(root, "/sys", dest, MountOptions.Parse(["rbind", "nosuid", "nodev", "noexec", "ro", "rro"]), index);
                 return;
             }
             if (rc != 0) throw Mounter.Error(rc, source, type, o.Flags, o.Data, dest);
