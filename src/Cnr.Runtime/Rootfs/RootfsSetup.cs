@@ -123,7 +123,8 @@ public static class RootfsSetup
             : null;
 
     /// <summary>pivot_root refuses a new root whose parent mount is shared. Walks up from the rootfs to the
-    /// mount it sits on (mount(2) says EINVAL for a directory that is not a mount point) and makes it private.</summary>
+    /// mount it sits on (mount(2) says EINVAL for a directory that is not a mount point; "/" always is one)
+    /// and makes it private.</summary>
     private static void MakeParentMountPrivate(string rootfs)
     {
         for (var dir = Path.GetDirectoryName(rootfs.TrimEnd('/')); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
@@ -132,7 +133,6 @@ public static class RootfsSetup
             if (errno == 0) return;
             if (errno != E.EINVAL) throw Mounter.Error(errno, null, null, MS_PRIVATE, null, dir);
         }
-        Mounter.Mount(null, "/", null, MS_PRIVATE, null, "/", "/");
     }
 
     private static void Chdir(string path)

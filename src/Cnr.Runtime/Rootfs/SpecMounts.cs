@@ -50,7 +50,7 @@ internal static class SpecMounts
     public static void Bind(InRoot root, string source, string dest, ParsedMountOptions o, int index)
     {
         int rc = StatMode(AT_FDCWD, source, 0, out var mode);
-        if (rc < 0) throw new SyscallException("stat", Errno.Last, $"mounts[{index}].source {source}");
+        if (rc < 0) throw new SyscallException("mount", Errno.Last, $"{source} to {dest} (mounts[{index}].source)");
         using (var target = root.OpenOrCreate(dest, directory: (mode & S_IFMT) == S_IFDIR))
             Mounter.Mount(source, root.PathOf(target, dest), null, o.Flags & (MS_BIND | MS_REC), null, dest, root.Shell(dest));
         if ((o.Flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) != 0 || o.ClearFlags != 0)

@@ -172,4 +172,22 @@ public class RootfsTests
         Assert.Contains(" /dev/null ", r.Stdout);
         Assert.EndsWith("3\n", r.Stdout);
     }
+
+    [RootFact]
+    public void Run_RootlessSpec_BindsHostSysAndDevicesAndStillMasks()
+    {
+        using var b = new TestBundle("rootless").WithArgs("sh", "-c",
+            "grep -E ' /sys | /dev/null ' /proc/self/mountinfo; touch /sys/x 2>&1; echo keys=$(cat /proc/keys | wc -c)");
+        var rootless = DefaultSpec.Create(rootless: true);
+        b.Spec.Mounts = rootless.Mounts;
+        b.Spec.Linux!.Namespaces = rootless.Linux!.Namespaces;
+        b.Spec.Linux.UidMappings = rootless.Linux.UidMappings;
+        b.Spec.Linux.GidMappings = rootless.Linux.GidMappings;
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Matches(@" /sys ro,nosuid,nodev,noexec\S* - sysfs ", r.Stdout);
+        Assert.Contains(" /dev/null ", r.Stdout);
+        Assert.Contains("Read-only file system", r.Stdout);
+        Assert.Contains("keys=0", r.Stdout);
+    }
 }
