@@ -60,7 +60,7 @@ public static class RootfsSetup
             // cannot propagate back to the host even with a shared rootfsPropagation.
             if (Steps.On) Steps.Report("pivot_root", "pivot_root(\".\", \".\")", "pivot_root . .");
             Errno.Check(pivot_root(".", "."), "pivot_root", rootfs);
-            Mounter.Mount(null, ".", null, MS_SLAVE | MS_REC, null, "/ (old root)", ".");
+            Mounter.Mount(null, ".", null, MS_SLAVE | MS_REC, null, ".", ".");
             if (Steps.On) Steps.Report("mount", "umount2(\".\", MNT_DETACH)", "umount -l .");
             Errno.Check(umount2(".", MNT_DETACH), "umount2", "old root");
         }

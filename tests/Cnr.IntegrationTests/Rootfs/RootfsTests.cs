@@ -190,4 +190,16 @@ public class RootfsTests
         Assert.Contains("Read-only file system", r.Stdout);
         Assert.Contains("keys=0", r.Stdout);
     }
+
+    [RootFact]
+    public void Run_WithNoPivot_MovesTheRootfsAndChroots()
+    {
+        using var b = new TestBundle("nopivot").WithArgs("sh", "-c", "ls /; grep -c ' /proc ' /proc/self/mountinfo");
+        b.Write();
+        var r = b.Cnr("run", "--no-pivot", "--bundle", b.Dir, b.Id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("bin", r.Stdout);
+        Assert.DoesNotContain("work", r.Stdout);
+        Assert.EndsWith("1\n", r.Stdout);
+    }
 }
