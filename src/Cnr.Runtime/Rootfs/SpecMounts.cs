@@ -13,6 +13,16 @@ internal static class SpecMounts
     /// spec wants ("relative to the bundle").</summary>
     public static void Apply(InRoot root, Spec.Mount m, int index)
     {
+        try { ApplyUnwrapped(root, m, index); }
+        catch (SyscallException e) when (e.Call is not ("mount" or "mount_setattr"))
+        {
+            // Resolving or creating the destination failed: say which mount it was for.
+            throw new SyscallException("mount", e.Number, $"{(string.IsNullOrEmpty(m.Source) ? m.Type : m.Source)} to {m.Destination} ({e.Call})");
+        }
+    }
+
+    private static void ApplyUnwrapped(InRoot root, Spec.Mount m, int index)
+    {
         var o = MountOptions.Parse(m.Options);
         if (o.Idmap || m.UidMappings is { Count: > 0 } || m.GidMappings is { Count: > 0 })
             throw new ArgumentException($"mounts[{index}] ({m.Destination}): id-mapped mounts (\"idmap\", uidMappings, gidMappings) are not supported by cnr; remove them and chown the source instead");

@@ -202,4 +202,15 @@ public class RootfsTests
         Assert.DoesNotContain("work", r.Stdout);
         Assert.EndsWith("1\n", r.Stdout);
     }
+
+    [RootFact]
+    public void Run_WithFileWhereMountPointShouldBe_FailsNamingTheMount()
+    {
+        using var b = new TestBundle("notdir").CopyRootfs().WithArgs("true");
+        File.WriteAllText(Path.Combine(b.Dir, "rootfs", "afile"), "");
+        b.Spec.Mounts!.Add(new Mount { Destination = "/afile/sub", Type = "tmpfs", Source = "tmpfs" });
+        var r = b.Run();
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("mount tmpfs to /afile/sub (openat2): ENOTDIR (Not a directory)", r.Stderr);
+    }
 }
