@@ -49,7 +49,7 @@ public static unsafe partial class Libc
 
     public const uint S_IFMT = 0xF000, S_IFIFO = 0x1000, S_IFCHR = 0x2000, S_IFDIR = 0x4000, S_IFBLK = 0x6000,
         S_IFREG = 0x8000, S_IFLNK = 0xA000;
-    public const uint STATX_TYPE = 1, STATX_MODE = 2;
+    public const uint STATX_TYPE = 1, STATX_MODE = 2, STATX_UID = 8, STATX_GID = 0x10;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct OpenHow { public ulong Flags, Mode, Resolve; }
@@ -77,12 +77,24 @@ public static unsafe partial class Libc
     public static int mount_setattr(int fd, uint flags, MountAttr attr)
         => mount_setattr(fd, "", flags | (uint)AT_EMPTY_PATH, &attr, (nuint)sizeof(MountAttr));
 
+    /// <summary>What cnr reads of statx(2): type and mode, owner, and device numbers.</summary>
+    public readonly record struct FileStat(uint Mode, uint Uid, uint Gid, uint RdevMajor, uint RdevMinor);
+
+
+    /// <summary>statx(2) of dirfd/path, or of dirfd itself for "".</summary>
+    public static int Stat(int dirfd, string path, int flags, out FileStat st)
+    {
+        byte* buf = stackalloc byte[256];
+        int rc = statx(dirfd, path, flags | (path.Length == 0 ? AT_EMPTY_PATH : 0), STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID, buf);
+        st = new FileStat(*(ushort*)(buf + 28), *(uint*)(buf + 20), *(uint*)(buf + 24), *(uint*)(buf + 128), *(uint*)(buf + 132));
+        return rc;
+    }
+
     /// <summary>The file type and permission bits (st_mode) of dirfd/path, or of dirfd itself for "".</summary>
     public static int StatMode(int dirfd, string path, int flags, out uint mode)
     {
-        byte* buf = stackalloc byte[256];
-        int rc = statx(dirfd, path, flags | (path.Length == 0 ? AT_EMPTY_PATH : 0), STATX_TYPE | STATX_MODE, buf);
-        mode = *(ushort*)(buf + 28);
+        int rc = Stat(dirfd, path, flags, out var st);
+        mode = st.Mode;
         return rc;
     }
 

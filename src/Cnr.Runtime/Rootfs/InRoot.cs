@@ -99,7 +99,8 @@ internal sealed class InRoot : IDisposable
         return (parent, null);
     }
 
-    private static unsafe string? ReadLink(int dirfd, string name)
+    /// <summary>readlinkat(2), or null with errno set (EINVAL: not a symlink).</summary>
+    public static unsafe string? ReadLink(int dirfd, string name)
     {
         byte* buf = stackalloc byte[4096];
         nint n = readlinkat(dirfd, name, buf, 4096);

@@ -26,8 +26,6 @@ internal static class SpecMounts
         var o = MountOptions.Parse(m.Options);
         if (o.Idmap || m.UidMappings is { Count: > 0 } || m.GidMappings is { Count: > 0 })
             throw new ArgumentException($"mounts[{index}] ({m.Destination}): id-mapped mounts (\"idmap\", uidMappings, gidMappings) are not supported by cnr; remove them and chown the source instead");
-        if (o.TmpCopyUp)
-            Log.Warn($"mounts[{index}] ({m.Destination}): \"tmpcopyup\" is not supported by cnr; the tmpfs starts empty");
         string dest = InRoot.Clean(m.Destination);
         string type = m.Type ?? "";
         if (o.IsBind || type == "bind")
@@ -41,7 +39,10 @@ internal static class SpecMounts
         {
             using var target = root.OpenOrCreate(dest, directory: true);
             string source = string.IsNullOrEmpty(m.Source) ? type : m.Source;
-            int rc = Mounter.TryMount(source, root.PathOf(target, dest), type, o.Flags, o.Data, dest, root.Shell(dest));
+            // A read-only tmpfs is filled first, then made read-only.
+            bool copyUp = o.TmpCopyUp && type == "tmpfs";
+            ulong flags = copyUp ? o.Flags & ~MS_RDONLY : o.Flags;
+            int rc = Mounter.TryMount(source, root.PathOf(target, dest), type, flags, o.Data, dest, root.Shell(dest));
             if (rc == E.EPERM && type == "sysfs")
             {
                 // A user namespace that does not own the network namespace may not mount sysfs: show the
@@ -50,7 +51,13 @@ internal static class SpecMounts
                 Bind(root, "/sys", dest, MountOptions.Parse(["rbind", "nosuid", "nodev", "noexec", "ro", "rro"]), index);
                 return;
             }
-            if (rc != 0) throw Mounter.Error(rc, source, type, o.Flags, o.Data, dest);
+            if (rc != 0) throw Mounter.Error(rc, source, type, flags, o.Data, dest);
+            if (copyUp)
+            {
+                using var top = root.Open(dest);
+                TmpCopyUp.Copy(target, top, dest, root.Shell(dest));
+                if (flags != o.Flags) Mounter.Mount(null, root.PathOf(top, dest), type, o.Flags | MS_REMOUNT, o.Data, dest, root.Shell(dest));
+            }
             Finish(root, dest, o);
         }
     }

@@ -213,4 +213,23 @@ public class RootfsTests
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("mount tmpfs to /afile/sub (openat2): ENOTDIR (Not a directory)", r.Stderr);
     }
+
+    [RootFact]
+    public void Run_WithTmpCopyUp_TmpfsStartsWithTheImageContent()
+    {
+        using var b = new TestBundle("copyup").CopyRootfs();
+        var app = Path.Combine(b.Dir, "rootfs", "etc", "app");
+        Directory.CreateDirectory(Path.Combine(app, "sub"));
+        File.WriteAllText(Path.Combine(app, "conf"), "setting=1\n");
+        File.WriteAllText(Path.Combine(app, "sub", "x"), "deep\n");
+        File.CreateSymbolicLink(Path.Combine(app, "link"), "conf");
+        Assert.Equal(0, Harness.Cnr.Exec("chown", ["7:8", Path.Combine(app, "conf")]).ExitCode);
+        Assert.Equal(0, Harness.Cnr.Exec("chmod", ["640", Path.Combine(app, "conf")]).ExitCode);
+        b.Spec.Mounts!.Add(new Mount { Destination = "/etc/app", Type = "tmpfs", Source = "tmpfs", Options = ["tmpcopyup", "ro", "mode=755"] });
+        b.WithArgs("sh", "-c", "stat -c '%n %a %u:%g' /etc/app/conf; cat /etc/app/sub/x; readlink /etc/app/link; touch /etc/app/new; grep ' /etc/app ' /proc/self/mountinfo");
+        var r = b.Run();
+        Assert.Contains("/etc/app/conf 640 7:8\ndeep\nconf\n", r.Stdout);
+        Assert.Contains("touch: /etc/app/new: Read-only file system", r.Stdout + r.Stderr);
+        Assert.Matches(@" /etc/app ro\S* - tmpfs ", r.Stdout);
+    }
 }
