@@ -23,6 +23,7 @@ internal static unsafe partial class NativeSpawn
         public int NKeep;
         public int ForkAfterJoin;
         public byte* TimensOffsets;
+        public int BecomeRoot;
     }
 
     [LibraryImport("libcnr_native")]
@@ -32,7 +33,7 @@ internal static unsafe partial class NativeSpawn
         ulong CloneFlags, ulong UnshareFlags, int ExeFd, int SyncFd,
         IReadOnlyList<string> Argv, IReadOnlyList<string> Envp,
         IReadOnlyList<(int Fd, ulong Type)> Joins, IReadOnlyList<int> KeepFds,
-        bool ForkAfterJoin, string? TimensOffsets);
+        bool ForkAfterJoin, string? TimensOffsets, bool BecomeRoot);
 
     /// <summary>Everything is marshalled before clone: the child may not allocate.</summary>
     public static int Spawn(Request r)
@@ -60,6 +61,7 @@ internal static unsafe partial class NativeSpawn
             NKeep = r.KeepFds.Count,
             ForkAfterJoin = r.ForkAfterJoin ? 1 : 0,
             TimensOffsets = r.TimensOffsets is null ? null : strings.Get(r.TimensOffsets),
+            BecomeRoot = r.BecomeRoot ? 1 : 0,
         };
         int pid = cnr_spawn(&args);
         if (pid < 0) throw new SyscallException("clone", -pid, NamespaceTypeNames(r.CloneFlags | r.UnshareFlags));
