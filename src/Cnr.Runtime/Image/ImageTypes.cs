@@ -80,6 +80,12 @@ public sealed class TokenResponse
     [JsonPropertyName("access_token")] public string? AccessToken { get; set; }
 }
 
+/// <summary>GET /v2/NAME/tags/list.</summary>
+public sealed class TagList
+{
+    [JsonPropertyName("tags")] public List<string>? Tags { get; set; }
+}
+
 /// <summary>~/.docker/config.json, the part cnr reads.</summary>
 public sealed class DockerConfigFile
 {
@@ -96,5 +102,6 @@ public sealed class DockerAuth
 [JsonSerializable(typeof(ImageConfigFile))]
 [JsonSerializable(typeof(List<DockerArchiveManifest>))]
 [JsonSerializable(typeof(TokenResponse))]
+[JsonSerializable(typeof(TagList))]
 [JsonSerializable(typeof(DockerConfigFile))]
 public sealed partial class ImageJson : JsonSerializerContext;

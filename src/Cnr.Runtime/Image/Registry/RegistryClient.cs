@@ -185,7 +185,7 @@ public sealed class RegistryClient : IDisposable
         var reason = status switch
         {
             _ when body.Contains("NAME_UNKNOWN") => "repository not found",
-            _ when body.Contains("MANIFEST_UNKNOWN") => $"no such tag or manifest \"{what}\"",
+            _ when body.Contains("MANIFEST_UNKNOWN") => MissingManifest(what),
             _ when body.Contains("BLOB_UNKNOWN") => $"blob {what} not found",
             401 or 403 => _basic is null ? "repository not found, or it needs a login (none in ~/.docker/config.json)" : "access denied with the credentials in ~/.docker/config.json",
             404 => $"\"{what}\" not found",
@@ -193,6 +193,27 @@ public sealed class RegistryClient : IDisposable
             _ => response.ReasonPhrase ?? "request failed",
         };
         return new ImageException($"{Repo}: {reason} ({status})");
+    }
+
+    /// <summary>Some registries answer MANIFEST_UNKNOWN for a repository that does not exist either; the tag
+    /// list tells the two apart, and names the tags there are.</summary>
+    private string MissingManifest(string reference)
+    {
+        if (reference.StartsWith("sha256:", StringComparison.Ordinal)) return $"no manifest {reference}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{BaseUrl}/tags/list?n=20");
+        request.Headers.Authorization = _auth;
+        try
+        {
+            using var response = _http.Send(request);
+            var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            if (body.Contains("NAME_UNKNOWN")) return "repository not found";
+            var tags = response.IsSuccessStatusCode ? JsonSerializer.Deserialize(body, ImageJson.Default.TagList)?.Tags : null;
+            return $"no such tag \"{reference}\"" + (tags is { Count: > 0 } ? $" (tags: {string.Join(", ", tags)})" : "");
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException)
+        {
+            return $"no such tag \"{reference}\"";
+        }
     }
 
     public void Dispose() => _http.Dispose();
