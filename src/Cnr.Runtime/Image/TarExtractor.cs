@@ -28,13 +28,13 @@ public sealed class TarExtractor : IDisposable
         _root = SafeFd.Check(Libc.open(rootfs, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", rootfs);
     }
 
-    /// <summary>What was not restored, one line per kind (empty when everything was).</summary>
+    /// <summary>What was not restored, one line per cause (empty when everything was).</summary>
     public IEnumerable<string> Warnings
     {
         get
         {
-            if (_skippedDevices > 0) yield return $"not root: skipped {_skippedDevices} device node(s) (mknod needs CAP_MKNOD)";
-            if (_skippedOwners > 0) yield return $"not root: {_skippedOwners} entries keep your uid/gid instead of the image's owners (chown needs CAP_CHOWN)";
+            if (_skippedDevices > 0 || _skippedOwners > 0)
+                yield return $"not root: skipped {_skippedDevices} device node(s) and left {_skippedOwners} entries owned by you instead of the owners in the image (needs CAP_MKNOD, CAP_CHOWN: run as root for an exact copy)";
             if (_skippedXattrs > 0) yield return $"{_skippedXattrs} extended attribute(s) could not be restored (binary value, or not permitted/supported here)";
         }
     }
