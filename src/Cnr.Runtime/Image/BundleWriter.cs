@@ -34,6 +34,7 @@ public static class BundleWriter
                     using var tar = Compression.OpenDecompressed(layer.Path);
                     extractor.Apply(tar, layer.Name);
                 }
+                if (image.Config?.WorkingDir is { Length: > 0 } workingDir) extractor.EnsureDirectory(workingDir);
                 foreach (var warning in extractor.Warnings) Log.Warn(warning);
             }
             using (var rootFd = SafeFd.Check(Libc.open(rootfs, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", rootfs))

@@ -45,7 +45,7 @@ public static class ImageSource
             var (path, tag) = SplitTag(source["oci:".Length..]);
             return OciLayout.Read(path, tag, options.Platform, $"oci:{path}");
         }
-        if (!source.StartsWith("docker://", StringComparison.Ordinal) && (File.Exists(source) || source.Contains('/') && !LooksLikeReference(source)))
+        if (!source.StartsWith("docker://", StringComparison.Ordinal) && (File.Exists(source) || LooksLikePath(source)))
             return RootfsTarball(source);
         using var registry = new Registry.RegistryClient(ImageReference.Parse(source), options);
         return registry.Pull();
@@ -59,7 +59,10 @@ public static class ImageSource
         return new ResolvedImage(full, Digests.OfFile(full), null, [new Layer(full, Path.GetFileName(full))]);
     }
 
-    private static bool LooksLikeReference(string s) => !s.StartsWith('.') && !s.StartsWith('/') && s.IndexOf('/') is var i and > 0 && (s[..i].Contains('.') || s[..i].Contains(':') || s[..i] == "localhost");
+    /// <summary>A missing file the user clearly meant as a path gets "no such file", not a registry error.</summary>
+    private static bool LooksLikePath(string s)
+        => s.StartsWith('/') || s.StartsWith('.') || s.StartsWith('~')
+        || new[] { ".tar", ".tgz", ".gz", ".xz", ".zst", ".bz2" }.Any(e => s.EndsWith(e, StringComparison.Ordinal));
 
     /// <summary>PATH[:TAG]: the part after the last colon is a tag when the whole string is not an existing path.</summary>
     private static (string Path, string? Tag) SplitTag(string s)

@@ -64,6 +64,14 @@ public sealed class TarExtractor : IDisposable
         }
     }
 
+    /// <summary>Creates a directory (and its parents, 0755) inside the rootfs unless it exists: docker and podman
+    /// create the image's WorkingDir at run time; a bundle must have it, or the runtime's chdir fails.</summary>
+    public void EnsureDirectory(string path)
+    {
+        _layer = "the image's WorkingDir";
+        using var _ = OpenDirectory(path, Normalize(path.TrimStart('/'), _layer), create: true);
+    }
+
     /// <summary>A tar entry name as a path relative to the rootfs ("" is the rootfs itself). Absolute names
     /// and ".." components are refused rather than stripped: a layer that has them was crafted.</summary>
     public static string Normalize(string name, string layerName = "layer")

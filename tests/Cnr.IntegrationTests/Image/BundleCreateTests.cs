@@ -46,6 +46,7 @@ public sealed class BundleCreateTests
         Assert.Contains("FOO=bar", spec.Process.Env!);
         Assert.Contains("PATH=/bin", spec.Process.Env!);
         Assert.Equal("/work", spec.Process.Cwd);
+        Assert.True(Directory.Exists(Path.Combine(bundle, "rootfs", "work")));
         Assert.Equal(1000u, spec.Process.User.Uid);
         Assert.Equal(1001u, spec.Process.User.Gid);
         Assert.Equal([10u], spec.Process.User.AdditionalGids!);
@@ -200,5 +201,33 @@ public sealed class BundleCreateTests
 
         Assert.True(r.ExitCode == 0, r.ToString());
         AssertBusyboxBundle(Path.Combine(work, "busybox"));
+    }
+
+    [ImageFact(RunsContainer = true)]
+    public void Run_BundleCreatedFromRegistry_RunsTheImageCommand()
+    {
+        using var s = new Scratch();
+        using var registry = new LocalRegistry(s["registry"]);
+        var image = registry.Push(BusyboxLayout(s), "1", "test/busybox:1");
+        var created = Create(s["bundle"], image, "--plain-http", "--store", s["store"]);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        // Output through a pty would need a terminal on the test's side; the image's command is what is tested here.
+        var config = JsonNode.Parse(File.ReadAllText(s["bundle/config.json"]))!;
+        config["process"]!["terminal"] = false;
+        File.WriteAllText(s["bundle/config.json"], config.ToJsonString());
+        var id = "image-run-" + Guid.NewGuid().ToString("N")[..8];
+        string[] root = ["--root", s["state"]];
+
+        try
+        {
+            var r = Harness.Cnr.Run([.. root, "run", "--bundle", s["bundle"], id], timeout: TimeSpan.FromSeconds(30));
+
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal("hi", r.Stdout.Trim());
+        }
+        finally
+        {
+            Harness.Cnr.Run([.. root, "delete", "--force", id]);
+        }
     }
 }

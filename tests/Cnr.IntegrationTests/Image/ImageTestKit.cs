@@ -43,6 +43,13 @@ public sealed class ImageFactAttribute : FactAttribute
         if (ImageTools.MissingReason is { } reason) Skip = reason;
         else if (!File.Exists(Repo.CnrBinary)) Skip = $"{Repo.CnrBinary} not built (run `make`)";
     }
+
+    /// <summary>The test runs a container, which needs root.</summary>
+    public bool RunsContainer
+    {
+        get => false;
+        init { if (value && Skip is null && !ImageTools.IsRoot) Skip = "needs root: runs a container"; }
+    }
 }
 
 /// <summary>The theory twin of <see cref="ImageFactAttribute"/>.</summary>

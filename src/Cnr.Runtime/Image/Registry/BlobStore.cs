@@ -4,7 +4,8 @@ namespace Cnr.Image.Registry;
 
 /// <summary>Blobs by digest under STORE/sha256/HEX, shared by every pull. A download goes to a private temp
 /// file that is hashed as it is written and renamed into place only once its digest and size check out, so
-/// the store holds complete, verified blobs only; an interrupted download leaves nothing that is reused.</summary>
+/// the store holds complete, verified blobs only. The temp file's name is fixed per digest and locked while
+/// written: an interrupted download is simply started again over it, and two pulls never write one file.</summary>
 public sealed class BlobStore(string root)
 {
     public string Root { get; } = root;
@@ -26,13 +27,19 @@ public sealed class BlobStore(string root)
     {
         var final = PathOf(d.Digest);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-        var temp = $"{final}.{Environment.ProcessId}.partial";
-        try
+        var temp = final + ".partial";
+        FileStream file;
+        try { file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16); }
+        catch (IOException e)
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long size = 0;
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            throw new ImageException($"{what}: {temp} is being written by another cnr ({e.Message}); try again when it is done", e);
+        }
+        using (file)
+        {
+            try
             {
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                long size = 0;
                 var buffer = new byte[1 << 16];
                 for (int n; (n = content.Read(buffer)) > 0;)
                 {
@@ -42,14 +49,17 @@ public sealed class BlobStore(string root)
                     progress?.Invoke(size);
                     if (d.Size > 0 && size > d.Size) break;
                 }
+                file.Flush();
+                Digests.Verify(what, d, "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()), size);
+                // Renamed and, on failure, removed while still locked, so no other pull's file is touched.
+                File.Move(temp, final, overwrite: true);
+                return final;
             }
-            Digests.Verify(what, d, "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()), size);
-            File.Move(temp, final, overwrite: true);
-            return final;
-        }
-        finally
-        {
-            File.Delete(temp);
+            catch
+            {
+                File.Delete(temp);
+                throw;
+            }
         }
     }
 }
