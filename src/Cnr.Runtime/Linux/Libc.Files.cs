@@ -26,8 +26,6 @@ public static unsafe partial class Libc
     public static partial int lsetxattr(string path, string name, byte* value, nint size, int flags);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int fstatat(int dirfd, string path, out Stat buf, int flags);
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int renameat2(int olddirfd, byte* oldpath, int newdirfd, byte* newpath, uint flags);
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Timespec { public long Sec; public long Nsec; }

@@ -74,6 +74,38 @@ public sealed class RegistryLogicTests
         finally { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); }
     }
 
+    private sealed class BrokenStream(byte[] first) : MemoryStream(first)
+    {
+        private bool _served;
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_served) throw new IOException("connection reset");
+            _served = true;
+            return base.Read(buffer, offset, count);
+        }
+    }
+
+    [Fact]
+    public void BlobStore_InterruptedDownload_LeavesNothingAndRestartsCleanly()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "cnr-blobs-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var store = new BlobStore(root);
+            var data = Encoding.UTF8.GetBytes("a layer that arrives in two tries");
+            var d = new Descriptor { Digest = Digests.Of(data), Size = data.Length };
+            Directory.CreateDirectory(Path.GetDirectoryName(store.PathOf(d.Digest))!);
+            File.WriteAllText(store.PathOf(d.Digest) + ".partial", "left by a killed pull");
+
+            Assert.Throws<IOException>(() => store.Put(d, new BrokenStream(data[..5]), "blob"));
+            Assert.Empty(Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories));
+
+            Assert.Equal(store.PathOf(d.Digest), store.Put(d, new MemoryStream(data), "blob"));
+            Assert.Equal(data, File.ReadAllBytes(store.PathOf(d.Digest)));
+        }
+        finally { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); }
+    }
+
     [Fact]
     public void ParseChallenge_ReadsQuotedParametersWithCommas()
     {
