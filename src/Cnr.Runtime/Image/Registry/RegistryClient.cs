@@ -100,8 +100,7 @@ public sealed class RegistryClient : IDisposable
             try { response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead); }
             catch (HttpRequestException e)
             {
-                throw new ImageException($"{Repo}: cannot reach {request.RequestUri}: {e.Message}" +
-                    (_options.PlainHttp ? "" : " (a registry without TLS needs --plain-http; a self-signed one --tls-verify=false)"), e);
+                throw new ImageException($"{Repo}: cannot reach {request.RequestUri}: {Describe(e)}", e);
             }
             if (response.IsSuccessStatusCode) return response;
             if (response.StatusCode == HttpStatusCode.Unauthorized && attempt == 0 && Authenticate(response))
@@ -112,6 +111,18 @@ public sealed class RegistryClient : IDisposable
             using (response) throw Failure(response, what);
         }
     }
+
+    /// <summary>What went wrong and what to try. TLS failures get words of their own: with
+    /// UseSystemResourceKeys the framework's message is only a resource key.</summary>
+    private string Describe(HttpRequestException e) => e switch
+    {
+        { HttpRequestError: HttpRequestError.SecureConnectionError } or { InnerException: System.Security.Authentication.AuthenticationException }
+            => "the TLS handshake failed (a registry without TLS needs --plain-http; one with a self-signed certificate --tls-verify=false)",
+        { HttpRequestError: HttpRequestError.ConnectionError } when !_options.PlainHttp
+            => e.Message + " (is the registry running? a registry without TLS needs --plain-http)",
+        { HttpRequestError: HttpRequestError.NameResolutionError } => e.Message + " (no such host, or no network)",
+        _ => e.Message,
+    };
 
     private bool Authenticate(HttpResponseMessage challenge)
     {
