@@ -18,7 +18,7 @@ public static class ImageSpec
     /// <param name="rootfs">an open O_PATH fd of the unpacked rootfs, for /etc/passwd and /etc/group.</param>
     public static RuntimeSpec Create(ResolvedImage image, SafeFd rootfs, bool rootless)
     {
-        var spec = FallbackSpec.Create(rootless);
+        var spec = DefaultSpec.Create(rootless);
         var process = spec.Process!;
         process.Terminal = true;
         var config = image.Config;
