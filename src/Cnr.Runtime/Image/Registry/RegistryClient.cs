@@ -112,8 +112,8 @@ public sealed class RegistryClient : IDisposable
         }
     }
 
-    /// <summary>What went wrong and what to try. TLS failures get words of their own: with
-    /// UseSystemResourceKeys the framework's message is only a resource key.</summary>
+    /// <summary>What went wrong and what to try: a TLS failure is most often a plain-HTTP or self-signed
+    /// registry, which the framework's text does not say.</summary>
     private string Describe(HttpRequestException e) => e switch
     {
         { HttpRequestError: HttpRequestError.SecureConnectionError } or { InnerException: System.Security.Authentication.AuthenticationException }
