@@ -204,16 +204,20 @@ public sealed class TarExtractor : IDisposable
         var errno = Errno.Last;
         if (errno != 2 || !create) ResolveFailed(entryPath, dir, errno);
 
+        // Each prefix is resolved from the rootfs again, so a relative symlink on the way ("lib -> ../usr/lib")
+        // is followed like in the fast path; only the missing directories are created, as real directories.
         var current = SafeFd.Check(Libc.openat2(_root.Fd, ".", flags, Beneath), "openat2", ".");
+        var prefix = "";
         foreach (var part in dir.Split('/'))
         {
-            fd = Libc.openat2(current.Fd, part, flags, Beneath);
+            prefix = prefix.Length == 0 ? part : prefix + "/" + part;
+            fd = Libc.openat2(_root.Fd, prefix, flags, Beneath);
             if (fd < 0 && Errno.Last == 2)
             {
-                if (Libc.mkdirat(current.Fd, part, 0755) < 0 && Errno.Last != 17) Fail("mkdirat", dir);
-                fd = Libc.openat2(current.Fd, part, flags, Beneath);
+                if (Libc.mkdirat(current.Fd, part, 0755) < 0 && Errno.Last != 17) { current.Dispose(); Fail("mkdirat", prefix); }
+                fd = Libc.openat2(_root.Fd, prefix, flags, Beneath);
             }
-            if (fd < 0) { errno = Errno.Last; current.Dispose(); ResolveFailed(entryPath, dir, errno); }
+            if (fd < 0) { errno = Errno.Last; current.Dispose(); ResolveFailed(entryPath, prefix, errno); }
             current.Dispose();
             current = new SafeFd(fd);
         }

@@ -107,6 +107,18 @@ def add(name, type=tarfile.REGTYPE, data=b'', link=''):
         Assert.Empty(Directory.EnumerateFileSystemEntries(root, ".wh.*", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public void Unpack_FileUnderRelativeSymlink_LandsInsideTheRootfs()
+    {
+        using var s = new Scratch();
+        var root = s["rootfs"];
+        var tar = Craft(s["t.tar"], "add('usr/lib/x', data=b'1')\nadd('a/lib', tarfile.SYMTYPE, link='../usr/lib')\nadd('a/lib/new/deep/f', data=b'2')");
+
+        Unpack(root, tar);
+
+        Assert.Equal("2", File.ReadAllText($"{root}/usr/lib/new/deep/f"));
+    }
+
     [Theory]
     [InlineData("dotdot", "add('../../../OUTSIDE', data=b'pwned')", "leads outside the rootfs")]
     [InlineData("absolute", "add('OUTSIDE_ABS', data=b'pwned')", "absolute path")]
