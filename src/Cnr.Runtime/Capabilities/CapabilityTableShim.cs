@@ -17,6 +17,8 @@ namespace Cnr.Capabilities
             "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
         ];
 
+        public static IEnumerable<string> AllNames => Names;
+
         private static int _last = -1;
 
         public static int Last
