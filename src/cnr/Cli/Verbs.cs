@@ -9,6 +9,7 @@ internal static class Verbs
     public static IEnumerable<Command> All() =>
     [
         VersionCommand.Create(),
+        SpecCommand.Create(),
         RunCommand.Create(),
         CreateCommand.Create(),
         StartCommand.Create(),
@@ -19,6 +20,9 @@ internal static class Verbs
         ListCommand.Create(),
         PsCommand.Create(),
         FeaturesCommand.Create(),
+        PauseCommand.Create(),
+        PauseCommand.CreateResume(),
+        UpdateCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>
