@@ -15,6 +15,8 @@ public static class CapabilityTable
         "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
     ];
 
+    public static IReadOnlyList<string> AllNames => Names;
+
     /// <summary>The highest capability this table names (CAP_CHECKPOINT_RESTORE).</summary>
     public static int LastKnown => Names.Length - 1;
 
