@@ -13,7 +13,8 @@ namespace Cnr.Process;
 /// the process: every method here must run on the thread that will call <see cref="Exec"/>, and none starts one.</summary>
 public static class ProcessAttributes
 {
-    private const int EBADF = 9, EINVAL = 22, ENOSYS = 38;
+    private const int EPERM = 1, EBADF = 9, EINVAL = 22, EROFS = 30, ENOSYS = 38;
+    private const ulong DevNullRdev = 1 << 8 | 3; // char 1:3
     private const uint DefaultUmask = 0b000_010_010; // 0022: group and others lose write
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -42,7 +43,7 @@ public static class ProcessAttributes
 
         DropBoundingSet(caps.Bounding, lastCap);
         Prctl(Libc.PR_SET_KEEPCAPS, 1, "PR_SET_KEEPCAPS", "1");
-        SetUser(process.User);
+        SetUser(process.User, process.Terminal);
         Prctl(Libc.PR_SET_KEEPCAPS, 0, "PR_SET_KEEPCAPS", "0");
         SetCapabilities(caps);
         SetAmbient(caps.Ambient);
@@ -254,8 +255,9 @@ public static class ProcessAttributes
             Errno.Check(Libc.prctl(Libc.PR_CAPBSET_DROP, (nuint)cap, 0, 0, 0), "prctl(PR_CAPBSET_DROP)", $"`{CapabilityTable.Name(cap)}`");
     }
 
-    private static unsafe void SetUser(User user)
+    private static unsafe void SetUser(User user, bool terminal)
     {
+        GiveStdioTo(user.Uid, terminal);
         var groups = user.AdditionalGids ?? [];
         if (SetgroupsDenied())
         {
@@ -281,6 +283,33 @@ public static class ProcessAttributes
             throw IdError("setresgid", user.Gid, "gid", "linux.gidMappings");
         if (Libc.setresuid(user.Uid, user.Uid, user.Uid) != 0)
             throw IdError("setresuid", user.Uid, "uid", "linux.uidMappings");
+    }
+
+    /// <summary>runc's fixStdioPermissions: stdio comes from outside, owned by the host's root; the process can use
+    /// the open fds but, as another user, not reopen them (/dev/stdout, /proc/self/fd/1), so they
+    /// become the user's. Unlike runc, only pipes, sockets and the container's own terminal: a file or a host
+    /// terminal passed as stdio is the host's, and giving it to a container uid would be a leak. An owner with no
+    /// mapping here (EINVAL, EPERM) or a read-only /dev (EROFS) leaves it as it is, as in runc.</summary>
+    private static void GiveStdioTo(uint uid, bool terminal)
+    {
+        for (int fd = 0; fd <= 2; fd++)
+        {
+            if (Libc.FstatOwner(fd, out uint mode, out uint owner, out uint group, out ulong rdev) != 0)
+            {
+                if (Errno.Last is EBADF) continue; // closed: nothing to give
+                throw new SyscallException("fstat", Errno.Last, $"fd {fd}");
+            }
+            bool ours = (mode & Libc.S_IFMT) switch
+            {
+                Libc.S_IFIFO or Libc.S_IFSOCK => true,
+                Libc.S_IFCHR => terminal && rdev != DevNullRdev,
+                _ => false,
+            };
+            if (!ours || owner == uid) continue;
+            if (Steps.On) Steps.Report("user", $"fchown({fd}, {uid}, {group})", null);
+            if (Libc.fchown(fd, uid, group) != 0 && Errno.Last is int errno and not (EINVAL or EPERM or EROFS))
+                throw new SyscallException("fchown", errno, $"fd {fd} to uid {uid}");
+        }
     }
 
     /// <summary>EINVAL from set*id means the id has no mapping in this user namespace: say so.</summary>

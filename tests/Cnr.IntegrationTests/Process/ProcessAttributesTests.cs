@@ -79,6 +79,16 @@ public class ProcessAttributesTests
     }
 
     [RootFact]
+    public void Run_AsNonRootUser_CanReopenItsStdout()
+    {
+        // stdio pipes come from the host's root; a uid 1000 process can reopen them only once they are its own.
+        using var b = new TestBundle("stdio").WithArgs("sh", "-c", "echo hi > /proc/self/fd/1");
+        b.Spec.Process!.User = new User { Uid = 1000, Gid = 1000 };
+
+        Assert.Equal("hi", RunOk(b).Stdout.Trim());
+    }
+
+    [RootFact]
     public void Run_AsRootWithoutAdditionalGids_HasNoSupplementaryGroupsOfTheHost()
     {
         using var b = new TestBundle("groups").WithArgs("sh", "-c", "grep '^Groups:' /proc/self/status");
