@@ -17,18 +17,6 @@ public static unsafe partial class Libc
     public static partial int access(string path, int mode);
     [LibraryImport(Lib, SetLastError = true)] public static partial int fchown(int fd, uint owner, uint group);
 
-    /// <summary>fstat(2) reduced to type, owner and device number (raw syscall: glibc before 2.33 exports no fstat).</summary>
-    public static int FstatOwner(int fd, out uint mode, out uint uid, out uint gid, out ulong rdev)
-    {
-        byte* buf = stackalloc byte[144]; // struct stat on x86_64
-        int rc = (int)syscall(SYS_fstat, fd, (nint)buf, 0, 0, 0, 0);
-        mode = *(uint*)(buf + 24);
-        uid = *(uint*)(buf + 28);
-        gid = *(uint*)(buf + 32);
-        rdev = *(ulong*)(buf + 40);
-        return rc;
-    }
-
     [StructLayout(LayoutKind.Sequential)]
     public struct Rlimit { public ulong Cur, Max; }
 
@@ -53,8 +41,8 @@ public static unsafe partial class Libc
     public const uint _LINUX_CAPABILITY_VERSION_3 = 0x20080522;
     public const ulong RLIM_INFINITY = ulong.MaxValue;
     public const int X_OK = 1, FD_CLOEXEC = 1;
-    public const uint S_IFMT = 0xF000, S_IFIFO = 0x1000, S_IFCHR = 0x2000, S_IFSOCK = 0xC000;
+    public const uint S_IFSOCK = 0xC000;
     public const uint CLOSE_RANGE_CLOEXEC = 4;
     public const int IOPRIO_WHO_PROCESS = 1, IOPRIO_CLASS_SHIFT = 13;
-    public const long SYS_sched_setattr = 314, SYS_ioprio_set = 251, SYS_fstat = 5;
+    public const long SYS_sched_setattr = 314, SYS_ioprio_set = 251;
 }

@@ -14,7 +14,6 @@ namespace Cnr.Process;
 public static class ProcessAttributes
 {
     private const int EPERM = 1, EBADF = 9, EINVAL = 22, EROFS = 30, ENOSYS = 38;
-    private const ulong DevNullRdev = 1 << 8 | 3; // char 1:3
     private const uint DefaultUmask = 0b000_010_010; // 0022: group and others lose write
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -294,20 +293,20 @@ public static class ProcessAttributes
     {
         for (int fd = 0; fd <= 2; fd++)
         {
-            if (Libc.FstatOwner(fd, out uint mode, out uint owner, out uint group, out ulong rdev) != 0)
+            if (Libc.Stat(fd, "", 0, out var st) != 0)
             {
                 if (Errno.Last is EBADF) continue; // closed: nothing to give
-                throw new SyscallException("fstat", Errno.Last, $"fd {fd}");
+                throw new SyscallException("statx", Errno.Last, $"fd {fd}");
             }
-            bool ours = (mode & Libc.S_IFMT) switch
+            bool ours = (st.Mode & Libc.S_IFMT) switch
             {
                 Libc.S_IFIFO or Libc.S_IFSOCK => true,
-                Libc.S_IFCHR => terminal && rdev != DevNullRdev,
+                Libc.S_IFCHR => terminal && (st.RdevMajor, st.RdevMinor) != (1, 3), // not /dev/null
                 _ => false,
             };
-            if (!ours || owner == uid) continue;
-            if (Steps.On) Steps.Report("user", $"fchown({fd}, {uid}, {group})", null);
-            if (Libc.fchown(fd, uid, group) != 0 && Errno.Last is int errno and not (EINVAL or EPERM or EROFS))
+            if (!ours || st.Uid == uid) continue;
+            if (Steps.On) Steps.Report("user", $"fchown({fd}, {uid}, {st.Gid})", null);
+            if (Libc.fchown(fd, uid, st.Gid) != 0 && Errno.Last is int errno and not (EINVAL or EPERM or EROFS))
                 throw new SyscallException("fchown", errno, $"fd {fd} to uid {uid}");
         }
     }
