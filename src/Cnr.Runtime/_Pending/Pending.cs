@@ -28,31 +28,3 @@ namespace Cnr.Cgroups
         public void Freeze() { } public void Thaw() { } public void SetResources(LinuxResources r) { }
     }
 }
-namespace Cnr.Process
-{
-    public static unsafe class ProcessAttributes
-    {
-        public static void ApplyEarly(Spec.Process p) { }
-        public static void ApplyIdentity(Spec.Process p) { }
-        public static void SetNoNewPrivileges() { }
-        public static string ResolveExecutable(Spec.Process p)
-        {
-            var a = p.Args![0];
-            if (a.Contains('/')) return a;
-            foreach (var d in new[] { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" })
-                if (File.Exists(d + "/" + a)) return d + "/" + a;
-            throw new InvalidOperationException($"exec: \"{a}\": executable file not found in $PATH");
-        }
-        public static void MarkFdsCloseOnExec(ReadOnlySpan<int> keep) { Libc.syscall(Libc.SYS_close_range, 3, -1, 4, 0, 0, 0); }
-        public static void Exec(string path, IReadOnlyList<string> args, IReadOnlyList<string> env)
-        {
-            byte* S(string s) { var b = Encoding.UTF8.GetBytes(s + "\0"); var p = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)b.Length); b.CopyTo(new Span<byte>(p, b.Length)); return p; }
-            var av = (byte**)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(args.Count + 1) * 8);
-            for (int i = 0; i < args.Count; i++) av[i] = S(args[i]); av[args.Count] = null;
-            var ev = (byte**)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(env.Count + 1) * 8);
-            for (int i = 0; i < env.Count; i++) ev[i] = S(env[i]); ev[env.Count] = null;
-            Libc.execve(S(path), av, ev);
-            throw new SyscallException("execve", Errno.Last, path);
-        }
-    }
-}
