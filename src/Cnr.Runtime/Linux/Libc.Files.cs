@@ -41,7 +41,7 @@ public static unsafe partial class Libc
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    private struct OpenHow { public ulong Flags; public ulong Mode; public ulong Resolve; }
+    public struct OpenHow { public ulong Flags; public ulong Mode; public ulong Resolve; }
 
     public const ulong RESOLVE_NO_XDEV = 0x01, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04,
         RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10;
@@ -54,9 +54,11 @@ public static unsafe partial class Libc
     public static int openat2(int dirfd, string path, int flags, ulong resolve, uint mode = 0)
     {
         var how = new OpenHow { Flags = (ulong)flags, Mode = mode, Resolve = resolve };
-        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes)
-            return (int)syscall(SYS_openat2, dirfd, (nint)p, (nint)(&how), sizeof(OpenHow), 0, 0);
+        int max = System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
+        Span<byte> p = max <= 4096 ? stackalloc byte[max] : new byte[max];
+        p[System.Text.Encoding.UTF8.GetBytes(path, p)] = 0;
+        fixed (byte* pp = p)
+            return (int)syscall(SYS_openat2, dirfd, (nint)pp, (nint)(&how), sizeof(OpenHow), 0, 0);
     }
 
     public static ulong makedev(uint major, uint minor)

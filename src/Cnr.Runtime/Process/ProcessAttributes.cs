@@ -293,7 +293,7 @@ public static class ProcessAttributes
     {
         for (int fd = 0; fd <= 2; fd++)
         {
-            if (Libc.Stat(fd, "", 0, out var st) != 0)
+            if (Libc.StatX(fd, "", 0, out var st) != 0)
             {
                 if (Errno.Last is EBADF) continue; // closed: nothing to give
                 throw new SyscallException("statx", Errno.Last, $"fd {fd}");
