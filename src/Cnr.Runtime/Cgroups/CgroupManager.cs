@@ -109,14 +109,9 @@ public sealed class CgroupManager
         var created = new List<string>();
         try
         {
-            var parts = Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-            var dir = _hierarchy.Root;
-            for (int i = 0; i < parts.Length; i++)
-            {
-                EnableControllers(dir, needed);
-                dir += "/" + parts[i];
-                if (MakeDir(dir)) created.Add(dir);
-            }
+            // ENOENT: a `cnr delete` of a sibling removed a shared parent (like /cnr) under us: walk again
+            for (int attempt = 1; !MakeDirs(needed, created); attempt++)
+                if (attempt == 3) throw new SyscallException("mkdir", ENOENT, FullPath);
             ApplyFiles(resources);
             DeviceFilter.Apply(FullPath, DeviceRules.For(_linux));
         }
@@ -277,18 +272,27 @@ public sealed class CgroupManager
         }
     }
 
-    /// <summary>mkdir, marking the new directory as cnr's; false if it was already there.</summary>
-    private static unsafe bool MakeDir(string dir)
+    /// <summary>mkdir -p with controllers enabled on the way, each new directory marked as cnr's and added to
+    /// <paramref name="created"/>; false when a parent vanished meanwhile.</summary>
+    private unsafe bool MakeDirs(Dictionary<string, CgroupWrite> needed, List<string> created)
     {
-        if (Libc.mkdir(dir, 0x1ed /* 0755 */) != 0)
+        var dir = _hierarchy!.Root;
+        foreach (var part in Path.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            var errno = Errno.Last;
-            if (errno == EEXIST) return false;
-            throw new SyscallException("mkdir", errno, dir);
+            EnableControllers(dir, needed);
+            dir += "/" + part;
+            if (Libc.mkdir(dir, 0x1ed /* 0755 */) != 0)
+            {
+                var errno = Errno.Last;
+                if (errno == EEXIST) continue;
+                if (errno == ENOENT) return false;
+                throw new SyscallException("mkdir", errno, dir);
+            }
+            if (Steps.On) Steps.Report("cgroup", $"mkdir {dir}", $"mkdir {dir}");
+            created.Add(dir);
+            byte one = (byte)'1';
+            Libc.setxattr(dir, CreatedXattr, &one, 1, 0);  // best effort: without it, parents are left in place
         }
-        if (Steps.On) Steps.Report("cgroup", $"mkdir {dir}", $"mkdir {dir}");
-        byte one = (byte)'1';
-        Libc.setxattr(dir, CreatedXattr, &one, 1, 0);  // best effort: without it, parents are left in place
         return true;
     }
 
