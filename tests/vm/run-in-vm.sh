@@ -37,6 +37,8 @@ esac
 {
   export -p | grep -v -E '^declare -x (OLDPWD|PWD|SHLVL|_)='
   printf 'export HOSTNAME=vm\n'
+  # the guest's stdout is a UML tty: without this, tools would colour output that goes to a pipe here
+  [ -t 1 ] || printf 'export TERM=dumb NO_COLOR=1\n'
   printf 'cd -- %q || exit 126\n' "$PWD"
   printf 'exec /bin/bash -c %q\n' "$CMD"
 } > "$W/cmd.sh"

@@ -44,6 +44,16 @@ public sealed class CgroupManagerTests : IDisposable
         return (p.ExitCode, o.Result, e.Result);
     }
 
+    private static void WaitUntil(Func<bool> done, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!done())
+        {
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "timed out waiting for " + what);
+            Thread.Sleep(20);
+        }
+    }
+
     private static string Read(CgroupManager m, string file) => File.ReadAllText(Path.Combine(m.FullPath, file)).Trim();
 
     public void Dispose()
@@ -72,16 +82,16 @@ public sealed class CgroupManagerTests : IDisposable
         var counter = Path.Combine(Path.GetTempPath(), "cnr-count-" + Guid.NewGuid().ToString("N"));
         var (p, go) = Start(m, $"i=0; while :; do i=$((i+1)); echo $i > {counter}; sleep 0.05; done");
         go();
-        Thread.Sleep(500);
+        string Count() => File.Exists(counter) ? File.ReadAllText(counter) : "";
+        WaitUntil(() => Count() is not ("" or "1\n"), "the counter to start");
         m.Freeze();
         Assert.True(m.IsFrozen);
-        var frozenAt = File.ReadAllText(counter);
+        var frozenAt = Count();
         Thread.Sleep(500);
-        Assert.Equal(frozenAt, File.ReadAllText(counter));
+        Assert.Equal(frozenAt, Count());
         m.Thaw();
         Assert.False(m.IsFrozen);
-        Thread.Sleep(500);
-        Assert.NotEqual(frozenAt, File.ReadAllText(counter));
+        WaitUntil(() => Count() != frozenAt, "the counter to move again after Thaw");
         File.Delete(counter);
     }
 
