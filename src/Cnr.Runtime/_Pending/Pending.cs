@@ -41,21 +41,6 @@ namespace Cnr.Seccomp
         public static void Load(LinuxSeccomp s) { }
     }
 }
-namespace Cnr.Cgroups
-{
-    public sealed class CgroupManager
-    {
-        public static CgroupManager For(string id, Cnr.Spec.Linux? linux) => new();
-        public static CgroupManager Load(string p) => new();
-        public static void Validate(LinuxResources? r) { }
-        public string? FullPath => null;
-        public void Create() { }
-        public void AddProcess(int pid) { }
-        public void Destroy() { }
-        public bool IsFrozen => false;
-        public IReadOnlyList<int> Pids() => [];
-    }
-}
 namespace Cnr.Rootfs
 {
     public static unsafe partial class RootfsSetup

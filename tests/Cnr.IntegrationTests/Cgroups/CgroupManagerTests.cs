@@ -146,26 +146,26 @@ public sealed class CgroupManagerTests : IDisposable
     [CgroupV2Fact("memory")]
     public void Memory_OverTheLimit_IsOomKilled_UnderItIsNot()
     {
-        var m = Cgroup(new LinuxResources { Memory = new LinuxMemory { Limit = 32 << 20, Swap = 32 << 20 } });
-        var (small, go) = Start(m, "x=$(head -c 8M /dev/zero | tr '\\0' a); echo ${#x}");
+        var m = Cgroup(new LinuxResources { Memory = new LinuxMemory { Limit = 16 << 20, Swap = 16 << 20 } });
+        var (small, go) = Start(m, "x=$(head -c 2M /dev/zero | tr '\\0' a); echo ${#x}");
         go();
         var r = Finish(small);
         Assert.Equal(0, r.Code);
-        Assert.Equal("8388608", r.Out.Trim());
+        Assert.Equal("2097152", r.Out.Trim());
         Assert.False(m.OomKilled);
 
-        var (big, go2) = Start(m, "x=$(head -c 100M /dev/zero | tr '\\0' a); echo ${#x}");
+        var (big, go2) = Start(m, "x=$(head -c 48M /dev/zero | tr '\\0' a); echo ${#x}");
         go2();
         Assert.NotEqual(0, Finish(big).Code);
         Assert.True(m.OomKilled);
-        Assert.True(m.Stats().Memory.Usage.Limit == 32 << 20);
+        Assert.Equal(16UL << 20, m.Stats().Memory.Usage.Limit);
     }
 
     [CgroupV2Fact("pids")]
     public void Pids_Max_StopsAForkLoop()
     {
         var m = Cgroup(new LinuxResources { Pids = new LinuxPids { Limit = 5 } });
-        var (p, go) = Start(m, "for i in $(seq 20); do sleep 3 & done 2>/dev/null; wait");
+        var (p, go) = Start(m, "for i in $(seq 20); do sleep 1 & done 2>/dev/null; wait");
         go();
         Finish(p);
         Assert.Matches(@"^max [1-9]", Read(m, "pids.events"));
