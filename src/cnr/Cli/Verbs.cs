@@ -15,6 +15,7 @@ internal static class Verbs
         StateCommand.Create(),
         KillCommand.Create(),
         DeleteCommand.Create(),
+        StatsCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>
