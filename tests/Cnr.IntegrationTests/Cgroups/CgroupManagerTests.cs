@@ -155,18 +155,41 @@ public sealed class CgroupManagerTests : IDisposable
         Assert.Equal("ok", r.Out.Trim());
         Assert.False(m.OomKilled);
 
-        var (big, go2) = Start(m, "exec dd if=/dev/zero of=/dev/null bs=67108864 count=1");
+        var (big, go2) = Start(m, "exec dd if=/dev/zero of=/dev/null bs=33554432 count=1");
         go2();
         Assert.NotEqual(0, Finish(big).Code);
         Assert.True(m.OomKilled);
         Assert.Equal(16UL << 20, m.Stats().Memory.Usage.Limit);
     }
 
+    [CgroupV2Fact("memory")]
+    public void Unified_WritesRawKeys_AndAnUnknownKeyIsOneClearError()
+    {
+        var m = Cgroup(new LinuxResources { Unified = new() { ["memory.high"] = "33554432" } });
+        Assert.Equal("33554432", Read(m, "memory.high"));
+        var e = Assert.Throws<CgroupException>(() => m.SetResources(new LinuxResources { Unified = new() { ["memory.bogus"] = "1" } }));
+        Assert.StartsWith($"linux.resources.unified[\"memory.bogus\"]: {m.FullPath} has no memory.bogus", e.Message);
+    }
+
+    [CgroupV2Fact("memory")]
+    public void Memory_CheckBeforeUpdate_RefusesALimitBelowUsage()
+    {
+        var m = Cgroup(new LinuxResources { Memory = new LinuxMemory { Limit = 64 << 20 } });
+        // dd fills its 2 MB buffer, then blocks on the full pipe, holding it
+        var (_, go) = Start(m, "dd if=/dev/zero bs=2000000 count=1 2>/dev/null | sleep 100");
+        go();
+        WaitUntil(() => ulong.Parse(Read(m, "memory.current")) > 1 << 20, "the process to use memory");
+        var e = Assert.Throws<CgroupException>(() => m.SetResources(new LinuxResources { Memory = new LinuxMemory { Limit = 65536, CheckBeforeUpdate = true } }));
+        Assert.StartsWith("linux.resources.memory.limit: 65536 is below the current memory usage", e.Message);
+        Assert.Equal((64 << 20).ToString(), Read(m, "memory.max"));
+    }
+
     [CgroupV2Fact("pids")]
     public void Pids_Max_StopsAForkLoop()
     {
         var m = Cgroup(new LinuxResources { Pids = new LinuxPids { Limit = 5 } });
-        var (p, go) = Start(m, "for i in $(seq 20); do sleep 1 & done 2>/dev/null; wait");
+        // sh (dash), not bash: bash retries a failed fork for seconds
+        var (p, go) = Start(m, "exec sh -c 'for i in $(seq 20); do sleep 1 & done 2>/dev/null; wait'");
         go();
         Finish(p);
         Assert.Matches(@"^max [1-9]", Read(m, "pids.events"));
