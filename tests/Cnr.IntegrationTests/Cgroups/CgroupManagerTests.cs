@@ -18,7 +18,7 @@ public sealed class CgroupManagerTests : IDisposable
     private CgroupManager Cgroup(LinuxResources? resources = null, List<LinuxDevice>? devices = null)
     {
         var id = "m-" + Guid.NewGuid().ToString("N")[..12];
-        var m = CgroupManager.For(id, new Spec.Linux { CgroupsPath = "/cnr-test/" + id, Resources = resources, Devices = devices });
+        var m = CgroupManager.For(id, new Cnr.Spec.Linux { CgroupsPath = "/cnr-test/" + id, Resources = resources, Devices = devices });
         _cgroups.Add(m);
         m.Create();
         return m;
@@ -226,7 +226,7 @@ public sealed class CgroupManagerTests : IDisposable
     public void MissingController_IsOneClearError()
     {
         if (CgroupHierarchy.Find(out _)!.Controllers.Contains("hugetlb")) return;
-        var e = Assert.Throws<CgroupException>(() => CgroupManager.For("x", new Spec.Linux
+        var e = Assert.Throws<CgroupException>(() => CgroupManager.For("x", new Cnr.Spec.Linux
         {
             CgroupsPath = "/cnr-test/never",
             Resources = new LinuxResources { HugepageLimits = [new LinuxHugepageLimit { PageSize = "2MB", Limit = 1 }] },

@@ -13,7 +13,7 @@ public sealed class CgroupResourcesTests
     private static TestBundle Bundle(string name, LinuxResources resources, string script)
     {
         var b = new TestBundle(name).WithArgs("sh", "-c", script);
-        b.Spec.Linux ??= new Spec.Linux();
+        b.Spec.Linux ??= new Cnr.Spec.Linux();
         // keep the default spec's device rules (deny all) unless the test sets its own
         resources.Devices ??= b.Spec.Linux.Resources?.Devices;
         b.Spec.Linux.Resources = resources;

@@ -38,7 +38,7 @@ public class DeviceFilterTests
     }
 
     private static ulong[] ForConfig(params LinuxDeviceCgroup[] devices)
-        => DeviceFilter.Compile(DeviceRules.For(new Spec.Linux { Resources = new LinuxResources { Devices = [.. devices] } }));
+        => DeviceFilter.Compile(DeviceRules.For(new Cnr.Spec.Linux { Resources = new LinuxResources { Devices = [.. devices] } }));
 
     [Fact]
     public void Insn_EncodesLikeStructBpfInsn()
@@ -89,7 +89,7 @@ public class DeviceFilterTests
     [Fact]
     public void LinuxDevices_AreAllowed()
     {
-        var linux = new Spec.Linux
+        var linux = new Cnr.Spec.Linux
         {
             Resources = new LinuxResources { Devices = [new LinuxDeviceCgroup { Allow = false, Access = "rwm" }] },
             Devices = [new LinuxDevice { Path = "/dev/fuse", Type = "c", Major = 10, Minor = 229 }],
