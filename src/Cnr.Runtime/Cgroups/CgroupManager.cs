@@ -20,6 +20,7 @@ public sealed class CgroupManager
     private const string CreatedXattr = "trusted.cnr.created";
     private const int SIGKILL = 9, EEXIST = 17, ENOENT = 2, EBUSY = 16, ENOTEMPTY = 39;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly string[] StatsControllers = ["cpu", "io", "memory", "pids"];
 
     private readonly CgroupHierarchy? _hierarchy;
     private readonly Spec.Linux? _linux;
@@ -255,11 +256,12 @@ public sealed class CgroupManager
 
     private void EnableControllers(string dir, Dictionary<string, CgroupWrite> needed)
     {
-        // all that the parent offers, as runc does, so that stats work without limits; only a needed one
-        // failing is an error
+        // the needed ones, and those `stats` reads where offered; not everything the parent offers (runc's
+        // way), which on a hybrid host would switch on controllers for the whole shared unified tree.
+        // Only a needed one failing is an error.
         var offered = (CgroupStats.TryRead(dir, "cgroup.controllers") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var enabled = (CgroupStats.TryRead(dir, "cgroup.subtree_control") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        foreach (var c in offered.Except(enabled))
+        foreach (var c in offered.Except(enabled).Where(c => needed.ContainsKey(c) || StatsControllers.Contains(c)))
         {
             var file = System.IO.Path.Combine(dir, "cgroup.subtree_control");
             if (Steps.On) Steps.Report("cgroup", $"write {file} = +{c}", $"echo +{c} > {file}");

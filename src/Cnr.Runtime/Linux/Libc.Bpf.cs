@@ -4,7 +4,8 @@ namespace Cnr.Linux;
 
 /// <summary>bpf(2): just what the cgroup v2 device controller needs (load a BPF_PROG_TYPE_CGROUP_DEVICE
 /// program, attach/detach/query it on a cgroup directory). union bpf_attr is laid out by hand: the fields
-/// used here have had fixed offsets since Linux 4.15; the rest of the buffer stays zero as the kernel demands.</summary>
+/// used here have had fixed offsets since Linux 4.15; the rest of the buffer stays zero as the kernel demands.
+/// bpf(2) always returns its fds with O_CLOEXEC.</summary>
 public static unsafe partial class Libc
 {
     public const long SYS_bpf = 321;

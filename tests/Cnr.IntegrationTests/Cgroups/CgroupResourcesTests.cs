@@ -108,6 +108,17 @@ public sealed class CgroupResourcesTests
     }
 
     [CgroupV2Fact(NeedsCnr = true)]
+    public void Run_WithCgroupNamespace_SeesItsOwnCgroupAsTheRoot()
+    {
+        // the init must be in its cgroup before the cgroup namespace is made, or the namespace's root is
+        // the caller's cgroup and /sys/fs/cgroup inside shows the caller's tree
+        using var b = Bundle("cgns", new LinuxResources(), "grep ^0:: /proc/self/cgroup");
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("0::/", r.Stdout.Trim());
+    }
+
+    [CgroupV2Fact(NeedsCnr = true)]
     public void PauseResume_StopsAndResumesTheContainer()
     {
         using var b = Bundle("pause", new LinuxResources(),
