@@ -80,6 +80,7 @@ public sealed class CgroupStats
             foreach (var f in Directory.EnumerateFiles(dir, "hugetlb.*.current"))
             {
                 var size = Path.GetFileName(f)["hugetlb.".Length..^".current".Length];
+                if (size.Contains('.')) continue;  // hugetlb.2MB.rsvd.current: reservations, not usage
                 s.Hugetlb[size] = new HugetlbStats
                 {
                     Usage = ReadNumber(dir, $"hugetlb.{size}.current"),

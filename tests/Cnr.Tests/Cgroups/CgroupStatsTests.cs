@@ -26,6 +26,10 @@ public sealed class CgroupStatsTests : IDisposable
         Put("pids.current", "2\n");
         Put("pids.max", "max\n");
         Put("io.stat", "8:0 rbytes=1024 wbytes=2048 rios=1 wios=2 dbytes=0 dios=0\n");
+        Put("hugetlb.2MB.current", "4194304\n");
+        Put("hugetlb.2MB.max", "8388608\n");
+        Put("hugetlb.2MB.events", "max 2\n");
+        Put("hugetlb.2MB.rsvd.current", "0\n");
         var s = CgroupStats.Read(_dir);
         Assert.Equal(1_500_000UL, s.Cpu.Usage.Total);
         Assert.Equal(1_000_000UL, s.Cpu.Usage.User);
@@ -43,6 +47,8 @@ public sealed class CgroupStatsTests : IDisposable
         Assert.Equal(0UL, s.Pids.Limit);                      // runc: 0 = no limit
         Assert.Equal([("Read", 1024UL), ("Write", 2048UL)], s.Blkio.IoServiceBytesRecursive.Select(e => (e.Op, e.Value)));
         Assert.Equal(8UL, s.Blkio.IoServicedRecursive[0].Major);
+        Assert.Equal(["2MB"], s.Hugetlb.Keys);
+        Assert.Equal((4194304UL, 8388608UL, 2UL), (s.Hugetlb["2MB"].Usage, s.Hugetlb["2MB"].Max, s.Hugetlb["2MB"].Failcnt));
     }
 
     [Fact]
