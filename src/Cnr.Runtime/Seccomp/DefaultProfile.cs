@@ -41,7 +41,7 @@ public static class DefaultProfile
         // Memory of the process itself.
         ["brk", "mmap", "mmap2", "munmap", "mprotect", "mremap", "madvise", "mincore", "mlock", "mlock2",
          "mlockall", "munlock", "munlockall", "msync", "remap_file_pages", "pkey_alloc", "pkey_free",
-         "pkey_mprotect", "memfd_create", "memfd_secret", "process_mrelease"],
+         "pkey_mprotect", "map_shadow_stack", "memfd_create", "memfd_secret", "process_mrelease"],
         // Files and directories, which permissions and the mount namespace already confine.
         ["open", "openat", "openat2", "creat", "close", "close_range", "read", "write", "readv", "writev",
          "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2", "lseek", "_llseek", "dup", "dup2",
