@@ -1,7 +1,152 @@
+using System.Text;
+using System.Text.Json;
+using Cnr.Terminal;
+using Cnr.Diagnostics;
+using Cnr.Hooks;
+using Cnr.Linux;
+using Cnr.Rootfs;
+using Cnr.Seccomp;
+using Cnr.Spec;
+
 namespace Cnr.Process;
 
-/// <summary>`cnr init`: the re-executed process that starts inside the container's new namespaces.</summary>
+/// <summary>`cnr init SYNCFD`: the re-executed process that starts inside the container's new namespaces
+/// (PID 1 of its pid namespace) and turns them into the container, then execs the user's process.
+/// Order follows runc's standard init: rootfs, pivot_root, hostname, terminal, read-only paths, rlimits,
+/// capabilities and user, no_new_privs, seccomp last on the exec'ing thread.</summary>
 public static class Init
 {
-    public static int Main(string[] args) => throw new NotImplementedException();
+    public static int Main(string[] args)
+    {
+        // Before anything else: no other process of the container may ptrace this one or open /proc/PID/exe.
+        Libc.prctl(Libc.PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (args.Length < 2 || !int.TryParse(args[1], out int syncFd))
+        {
+            System.Console.Error.WriteLine("cnr init: internal command, started by cnr create/run/exec");
+            return 2;
+        }
+        using var sync = new SyncSocket(new SafeFd(syncFd));
+        Libc.fcntl(syncFd, Libc.F_SETFD, 1);
+        try
+        {
+            var msg = sync.Receive();
+            if (msg is not { Type: SyncMessage.Config }) return 3;
+            var config = JsonSerializer.Deserialize(msg.Value.Payload, InitJson.Default.InitConfig)!;
+            if (config.ReportSteps)
+                Steps.SetSink(s => sync.Send(SyncMessage.Step, $"{s.Mechanism}\0{s.Call}\0{s.Shell}"));
+            if (config.Exec) JoinedInit(config, sync);
+            else ContainerInit(config, sync);
+            return 0; // not reached: both end in execve
+        }
+        catch (Exception e)
+        {
+            try { sync.Send(SyncMessage.Error, e.Message); }
+            catch { System.Console.Error.WriteLine("cnr init: " + e.Message); }
+            return 1;
+        }
+    }
+
+    private static void ContainerInit(InitConfig config, SyncSocket sync)
+    {
+        var spec = config.Spec;
+        var process = spec.Process!;
+        if (spec.Hooks is { } h && (h.Prestart?.Count > 0 || h.CreateRuntime?.Count > 0))
+        {
+            sync.Send(SyncMessage.Hooks);
+            var reply = sync.Receive();
+            if (reply is not { Type: SyncMessage.HooksDone }) throw new InvalidOperationException("runtime hooks did not complete");
+        }
+
+        Errno.Check(Libc.chdir(config.Bundle), "chdir", config.Bundle);
+        RootfsSetup.Prepare(spec, config.Rootfs);
+        HookRunner.RunInContainer("createContainer", spec.Hooks?.CreateContainer, config);
+        RootfsSetup.EnterRoot(config.Rootfs, config.NoPivot);
+
+        if (spec.Hostname is { Length: > 0 } hostname)
+        {
+            if (Steps.On) Steps.Report("uts", $"sethostname(\"{hostname}\")", $"hostname {hostname}");
+            Errno.Check(Libc.sethostname(hostname, Encoding.UTF8.GetByteCount(hostname)), "sethostname", hostname);
+        }
+        if (spec.Domainname is { Length: > 0 } domain)
+        {
+            if (Steps.On) Steps.Report("uts", $"setdomainname(\"{domain}\")", $"domainname {domain}");
+            Errno.Check(Libc.setdomainname(domain, Encoding.UTF8.GetByteCount(domain)), "setdomainname", domain);
+        }
+        foreach (var (key, value) in spec.Linux?.Sysctl ?? [])
+        {
+            var path = "/proc/sys/" + key.Replace('.', '/');
+            if (Steps.On) Steps.Report("sysctl", $"write {path} = {value}", $"sysctl -w {key}={value}");
+            File.WriteAllText(path, value);
+        }
+
+        if (process.Terminal) SetUpTerminal(config, sync, process);
+        RootfsSetup.Finish(spec);
+        FinishAndExec(config, sync, process, waitForStart: true);
+    }
+
+    /// <summary>`cnr exec`: the native helper has already joined every namespace of the container (setns into
+    /// its mount namespace also put us at its root); only the process attributes remain.</summary>
+    private static void JoinedInit(InitConfig config, SyncSocket sync)
+    {
+        var process = config.Spec.Process!;
+        if (process.Terminal) SetUpTerminal(config, sync, process);
+        FinishAndExec(config, sync, process, waitForStart: false);
+    }
+
+    private static void SetUpTerminal(InitConfig config, SyncSocket sync, Spec.Process process)
+    {
+        var (master, slave) = Pty.Open();
+        using (master) sync.SendFd(master.Fd, SyncMessage.Terminal);
+        Pty.BecomeControllingTerminal(slave, process.ConsoleSize);
+        if (!config.Exec) RootfsSetup.BindConsole(slave);
+    }
+
+    private static void FinishAndExec(InitConfig config, SyncSocket sync, Spec.Process process, bool waitForStart)
+    {
+        var seccomp = config.Spec.Linux?.Seccomp;
+        ProcessAttributes.ApplyEarly(process);
+        ChangeDirectory(process.Cwd);
+        var executable = ProcessAttributes.ResolveExecutable(process);
+
+        Span<int> keep = stackalloc int[config.PreserveFds];
+        for (int i = 0; i < keep.Length; i++) keep[i] = 3 + i;
+        ProcessAttributes.MarkFdsCloseOnExec(keep);
+
+        // Without no_new_privs the filter can only be loaded while still holding CAP_SYS_ADMIN.
+        if (seccomp is not null && !process.NoNewPrivileges) SeccompFilter.Load(seccomp);
+        ProcessAttributes.ApplyIdentity(process);
+        ChangeDirectory(process.Cwd);
+
+        if (waitForStart)
+        {
+            sync.Send(SyncMessage.Created);
+            WaitForStart(config.FifoFd);
+            HookRunner.RunInContainer("startContainer", config.Spec.Hooks?.StartContainer, config);
+        }
+        else
+        {
+            sync.Send(SyncMessage.Created);
+        }
+        if (process.NoNewPrivileges) ProcessAttributes.SetNoNewPrivileges();
+        if (seccomp is not null && process.NoNewPrivileges) SeccompFilter.Load(seccomp);
+        if (Steps.On) Steps.Report("exec", $"execve(\"{executable}\", [{string.Join(", ", process.Args!.Select(a => "\"" + a + "\""))}])", "exec " + string.Join(' ', process.Args!));
+        ProcessAttributes.Exec(executable, process.Args!, process.Env ?? []);
+    }
+
+    private static void ChangeDirectory(string cwd)
+    {
+        if (Libc.chdir(cwd) < 0 && Errno.Last is not 13) // EACCES: retried as the user after the identity change
+            throw new SyscallException("chdir", Errno.Last, $"{cwd} (process.cwd)");
+    }
+
+    /// <summary>Blocks until `cnr start` opens the exec fifo for reading. The fifo is reached through the O_PATH
+    /// fd taken before pivot_root, reopened via /proc/self/fd (the state dir is not visible in here).</summary>
+    private static unsafe void WaitForStart(int fifoFd)
+    {
+        int fd = Errno.Check(Libc.open($"/proc/self/fd/{fifoFd}", Libc.O_WRONLY | Libc.O_CLOEXEC, 0), "open", "exec fifo");
+        byte zero = (byte)'0';
+        Libc.write(fd, &zero, 1);
+        Libc.close(fd);
+        Libc.close(fifoFd);
+    }
 }

@@ -9,6 +9,12 @@ internal static class Verbs
     public static IEnumerable<Command> All() =>
     [
         VersionCommand.Create(),
+        RunCommand.Create(),
+        CreateCommand.Create(),
+        StartCommand.Create(),
+        StateCommand.Create(),
+        KillCommand.Create(),
+        DeleteCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>

@@ -1,0 +1,151 @@
+using System.Text.Json;
+using Cnr.Cgroups;
+using Cnr.Diagnostics;
+using Cnr.Hooks;
+using Cnr.Linux;
+using Cnr.Namespaces;
+using Cnr.Process;
+using Cnr.Seccomp;
+using Cnr.Spec;
+using Cnr.Terminal;
+using Cnr.State;
+
+namespace Cnr.Container;
+
+/// <summary>A container after `create`: the init waits on the exec fifo.</summary>
+public sealed class CreatedContainer : IDisposable
+{
+    public required ContainerRecord Record { get; init; }
+    public required InitProcess Init { get; init; }
+    public required ContainerStore Store { get; init; }
+    public CgroupManager? Cgroup { get; init; }
+    /// <summary>The pty master, when the terminal stays with cnr (foreground run).</summary>
+    public SafeFd? TerminalMaster { get; set; }
+    public ContainerLock? Lock { get; set; }
+
+    public void Dispose()
+    {
+        Lock?.Dispose();
+        Init.Dispose();
+    }
+}
+
+/// <summary>`create`: everything but the user's process. Validation happens before anything exists, and a
+/// failure after that removes what was made (init, cgroup, state dir): bad input leaves nothing behind.</summary>
+public static class ContainerCreate
+{
+    public static CreatedContainer Create(CreateOptions o)
+    {
+        ContainerId.Validate(o.Id);
+        var bundle = Path.GetFullPath(o.Bundle);
+        var spec = SpecLoader.Load(bundle);
+        var process = spec.Process ?? throw new SpecException("process: missing (a container needs a process to run)");
+        if (spec.Linux?.Seccomp is { } seccomp) SeccompFilter.Validate(seccomp);
+        CgroupManager.Validate(spec.Linux?.Resources);
+        if (process.Terminal && !o.Foreground && o.ConsoleSocket is null)
+            throw new SpecException("process.terminal: cannot allocate a tty when cnr detaches without --console-socket (pass --console-socket, or set process.terminal to false)");
+        var rootfs = Path.GetFullPath(spec.Root!.Path, bundle);
+        var namespaces = spec.Linux?.Namespaces ?? [];
+        if (!namespaces.Any(n => n.Type == "mount"))
+            throw new SpecException("linux.namespaces: cnr needs a mount namespace (add {\"type\": \"mount\"})");
+        using var consoleSocket = o.ConsoleSocket is null ? null : ConsoleSocket.Connect(o.ConsoleSocket);
+
+        var store = new ContainerStore(o.StateRoot);
+        var lk = store.Create(o.Id);
+        InitProcess? init = null;
+        CgroupManager? cgroup = null;
+        SafeFd? fifo = null;
+        try
+        {
+            var fifoPath = store.FifoPath(o.Id);
+            Errno.Check(Libc.mkfifo(fifoPath, 0b110_010_010), "mkfifo", fifoPath);
+            fifo = SafeFd.Check(Libc.open(fifoPath, Libc.O_PATH | Libc.O_CLOEXEC, 0), "open", fifoPath);
+
+            cgroup = CgroupManager.For(o.Id, spec.Linux);
+            cgroup.Create();
+
+            ulong newNs = 0;
+            var joins = new List<(string, NamespaceType)>();
+            foreach (var ns in namespaces)
+            {
+                var type = NamespaceType.Find(ns.Type)!;
+                if (ns.Path is { Length: > 0 } p) joins.Add((p, type));
+                else newNs |= type.CloneFlag;
+            }
+            var inherit = new List<int> { fifo.Fd };
+            for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
+
+            var cg = cgroup;
+            init = InitProcess.Start(new LaunchRequest
+            {
+                Config = new InitConfig
+                {
+                    ContainerId = o.Id,
+                    Spec = spec,
+                    Bundle = bundle,
+                    Rootfs = rootfs,
+                    NoPivot = o.NoPivot,
+                    FifoFd = fifo.Fd,
+                    ReportSteps = Steps.On,
+                    PreserveFds = o.PreserveFds,
+                    SendTerminal = process.Terminal,
+                },
+                NewNamespaces = newNs,
+                Joins = joins,
+                InheritFds = inherit,
+                BeforeGo = pid => cg.AddProcess(pid),
+            });
+
+            var record = new ContainerRecord
+            {
+                Id = o.Id,
+                Bundle = bundle,
+                Rootfs = rootfs,
+                Created = DateTime.UtcNow,
+                Owner = Libc.geteuid() == 0 ? "root" : Libc.geteuid().ToString(),
+                CgroupPath = cgroup.FullPath,
+                NewPidNamespace = (newNs & NamespaceType.CLONE_NEWPID) != 0,
+                Config = spec,
+            };
+            var created = new CreatedContainer { Record = record, Init = init, Store = store, Cgroup = cgroup, Lock = lk };
+            var initRef = init;
+            init.WaitCreated(
+                onHooks: () =>
+                {
+                    var state = new ContainerState { OciVersion = spec.OciVersion, Id = o.Id, Status = "creating", Pid = initRef.Pid, Bundle = bundle, Annotations = spec.Annotations };
+                    HookRunner.Run("prestart", spec.Hooks?.Prestart, state);
+                    HookRunner.Run("createRuntime", spec.Hooks?.CreateRuntime, state);
+                },
+                onTerminal: master =>
+                {
+                    if (consoleSocket is not null) { using (master) consoleSocket.Send(master); }
+                    else created.TerminalMaster = master;
+                });
+            record.Pid = init.Pid;
+            record.InitStartTime = ProcStat.Read(init.Pid)?.StartTime ?? 0;
+            store.Save(record);
+            if (o.PidFile is not null) WritePidFile(o.PidFile, init.Pid);
+            fifo.Dispose();
+            return created;
+        }
+        catch
+        {
+            init?.Kill();
+            init?.Dispose();
+            fifo?.Dispose();
+            try { cgroup?.Destroy(); } catch (Exception e) { Log.Warn($"removing cgroup: {e.Message}"); }
+            store.Remove(o.Id);
+            lk.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Written atomically (rename), as runc does: callers poll for the file.</summary>
+    public static void WritePidFile(string path, int pid)
+    {
+        path = Path.GetFullPath(path);
+        var tmp = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + ".tmp");
+        File.WriteAllText(tmp, pid.ToString());
+        File.Move(tmp, path, overwrite: true);
+    }
+}

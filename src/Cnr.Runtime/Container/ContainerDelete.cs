@@ -1,0 +1,51 @@
+using Cnr.Cgroups;
+using Cnr.Diagnostics;
+using Cnr.Hooks;
+using Cnr.Linux;
+using Cnr.State;
+
+namespace Cnr.Container;
+
+/// <summary>`delete`: a stopped (or created) container is removed; a running one only with --force, after
+/// SIGKILL. What goes: remaining processes, the cgroup, poststop hooks, the state directory.</summary>
+public static class ContainerDelete
+{
+    public static void Delete(ContainerStore store, ContainerRecord record, bool force)
+    {
+        var status = store.StatusOf(record, IsFrozen);
+        if (status is "running" or "paused" && !force)
+            throw new InvalidOperationException($"cannot delete container {record.Id} that is not stopped: {status}");
+        if (status != "stopped")
+        {
+            Libc.kill(record.Pid, 9);
+            WaitGone(record);
+        }
+        Destroy(store, record);
+    }
+
+    /// <summary>Removes every trace; safe to call for a container whose create crashed half-way.</summary>
+    public static void Destroy(ContainerStore store, ContainerRecord record)
+    {
+        if (record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg))
+        {
+            try { CgroupManager.Load(cg).Destroy(); }
+            catch (Exception e) { Log.Warn($"removing cgroup {cg}: {e.Message}"); }
+        }
+        HookRunner.RunWarnOnly("poststop", record.Config.Hooks?.Poststop, store.ToState(record, "stopped"));
+        store.Remove(record.Id);
+    }
+
+    public static bool IsFrozen(ContainerRecord r)
+        => r.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) && CgroupManager.Load(cg).IsFrozen;
+
+    /// <summary>The init may not be our child (detached): poll until it is gone or a zombie.</summary>
+    public static void WaitGone(ContainerRecord record, int timeoutMs = 10_000)
+    {
+        for (int waited = 0; waited < timeoutMs; waited += 5)
+        {
+            if (Libc.waitpid(record.Pid, out _, Libc.WNOHANG) == record.Pid) return;
+            if (!ContainerStore.IsAlive(record.Pid, record.InitStartTime)) return;
+            Thread.Sleep(5);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using Cnr.Cgroups;
+using Cnr.Linux;
+using Cnr.State;
+
+namespace Cnr.Container;
+
+/// <summary>`kill [--all] ID [SIGNAL]`.</summary>
+public static class ContainerKill
+{
+    public static void Kill(ContainerStore store, ContainerRecord record, int signal, bool all)
+    {
+        var status = store.StatusOf(record);
+        if (status == "stopped" && !all) throw new InvalidOperationException("container not running");
+        if (all)
+        {
+            foreach (var pid in ContainerProcesses.Pids(record))
+                Libc.kill(pid, signal);
+            return;
+        }
+        Errno.Check(Libc.kill(record.Pid, signal), "kill", $"{record.Pid} (container {record.Id})");
+    }
+}
+
+/// <summary>The processes of a container: its cgroup's, or where it has none, those in its pid namespace.</summary>
+public static class ContainerProcesses
+{
+    public static IReadOnlyList<int> Pids(ContainerRecord record)
+    {
+        if (record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg))
+            return CgroupManager.Load(cg).Pids();
+        if (!ContainerStore.IsAlive(record.Pid, record.InitStartTime)) return [];
+        if (!record.NewPidNamespace) return [record.Pid];
+        string ns;
+        try { ns = File.ResolveLinkTarget($"/proc/{record.Pid}/ns/pid", false)?.LinkTarget ?? ""; }
+        catch (IOException) { return []; }
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            try { if (File.ResolveLinkTarget($"{dir}/ns/pid", false)?.LinkTarget == ns) pids.Add(pid); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return pids;
+    }
+}

@@ -1,0 +1,197 @@
+using System.Text;
+using System.Text.Json;
+using Cnr.Diagnostics;
+using Cnr.Linux;
+using Cnr.Namespaces;
+using Cnr.Spec;
+
+namespace Cnr.Process;
+
+/// <summary>What the parent needs to start an init: the config it will receive, the namespaces to create or
+/// join, and the fds it must inherit.</summary>
+public sealed class LaunchRequest
+{
+    public required InitConfig Config { get; init; }
+    public ulong NewNamespaces { get; init; }
+    public IReadOnlyList<(string Path, NamespaceType Type)> Joins { get; init; } = [];
+    public IReadOnlyList<int> InheritFds { get; init; } = [];
+    /// <summary>Runs while the child waits in its namespaces, before it may exec: cgroup placement.</summary>
+    public Action<int>? BeforeGo { get; init; }
+}
+
+public sealed class InitFailedException(string message) : Exception(message);
+
+/// <summary>The parent's handle on a spawned `cnr init`: clone through native/, the id-map handshake,
+/// then the typed messages until the init reports Created (or fails).</summary>
+public sealed class InitProcess : IDisposable
+{
+    public int Pid { get; private set; }
+    public SyncSocket Sync { get; }
+
+    private InitProcess(SyncSocket sync) => Sync = sync;
+
+    public static InitProcess Start(LaunchRequest req)
+    {
+        var spec = req.Config.Spec;
+        var (parent, child) = SyncSocket.CreatePair();
+        var init = new InitProcess(parent);
+        var joinFds = new List<SafeFd>();
+        try
+        {
+            using var exe = SealedExe.Create();
+            var joins = new List<(int, ulong)>();
+            foreach (var (path, type) in req.Joins)
+            {
+                var fd = SafeFd.Check(Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "open", $"{path} (linux.namespaces {type.Type})");
+                joinFds.Add(fd);
+                joins.Add((fd.Fd, type.CloneFlag));
+            }
+            ulong newNs = req.NewNamespaces;
+            bool forkAfter = (newNs & (NamespaceType.CLONE_NEWPID | NamespaceType.CLONE_NEWTIME)) != 0 && joins.Count > 0
+                             || (newNs & NamespaceType.CLONE_NEWTIME) != 0
+                             || req.Joins.Any(j => j.Type.Type is "pid" or "time");
+            // Without joins, clone() itself creates the namespaces (one process, no second fork); the time
+            // namespace can only be made with unshare (its flag collides with clone's exit-signal bits).
+            ulong cloneFlags = joins.Count == 0 ? newNs & ~NamespaceType.CLONE_NEWTIME : 0;
+            ulong unshareFlags = newNs & ~cloneFlags;
+            if (Steps.On)
+                Steps.Report("clone", $"clone({NamespaceType.FlagNames(cloneFlags)}|SIGCHLD)"
+                    + (unshareFlags != 0 ? $"; unshare({NamespaceType.FlagNames(unshareFlags)})" : "")
+                    + string.Concat(req.Joins.Select(j => $"; setns(\"{j.Path}\", {NamespaceType.FlagNames(j.Type.CloneFlag)})")),
+                    "unshare " + string.Join(' ', NamespaceType.All.Where(n => (newNs & n.CloneFlag) != 0).Select(n => n.UnshareOption)));
+
+            var keep = new List<int> { child.Fd };
+            keep.AddRange(req.InheritFds);
+            string? timens = spec.Linux?.TimeOffsets is { Count: > 0 } offs
+                ? string.Concat(offs.Select(kv => $"{(kv.Key == "boottime" ? "boottime" : "monotonic")} {kv.Value.Secs} {kv.Value.Nanosecs}\n"))
+                : null;
+            init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request(
+                cloneFlags, unshareFlags, exe.Fd, child.Fd,
+                ["cnr", "init", child.Fd.ToString()], [],
+                joins, keep, forkAfter, timens));
+            child.Dispose();
+
+            init.Expect(SyncMessage.Ready);
+            if ((newNs & NamespaceType.CLONE_NEWUSER) != 0) WriteIdMaps(init.Pid, spec.Linux);
+            req.BeforeGo?.Invoke(init.Pid);
+            init.Sync.Send(SyncMessage.Go);
+            if (forkAfter)
+            {
+                int intermediate = init.Pid;
+                var msg = init.Expect(SyncMessage.Pid);
+                init.Pid = BitConverter.ToInt32(msg, 0);
+                Libc.waitpid(intermediate, out _, 0);
+            }
+            init.Sync.Send(SyncMessage.Config, JsonSerializer.SerializeToUtf8Bytes(req.Config, InitJson.Default.InitConfig));
+            return init;
+        }
+        catch
+        {
+            child.Dispose();
+            init.Kill();
+            init.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var fd in joinFds) fd.Dispose();
+        }
+    }
+
+    /// <summary>Handles the init's messages until it reports Created. Steps go to the step sink; a hooks
+    /// request runs <paramref name="onHooks"/>; a pty master goes to <paramref name="onTerminal"/>.</summary>
+    public void WaitCreated(Action? onHooks = null, Action<SafeFd>? onTerminal = null)
+    {
+        while (true)
+        {
+            var msg = Sync.Receive() ?? throw new InitFailedException(DiedMessage());
+            switch (msg.Type)
+            {
+                case SyncMessage.Created: return;
+                case SyncMessage.Step: ForwardStep(msg.Payload); break;
+                case SyncMessage.Error: throw new InitFailedException(Encoding.UTF8.GetString(msg.Payload));
+                case SyncMessage.SpawnFailed: throw SpawnFailure(msg.Payload);
+                case SyncMessage.Hooks:
+                    onHooks?.Invoke();
+                    Sync.Send(SyncMessage.HooksDone);
+                    break;
+                case SyncMessage.Terminal:
+                    var fd = Sync.ReceiveFd();
+                    if (onTerminal is null) fd.Dispose(); else onTerminal(fd);
+                    break;
+                default: throw new InitFailedException($"unexpected message '{(char)msg.Type}' from init");
+            }
+        }
+    }
+
+    /// <summary>After start: the init's end of the socket closes when its execve succeeds; an Error comes instead
+    /// when it fails (executable not found, seccomp…).</summary>
+    public void WaitExec()
+    {
+        while (Sync.Receive() is { } msg)
+        {
+            if (msg.Type == SyncMessage.Step) ForwardStep(msg.Payload);
+            else if (msg.Type == SyncMessage.Error) throw new InitFailedException(Encoding.UTF8.GetString(msg.Payload));
+        }
+    }
+
+    private byte[] Expect(SyncMessage type)
+    {
+        var msg = Sync.Receive() ?? throw new InitFailedException(DiedMessage());
+        if (msg.Type == SyncMessage.SpawnFailed) throw SpawnFailure(msg.Payload);
+        if (msg.Type != type) throw new InitFailedException($"expected '{(char)type}' from init, got '{(char)msg.Type}'");
+        return msg.Payload;
+    }
+
+    private static Exception SpawnFailure(byte[] payload)
+        => new SyscallException(Encoding.UTF8.GetString(payload, 4, payload.Length - 4), BitConverter.ToInt32(payload, 0), "(in the container's new namespaces)");
+
+    private string DiedMessage()
+    {
+        if (Pid > 0 && Libc.waitpid(Pid, out int status, Libc.WNOHANG) == Pid)
+        {
+            int code = Libc.ExitStatus(status);
+            Pid = 0;
+            return $"container init exited before it was ready (exit status {code})";
+        }
+        return "container init closed its sync socket before it was ready";
+    }
+
+    internal static void ForwardStep(byte[] payload)
+    {
+        var parts = Encoding.UTF8.GetString(payload).Split('\0');
+        Steps.Report(parts[0], parts.Length > 1 ? parts[1] : "", parts.Length > 2 && parts[2].Length > 0 ? parts[2] : null);
+    }
+
+    private static void WriteIdMaps(int pid, Spec.Linux? linux)
+    {
+        bool rootless = Libc.geteuid() != 0;
+        if (rootless) WriteProc(pid, "setgroups", "deny");
+        WriteProc(pid, "uid_map", FormatMap(linux?.UidMappings));
+        WriteProc(pid, "gid_map", FormatMap(linux?.GidMappings));
+    }
+
+    private static string FormatMap(List<LinuxIdMapping>? maps)
+        => string.Concat((maps ?? []).Select(m => $"{m.ContainerID} {m.HostID} {m.Size}\n"));
+
+    private static void WriteProc(int pid, string file, string content)
+    {
+        var path = $"/proc/{pid}/{file}";
+        if (Steps.On) Steps.Report("user", $"write {path}: {content.Trim().Replace("\n", ", ")}", $"echo '{content.Trim()}' > {path}");
+        try { File.WriteAllText(path, content); }
+        catch (IOException e) { throw new InvalidOperationException($"write {path} ({content.Trim()}): {e.Message}", e); }
+        catch (UnauthorizedAccessException e) { throw new InvalidOperationException($"write {path} ({content.Trim()}): {e.Message} (mappings other than your own uid need root or newuidmap)", e); }
+    }
+
+    public void Kill()
+    {
+        if (Pid > 0)
+        {
+            Libc.kill(Pid, 9);
+            Libc.waitpid(Pid, out _, 0);
+            Pid = 0;
+        }
+    }
+
+    public void Dispose() => Sync.Dispose();
+}

@@ -1,0 +1,100 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Cnr.Linux;
+
+namespace Cnr.Process;
+
+/// <summary>The binding to native/cnr_native.c: the clone → (setns/unshare) → wait → execve step.</summary>
+internal static unsafe partial class NativeSpawn
+{
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Args
+    {
+        public ulong CloneFlags;
+        public ulong UnshareFlags;
+        public int ExeFd;
+        public int SyncFd;
+        public byte** Argv;
+        public byte** Envp;
+        public int* JoinFds;
+        public int* JoinTypes;
+        public int NJoin;
+        public int* KeepFds;
+        public int NKeep;
+        public int ForkAfterJoin;
+        public byte* TimensOffsets;
+    }
+
+    [LibraryImport("libcnr_native")]
+    private static partial int cnr_spawn(Args* args);
+
+    public sealed record Request(
+        ulong CloneFlags, ulong UnshareFlags, int ExeFd, int SyncFd,
+        IReadOnlyList<string> Argv, IReadOnlyList<string> Envp,
+        IReadOnlyList<(int Fd, ulong Type)> Joins, IReadOnlyList<int> KeepFds,
+        bool ForkAfterJoin, string? TimensOffsets);
+
+    /// <summary>Everything is marshalled before clone: the child may not allocate.</summary>
+    public static int Spawn(Request r)
+    {
+        using var strings = new NativeStrings();
+        byte** argv = strings.Array(r.Argv);
+        byte** envp = strings.Array(r.Envp);
+        int* joinFds = stackalloc int[Math.Max(1, r.Joins.Count)];
+        int* joinTypes = stackalloc int[Math.Max(1, r.Joins.Count)];
+        for (int i = 0; i < r.Joins.Count; i++) { joinFds[i] = r.Joins[i].Fd; joinTypes[i] = (int)r.Joins[i].Type; }
+        int* keep = stackalloc int[Math.Max(1, r.KeepFds.Count)];
+        for (int i = 0; i < r.KeepFds.Count; i++) keep[i] = r.KeepFds[i];
+        var args = new Args
+        {
+            CloneFlags = r.CloneFlags,
+            UnshareFlags = r.UnshareFlags,
+            ExeFd = r.ExeFd,
+            SyncFd = r.SyncFd,
+            Argv = argv,
+            Envp = envp,
+            JoinFds = joinFds,
+            JoinTypes = joinTypes,
+            NJoin = r.Joins.Count,
+            KeepFds = keep,
+            NKeep = r.KeepFds.Count,
+            ForkAfterJoin = r.ForkAfterJoin ? 1 : 0,
+            TimensOffsets = r.TimensOffsets is null ? null : strings.Get(r.TimensOffsets),
+        };
+        int pid = cnr_spawn(&args);
+        if (pid < 0) throw new SyscallException("clone", -pid, NamespaceTypeNames(r.CloneFlags | r.UnshareFlags));
+        return pid;
+    }
+
+    private static string NamespaceTypeNames(ulong flags) => "(" + Namespaces.NamespaceType.FlagNames(flags) + ")";
+
+    /// <summary>NUL-terminated UTF-8 copies that live until disposed.</summary>
+    private sealed class NativeStrings : IDisposable
+    {
+        private readonly List<nint> _blocks = [];
+
+        public byte* Get(string s)
+        {
+            int n = Encoding.UTF8.GetByteCount(s);
+            var p = (byte*)NativeMemory.Alloc((nuint)n + 1);
+            Encoding.UTF8.GetBytes(s, new Span<byte>(p, n));
+            p[n] = 0;
+            _blocks.Add((nint)p);
+            return p;
+        }
+
+        public byte** Array(IReadOnlyList<string> items)
+        {
+            var a = (byte**)NativeMemory.Alloc((nuint)(items.Count + 1), (nuint)sizeof(byte*));
+            _blocks.Add((nint)a);
+            for (int i = 0; i < items.Count; i++) a[i] = Get(items[i]);
+            a[items.Count] = null;
+            return a;
+        }
+
+        public void Dispose()
+        {
+            foreach (var b in _blocks) NativeMemory.Free((void*)b);
+        }
+    }
+}
