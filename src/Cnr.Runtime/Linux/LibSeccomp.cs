@@ -3,19 +3,17 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Cnr.Linux;
 
-/// <summary>libseccomp.so.2 bindings (the library runc, crun and youki build filters with).
-/// Loaded with dlopen on first use, not linked: a config without linux.seccomp never pays for it, and the binary
-/// still starts on a machine without libseccomp2. libseccomp returns -errno instead of setting errno, so callers
-/// turn a negative result into a <see cref="SyscallException"/> with <see cref="Check"/>.</summary>
+/// <summary>libseccomp.so.2 bindings (the library runc, crun and youki build filters with), used by the parent
+/// only: it compiles the filter to BPF and init loads that with seccomp() itself, so no library is ever opened
+/// inside the container's root. Loaded with dlopen on first use, not linked: a config without linux.seccomp never
+/// pays for it, and the binary still starts on a machine without libseccomp2. libseccomp returns -errno instead of
+/// setting errno, so callers turn a negative result into a <see cref="SyscallException"/> with <see cref="Check"/>.</summary>
 public static unsafe partial class LibSeccomp
 {
     public const string Lib = "libseccomp.so.2";
 
     /// <summary>__NR_SCMP_ERROR: the name is unknown to this libseccomp.</summary>
     public const int NR_SCMP_ERROR = -1;
-
-    // enum scmp_filter_attr (seccomp.h, libseccomp 2.5)
-    public const int SCMP_FLTATR_CTL_NNP = 3, SCMP_FLTATR_CTL_TSYNC = 4, SCMP_FLTATR_CTL_LOG = 6, SCMP_FLTATR_CTL_SSB = 7;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct ScmpVersion { public uint Major, Minor, Micro; }
@@ -34,16 +32,14 @@ public static unsafe partial class LibSeccomp
     [LibraryImport(Lib)] public static partial ScmpVersion* seccomp_version();
     [LibraryImport(Lib)] public static partial Context seccomp_init(uint defAction);
     [LibraryImport(Lib)] public static partial void seccomp_release(nint ctx);
-    [LibraryImport(Lib)] public static partial int seccomp_attr_set(Context ctx, int attr, uint value);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial uint seccomp_arch_resolve_name(string name);
     [LibraryImport(Lib)] public static partial int seccomp_arch_add(Context ctx, uint arch);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int seccomp_syscall_resolve_name(string name);
     [LibraryImport(Lib)] public static partial int seccomp_rule_add_array(Context ctx, uint action, int syscall, uint argCount, ScmpArgCmp* args);
-    [LibraryImport(Lib)] public static partial int seccomp_load(Context ctx);
+    [LibraryImport(Lib)] public static partial int seccomp_export_bpf(Context ctx, int fd);
     [LibraryImport(Lib)] public static partial int seccomp_export_pfc(Context ctx, int fd);
 
-    /// <summary>dlopen()s the library if this machine has it. Only a probe: the [LibraryImport]s above resolve
-    /// the library on their first call and keep that handle, which is why filters are built before pivot_root.</summary>
+    /// <summary>dlopen()s the library if this machine has it (a probe: the [LibraryImport]s resolve it themselves).</summary>
     public static bool TryLoad() => NativeLibrary.TryLoad(Lib, out _);
 
     /// <summary>Throws for a negative libseccomp result (-errno).</summary>

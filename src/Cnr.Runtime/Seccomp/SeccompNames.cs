@@ -1,5 +1,3 @@
-using static Cnr.Linux.LibSeccomp;
-
 namespace Cnr.Seccomp;
 
 /// <summary>The OCI spec's seccomp words and the libseccomp values they stand for (seccomp.h, libseccomp 2.5).</summary>
@@ -70,12 +68,12 @@ internal static class SeccompNames
         ["SCMP_ARCH_SHEB"] = "sheb",
     };
 
-    /// <summary>SECCOMP_FILTER_FLAG_* → the libseccomp attribute that makes seccomp_load pass it.</summary>
-    public static readonly Dictionary<string, int> Flags = new()
+    /// <summary>SECCOMP_FILTER_FLAG_* (linux/seccomp.h): passed by cnr to seccomp() itself, not part of the program.</summary>
+    public static readonly Dictionary<string, uint> Flags = new()
     {
-        ["SECCOMP_FILTER_FLAG_TSYNC"] = SCMP_FLTATR_CTL_TSYNC,
-        ["SECCOMP_FILTER_FLAG_LOG"] = SCMP_FLTATR_CTL_LOG,
-        ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"] = SCMP_FLTATR_CTL_SSB,
+        ["SECCOMP_FILTER_FLAG_TSYNC"] = 1,
+        ["SECCOMP_FILTER_FLAG_LOG"] = 2,
+        ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"] = 4,
     };
 
     public static string List<T>(Dictionary<string, T> table) => string.Join(", ", table.Keys);

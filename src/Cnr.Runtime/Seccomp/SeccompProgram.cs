@@ -9,13 +9,14 @@ namespace Cnr.Seccomp;
 /// came from, for error messages.</summary>
 internal sealed record SeccompRule(string Syscall, uint Action, LibSeccomp.ScmpArgCmp[] Conditions, string Path);
 
-/// <summary>linux.seccomp translated into the libseccomp calls that build the filter: pure and checked, so that
-/// the parent can reject a bad config before creating anything, and tests can read what will be loaded.</summary>
+/// <summary>linux.seccomp translated into the libseccomp calls that build the filter, and the flags for seccomp():
+/// pure and checked, so that the parent can reject a bad config before creating anything, and tests can read what
+/// will be loaded.</summary>
 internal sealed record SeccompProgram(
     uint DefaultAction,
     string DefaultActionText,
     IReadOnlyList<(string Path, string Name)> Architectures,
-    IReadOnlyList<(string Flag, int Attribute)> Flags,
+    uint Flags,
     IReadOnlyList<SeccompRule> Rules)
 {
     private const string Root = "linux.seccomp";
@@ -34,13 +35,13 @@ internal sealed record SeccompProgram(
             architectures.Add(($"{Root}.architectures[{i}]", name));
         }
 
-        var flags = new List<(string, int)>();
+        uint flags = 0;
         for (int i = 0; i < (seccomp.Flags?.Count ?? 0); i++)
         {
             string flag = seccomp.Flags![i];
-            if (!SeccompNames.Flags.TryGetValue(flag, out int attribute))
+            if (!SeccompNames.Flags.TryGetValue(flag, out uint bit))
                 throw new InvalidDataException($"{Root}.flags[{i}]: \"{flag}\" is not a seccomp filter flag cnr supports ({List(SeccompNames.Flags)})");
-            flags.Add((flag, attribute));
+            flags |= bit;
         }
 
         var rules = new List<SeccompRule>();

@@ -20,8 +20,8 @@ public class SeccompFilterTests(ITestOutputHelper output)
 {
     private static string Pfc(LinuxSeccomp seccomp)
     {
-        using var filter = SeccompFilter.Build(seccomp);
-        return filter.ExportPfc();
+        using var builder = SeccompBuilder.Build(SeccompProgram.Translate(seccomp));
+        return builder.ExportPfc();
     }
 
     [LibSeccompFact]
@@ -69,23 +69,27 @@ public class SeccompFilterTests(ITestOutputHelper output)
     }
 
     [LibSeccompFact]
-    public void Build_UnknownSyscallName_IsSkipped()
+    public void Compile_UnknownSyscallName_IsSkipped()
     {
-        using var filter = SeccompFilter.Build(new LinuxSeccomp
+        var filter = SeccompFilter.Compile(new LinuxSeccomp
         {
             DefaultAction = "SCMP_ACT_ALLOW",
+            Flags = ["SECCOMP_FILTER_FLAG_LOG"],
             Syscalls = [new LinuxSyscall { Names = ["mkdir", "no_such_syscall"], Action = "SCMP_ACT_ERRNO" }],
         });
-        Assert.Equal(1, filter.RuleCount);
+        Assert.Equal(1, filter.Rules);
+        Assert.Equal(2u, filter.Flags);
+        Assert.Equal("SCMP_ACT_ALLOW", filter.DefaultAction);
+        Assert.True(filter.Bpf.Length > 0 && filter.Bpf.Length % 8 == 0, $"{filter.Bpf.Length} bytes of BPF");
     }
 
     [LibSeccompFact]
     public void Build_DefaultProfile_AllowsForkButNotNamespaces()
     {
-        using var filter = SeccompFilter.Build(DefaultProfile.Create());
-        string pfc = filter.ExportPfc();
-        output.WriteLine($"{filter.RuleCount} rules");
-        Assert.True(filter.RuleCount > 300, $"{filter.RuleCount} rules");
+        using var builder = SeccompBuilder.Build(SeccompProgram.Translate(DefaultProfile.Create()));
+        string pfc = builder.ExportPfc();
+        output.WriteLine($"{builder.RuleCount} rules");
+        Assert.True(builder.RuleCount > 300, $"{builder.RuleCount} rules");
         Assert.Contains("# filter for syscall \"clone\" (56)", pfc);
         Assert.Contains("if ($a0.lo32 & 0x7e020000 == 0)", pfc);
         Assert.Contains("action ERRNO(38);", pfc); // clone3
@@ -94,7 +98,7 @@ public class SeccompFilterTests(ITestOutputHelper output)
         Assert.Contains("action ERRNO(1);", pfc);
     }
 
-    /// <summary>The kernel side, without a container: a filter loaded on a thread of its own (with that thread's own
+    /// <summary>The kernel side, without a container: a compiled filter loaded on a thread of its own (with that thread's own
     /// no_new_privs, so no privilege is needed) binds only that thread, which then sees the configured errnos.</summary>
     [LibSeccompFact]
     public void Load_OnAThread_ErrnoAndArgsRulesTakeEffect()
@@ -113,7 +117,7 @@ public class SeccompFilterTests(ITestOutputHelper output)
                 },
             ],
         };
-        using var filter = SeccompFilter.Build(seccomp);
+        var filter = SeccompFilter.Compile(seccomp);
         (int mkdir, int getpriorityUser, int getpriorityProcess) errnos = default;
         Exception? failure = null;
         var thread = new Thread(() =>
@@ -121,7 +125,7 @@ public class SeccompFilterTests(ITestOutputHelper output)
             try
             {
                 Errno.Check(Libc.prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "PR_SET_NO_NEW_PRIVS");
-                filter.Load();
+                SeccompFilter.Load(filter);
                 errnos = (Call(() => Mkdir("/nonexistent-cnr-seccomp-test/x", 0x1ff)),
                           Call(() => Getpriority(2, 0)), Call(() => Getpriority(0, 0)));
             }
