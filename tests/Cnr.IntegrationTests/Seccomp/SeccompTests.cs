@@ -139,4 +139,31 @@ public class SeccompTests
         Assert.False(Directory.Exists(Path.Combine(b.StateRoot, b.Id)), "state dir left behind");
         Assert.NotEqual(0, b.Cnr("state", b.Id).ExitCode);
     }
+
+    [RootFact]
+    public void Run_WithDebug_ReportsTheSeccompStep()
+    {
+        using var b = Bundle("sc-debug", DefaultProfile.Create(), "true");
+        b.Write();
+        var r = b.Cnr("--debug", "run", "--bundle", b.Dir, b.Id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Matches(@"seccomp\(SECCOMP_SET_MODE_FILTER, 0, .*\): \d+ rules, default SCMP_ACT_ERRNO\(EPERM\)", r.Stderr);
+    }
+
+    /// <summary>libseccomp hidden from this one cnr: /dev/null bound over it in a mount namespace of its own.</summary>
+    [RootFact]
+    public void Run_WithoutLibseccomp_SaysWhatToInstallAndLeavesNothingBehind()
+    {
+        // Where the library is not installed at all, the same message must come without hiding anything.
+        var library = new FileInfo("/usr/lib/x86_64-linux-gnu/libseccomp.so.2").ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+        string hide = library is null ? "" : $"mount --bind /dev/null {library} && ";
+        using var b = Bundle("sc-nolib", DefaultProfile.Create(), "echo should-not-run");
+        b.Write();
+        var r = Harness.Cnr.Exec("unshare", ["-m", "--propagation", "private", "sh", "-c",
+            hide + "exec \"$0\" \"$@\"", Repo.CnrBinary, "--root", b.StateRoot, "run", "--bundle", b.Dir, b.Id]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("linux.seccomp: libseccomp.so.2 not found (install libseccomp2)", r.Stderr);
+        Assert.DoesNotContain("should-not-run", r.Stdout);
+        Assert.False(Directory.Exists(Path.Combine(b.StateRoot, b.Id)), "state dir left behind");
+    }
 }
