@@ -4,7 +4,7 @@ using static Cnr.Seccomp.SeccompNames;
 
 namespace Cnr.Seccomp;
 
-/// <summary>One seccomp_rule_add: a syscall by name (resolved only when loading, against the running libseccomp),
+/// <summary>One seccomp_rule_add: a syscall by name (resolved when compiling, by the installed libseccomp),
 /// a libseccomp action value, and conditions that must all hold. <paramref name="Path"/> is the config entry it
 /// came from, for error messages.</summary>
 internal sealed record SeccompRule(string Syscall, uint Action, LibSeccomp.ScmpArgCmp[] Conditions, string Path);
