@@ -13,6 +13,8 @@
  * The rule in the child: async-signal-safe calls only — raw syscalls, no malloc, no stdio, no locks, no
  * errno-setting library state that another thread could have held. The child never returns to C#.
  *
+ * One more step runs in the re-executed image itself: see cnr_join_mount_namespace at the end.
+ *
  * Messages on the sync socket (SOCK_SEQPACKET, one datagram each) sent by this file:
  *   'R'            the child is in its namespaces: the parent may write uid_map/gid_map and cgroup.procs
  *   'P' <int32>    (only with fork_after_join) the pid of the real init, as the parent sees it
@@ -136,4 +138,21 @@ int32_t cnr_spawn(const struct cnr_spawn_args *a)
     int err = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return pid < 0 ? -err : (int32_t)pid;
+}
+
+/*
+ * `cnr init SYNCFD MNTNSFD` — the init of `cnr exec` joins the container's mount namespace here, in an ELF
+ * constructor: after the dynamic loader has mapped cnr and libc from the host (the container may have no
+ * loader of its own) and before the .NET runtime starts its threads (setns(CLONE_NEWNS) needs a
+ * single-threaded caller). Every other invocation of cnr returns at the first comparison.
+ */
+__attribute__((constructor)) static void cnr_join_mount_namespace(int argc, char **argv, char **envp)
+{
+    (void)envp;
+    if (argc < 4 || strcmp(argv[1], "init") != 0) return;
+    int sync_fd = 0, ns_fd = 0;
+    for (const char *p = argv[2]; *p >= '0' && *p <= '9'; p++) sync_fd = sync_fd * 10 + (*p - '0');
+    for (const char *p = argv[3]; *p >= '0' && *p <= '9'; p++) ns_fd = ns_fd * 10 + (*p - '0');
+    if (setns(ns_fd, CLONE_NEWNS) < 0) fail(sync_fd, "setns(mount)");
+    close(ns_fd);
 }

@@ -22,4 +22,4 @@ root.SetAction(r =>
     Console.Error.WriteLine("cnr: a command is required (try `cnr --help`)");
     return 1;
 });
-return root.Parse(args).Invoke();
+return root.Parse(ArgsNormalizer.Normalize(args)).Invoke();

@@ -31,13 +31,13 @@ public static class ContainerProcesses
         if (!ContainerStore.IsAlive(record.Pid, record.InitStartTime)) return [];
         if (!record.NewPidNamespace) return [record.Pid];
         string ns;
-        try { ns = File.ResolveLinkTarget($"/proc/{record.Pid}/ns/pid", false)?.LinkTarget ?? ""; }
+        try { ns = new FileInfo($"/proc/{record.Pid}/ns/pid").LinkTarget ?? ""; }
         catch (IOException) { return []; }
         var pids = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
-            try { if (File.ResolveLinkTarget($"{dir}/ns/pid", false)?.LinkTarget == ns) pids.Add(pid); }
+            try { if (new FileInfo($"{dir}/ns/pid").LinkTarget == ns) pids.Add(pid); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }

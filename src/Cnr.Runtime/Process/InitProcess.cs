@@ -40,11 +40,14 @@ public sealed class InitProcess : IDisposable
         {
             using var exe = SealedExe.Create();
             var joins = new List<(int, ulong)>();
+            int mountNs = -1;
             foreach (var (path, type) in req.Joins)
             {
                 var fd = SafeFd.Check(Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "open", $"{path} (linux.namespaces {type.Type})");
                 joinFds.Add(fd);
-                joins.Add((fd.Fd, type.CloneFlag));
+                // The mount namespace is joined by the new image itself (native/cnr_native.c, constructor).
+                if (type.CloneFlag == NamespaceType.CLONE_NEWNS) mountNs = fd.Fd;
+                else joins.Add((fd.Fd, type.CloneFlag));
             }
             ulong newNs = req.NewNamespaces;
             bool forkAfter = (newNs & (NamespaceType.CLONE_NEWPID | NamespaceType.CLONE_NEWTIME)) != 0 && joins.Count > 0
@@ -61,13 +64,14 @@ public sealed class InitProcess : IDisposable
                     "unshare " + string.Join(' ', NamespaceType.All.Where(n => (newNs & n.CloneFlag) != 0).Select(n => n.UnshareOption)));
 
             var keep = new List<int> { child.Fd };
+            if (mountNs >= 0) keep.Add(mountNs);
             keep.AddRange(req.InheritFds);
             string? timens = spec.Linux?.TimeOffsets is { Count: > 0 } offs
                 ? string.Concat(offs.Select(kv => $"{(kv.Key == "boottime" ? "boottime" : "monotonic")} {kv.Value.Secs} {kv.Value.Nanosecs}\n"))
                 : null;
             init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request(
                 cloneFlags, unshareFlags, exe.Fd, child.Fd,
-                ["cnr", "init", child.Fd.ToString()], [],
+                mountNs >= 0 ? ["cnr", "init", child.Fd.ToString(), mountNs.ToString()] : ["cnr", "init", child.Fd.ToString()], [],
                 joins, keep, forkAfter, timens));
             child.Dispose();
 

@@ -65,6 +65,8 @@ public sealed unsafe class SyncSocket : IDisposable
         while (size < 0 && Errno.Last == 4);
         if (size < 0) throw new SyscallException("recv", Errno.Last, "(sync socket)");
         if (size == 0) return null;
+        // An fd-carrying message stays queued: ReceiveFd reads it with its control data.
+        if (probe == (byte)SyncMessage.Terminal) return (SyncMessage.Terminal, []);
         var buf = new byte[size];
         fixed (byte* p = buf)
         {

@@ -4,35 +4,6 @@ using System.Text.Json;
 using Cnr.Linux;
 using Cnr.Spec;
 
-namespace Cnr.Spec
-{
-    public sealed class SpecException(string message) : Exception(message);
-    public static class ContainerId
-    {
-        public static void Validate(string id)
-        {
-            if (id.Length == 0 || id == "." || id == ".." || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '+' or '-' or '.')))
-                throw new SpecException($"container id \"{id}\" is invalid (use letters, digits, '_', '+', '-', '.')");
-        }
-    }
-    public static class SpecLoader
-    {
-        public static RuntimeSpec Load(string bundle)
-        {
-            var path = Path.Combine(bundle, "config.json");
-            var spec = JsonSerializer.Deserialize(File.ReadAllBytes(path), SpecJson.Default.RuntimeSpec)!;
-            return spec;
-        }
-    }
-}
-namespace Cnr.Signals
-{
-    public static class SignalTable
-    {
-        public static int Parse(string s) => int.TryParse(s, out var n) ? n : s.ToUpperInvariant().Replace("SIG", "") switch
-        { "KILL" => 9, "TERM" => 15, "INT" => 2, "HUP" => 1, "USR1" => 10, "USR2" => 12, "STOP" => 19, "CONT" => 18, _ => throw new ArgumentException("bad signal " + s) };
-    }
-}
 namespace Cnr.Seccomp
 {
     public static class SeccompFilter
@@ -54,6 +25,7 @@ namespace Cnr.Cgroups
         public void Destroy() { }
         public bool IsFrozen => false;
         public IReadOnlyList<int> Pids() => [];
+        public void Freeze() { } public void Thaw() { } public void SetResources(LinuxResources r) { }
     }
 }
 namespace Cnr.Rootfs

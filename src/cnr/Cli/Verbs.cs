@@ -9,12 +9,20 @@ internal static class Verbs
     public static IEnumerable<Command> All() =>
     [
         VersionCommand.Create(),
+        SpecCommand.Create(),
         RunCommand.Create(),
         CreateCommand.Create(),
         StartCommand.Create(),
         StateCommand.Create(),
         KillCommand.Create(),
         DeleteCommand.Create(),
+        ExecCommand.Create(),
+        ListCommand.Create(),
+        PsCommand.Create(),
+        FeaturesCommand.Create(),
+        PauseCommand.Create(),
+        PauseCommand.CreateResume(),
+        UpdateCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>

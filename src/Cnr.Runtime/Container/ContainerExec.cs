@@ -1,0 +1,97 @@
+using System.Runtime.InteropServices;
+using Cnr.Cgroups;
+using Cnr.Diagnostics;
+using Cnr.Linux;
+using Cnr.Namespaces;
+using Cnr.Process;
+using Cnr.State;
+using Cnr.Terminal;
+
+namespace Cnr.Container;
+
+/// <summary>The flags of `cnr exec` that reach the library.</summary>
+public sealed class ExecOptions
+{
+    public required Spec.Process Process { get; init; }
+    public string? PidFile { get; init; }
+    public string? ConsoleSocket { get; init; }
+    public bool Detach { get; init; }
+    public int PreserveFds { get; init; }
+}
+
+/// <summary>`exec`: a new process in a running container — it joins every namespace the container has and
+/// its cgroup, and gets the container's seccomp filter with its own capabilities and no_new_privs.</summary>
+public static class ContainerExec
+{
+    private static readonly int[] Forwarded = [1, 2, 3, 10, 12, 14, 15, 23, 29];
+
+    public static int Exec(ContainerStore store, ContainerRecord record, ExecOptions o)
+    {
+        var status = store.StatusOf(record, ContainerDelete.IsFrozen);
+        if (status is "stopped") throw new InvalidOperationException("cannot exec in a stopped container");
+        if (status is "paused") throw new InvalidOperationException("cannot exec in a paused container");
+        if (o.Process.Terminal && o.Detach && o.ConsoleSocket is null)
+            throw new InvalidOperationException("cannot allocate a tty when cnr detaches without --console-socket");
+        if (o.Process.Args is not { Count: > 0 }) throw new InvalidOperationException("exec: process.args must not be empty");
+        using var consoleSocket = o.ConsoleSocket is null ? null : ConsoleSocket.Connect(o.ConsoleSocket);
+
+        var joins = new List<(string, NamespaceType)>();
+        foreach (var type in NamespaceType.All)
+            if (record.Config.Linux?.Namespaces?.Any(n => n.Type == type.Type) == true)
+                joins.Add(($"/proc/{record.Pid}/ns/{type.ProcName}", type));
+        var inherit = new List<int>();
+        for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
+        var spec = record.Config;
+        spec.Process = o.Process;
+        var cgroup = record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) ? CgroupManager.Load(cg) : null;
+
+        using var init = InitProcess.Start(new LaunchRequest
+        {
+            Config = new InitConfig
+            {
+                Exec = true,
+                ContainerId = record.Id,
+                Spec = spec,
+                Bundle = record.Bundle,
+                Rootfs = record.Rootfs,
+                ReportSteps = Steps.On,
+                PreserveFds = o.PreserveFds,
+                SendTerminal = o.Process.Terminal,
+            },
+            Joins = joins,
+            InheritFds = inherit,
+            BeforeGo = pid => cgroup?.AddProcess(pid),
+        });
+        SafeFd? master = null;
+        try
+        {
+            init.WaitCreated(onTerminal: m =>
+            {
+                if (consoleSocket is not null) { using (m) consoleSocket.Send(m); }
+                else master = m;
+            });
+            init.WaitExec();
+        }
+        catch
+        {
+            master?.Dispose();
+            init.Kill();
+            throw;
+        }
+        int pid = init.Pid;
+        if (o.PidFile is not null) ContainerCreate.WritePidFile(o.PidFile, pid);
+        if (o.Detach) { master?.Dispose(); return 0; }
+
+        var registrations = Forwarded.Select(sig => PosixSignalRegistration.Create((PosixSignal)sig, ctx =>
+        {
+            ctx.Cancel = true;
+            Libc.kill(pid, sig);
+        })).ToList();
+        var terminal = master is not null ? new TerminalForwarder(master) : null;
+        int waitStatus;
+        while (Libc.waitpid(pid, out waitStatus, 0) < 0 && Errno.Last == 4) { }
+        terminal?.Dispose();
+        foreach (var r in registrations) r.Dispose();
+        return Libc.ExitStatus(waitStatus);
+    }
+}

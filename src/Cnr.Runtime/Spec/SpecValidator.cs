@@ -1,0 +1,320 @@
+using Cnr.Capabilities;
+using Cnr.Process;
+
+namespace Cnr.Spec;
+
+/// <summary>Checks a config.json before anything is created, so that a mistake is reported as the JSON path,
+/// what is wrong and how to fix it, rather than as a failed system call halfway through container set-up.
+/// The rules follow runc's libcontainer/configs/validate. linux.seccomp and linux.resources are checked by
+/// their own mechanisms (Seccomp/, Cgroups/), which know what the kernel accepts.</summary>
+public static class SpecValidator
+{
+    private const string NamespaceTypes = "pid, network, mount, ipc, uts, user, cgroup, time";
+
+    public static void Validate(RuntimeSpec spec, string bundleDir)
+    {
+        OciVersion(spec.OciVersion);
+        Root(spec.Root, bundleDir);
+        if (spec.Process is { } process) Process(process);
+        var ns = Namespaces(spec.Linux?.Namespaces);
+        if (!string.IsNullOrEmpty(spec.Hostname) && !ns.Has("uts"))
+            throw new SpecException("hostname", "needs a UTS namespace", "add {\"type\": \"uts\"} to linux.namespaces, or remove hostname");
+        if (!string.IsNullOrEmpty(spec.Domainname) && !ns.Has("uts"))
+            throw new SpecException("domainname", "needs a UTS namespace", "add {\"type\": \"uts\"} to linux.namespaces, or remove domainname");
+        Mounts(spec.Mounts);
+        if (spec.Hooks is { } hooks) Hooks(hooks);
+        if (spec.Linux is { } linux) Linux(linux, ns);
+    }
+
+    private static void OciVersion(string? version)
+    {
+        if (string.IsNullOrEmpty(version))
+            throw new SpecException("ociVersion", "missing", "set it to \"1.2.0\"");
+        if (!version.StartsWith("1.", StringComparison.Ordinal))
+            throw new SpecException("ociVersion", $"\"{version}\" is not supported", "cnr runs runtime-spec 1.x configs; set it to \"1.2.0\"");
+    }
+
+    private static void Root(Root? root, string bundleDir)
+    {
+        if (root is null)
+            throw new SpecException("root", "missing", "add \"root\": {\"path\": \"rootfs\"}");
+        if (string.IsNullOrEmpty(root.Path))
+            throw new SpecException("root.path", "missing", "give the rootfs directory, e.g. \"rootfs\"");
+        var rootfs = Path.GetFullPath(Path.Combine(bundleDir, root.Path));
+        if (!Directory.Exists(rootfs))
+            throw File.Exists(rootfs)
+                ? new SpecException("root.path", $"{rootfs} is not a directory", "point it at the container's root filesystem directory")
+                : new SpecException("root.path", $"rootfs directory {rootfs} does not exist", "create it, e.g. with `make bundles` or `cnr bundle create`");
+    }
+
+    private static void Process(Process process)
+    {
+        if (process.Args is not { Count: > 0 })
+            throw new SpecException("process.args", "empty", "give the command to run, e.g. [\"sh\"]");
+        if (string.IsNullOrEmpty(process.Args[0]))
+            throw new SpecException("process.args[0]", "empty", "give the program to run, e.g. \"sh\"");
+        if (string.IsNullOrEmpty(process.Cwd))
+            throw new SpecException("process.cwd", "empty", "give an absolute path, e.g. \"/\"");
+        RequireAbsolute("process.cwd", process.Cwd);
+        if (process.Env is { } env)
+            for (int i = 0; i < env.Count; i++)
+                if (env[i].IndexOf('=') <= 0)
+                    throw new SpecException($"process.env[{i}]", $"\"{env[i]}\" is not NAME=value", "e.g. \"TERM=xterm\"");
+        if (process.Capabilities is { } caps)
+        {
+            CapabilitySet("bounding", caps.Bounding);
+            CapabilitySet("effective", caps.Effective);
+            CapabilitySet("inheritable", caps.Inheritable);
+            CapabilitySet("permitted", caps.Permitted);
+            CapabilitySet("ambient", caps.Ambient);
+        }
+        if (process.Rlimits is { } rlimits) Rlimits(rlimits);
+        if (process.Scheduler is { } scheduler) Scheduler(scheduler);
+        if (process.IoPriority is { } io)
+        {
+            if (io.Class is not ("IOPRIO_CLASS_RT" or "IOPRIO_CLASS_BE" or "IOPRIO_CLASS_IDLE"))
+                throw new SpecException("process.ioPriority.class", $"\"{io.Class}\" is not an I/O priority class", "IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE");
+            if (io.Priority is < 0 or > 7)
+                throw new SpecException("process.ioPriority.priority", $"{io.Priority} is out of range", "0 (highest) to 7 (lowest)");
+        }
+    }
+
+    private static void CapabilitySet(string set, List<string>? names)
+    {
+        if (names is null) return;
+        for (int i = 0; i < names.Count; i++)
+            // Exact spelling: the lenient forms TryParse also takes are for the command line only.
+            if (!CapabilityTable.TryParse(names[i], out int cap) || CapabilityTable.Name(cap) != names[i])
+                throw new SpecException($"process.capabilities.{set}[{i}]", $"\"{names[i]}\" is not a capability", "see capabilities(7); names like CAP_NET_ADMIN");
+    }
+
+    private static void Rlimits(List<PosixRlimit> rlimits)
+    {
+        var seen = 0;
+        for (int i = 0; i < rlimits.Count; i++)
+        {
+            var r = rlimits[i];
+            if (!RlimitTable.TryParse(r.Type, out int resource))
+                throw new SpecException($"process.rlimits[{i}].type", $"\"{r.Type}\" is not a resource limit", string.Join(", ", RlimitTable.All));
+            if ((seen & (1 << resource)) != 0)
+                throw new SpecException($"process.rlimits[{i}].type", $"{r.Type} is given twice", "keep one entry per type");
+            seen |= 1 << resource;
+            if (r.Soft > r.Hard)
+                throw new SpecException($"process.rlimits[{i}]", $"soft limit {r.Soft} is above hard limit {r.Hard}", "make soft at most hard");
+        }
+    }
+
+    // sched_setattr(2)'s rules, as runc checks them.
+    private static void Scheduler(Scheduler s)
+    {
+        if (s.Policy is not ("SCHED_OTHER" or "SCHED_FIFO" or "SCHED_RR" or "SCHED_BATCH" or "SCHED_ISO" or "SCHED_IDLE" or "SCHED_DEADLINE"))
+            throw new SpecException("process.scheduler.policy", s.Policy.Length == 0 ? "missing" : $"\"{s.Policy}\" is not a scheduling policy",
+                "SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE");
+        if (s.Nice is < -20 or > 19)
+            throw new SpecException("process.scheduler.nice", $"{s.Nice} is out of range", "-20 to 19");
+        if (s.Priority is not (null or 0) && s.Policy is not ("SCHED_FIFO" or "SCHED_RR"))
+            throw new SpecException("process.scheduler.priority", $"given for {s.Policy}", "only SCHED_FIFO and SCHED_RR have a priority");
+        if ((s.Runtime is not (null or 0) || s.Deadline is not (null or 0) || s.Period is not (null or 0)) && s.Policy != "SCHED_DEADLINE")
+            throw new SpecException("process.scheduler", $"runtime/deadline/period given for {s.Policy}", "only SCHED_DEADLINE uses them");
+    }
+
+    private static void Mounts(List<Mount>? mounts)
+    {
+        if (mounts is null) return;
+        for (int i = 0; i < mounts.Count; i++)
+        {
+            var m = mounts[i];
+            if (string.IsNullOrEmpty(m.Destination))
+                throw new SpecException($"mounts[{i}].destination", "missing", "give an absolute path inside the container, e.g. \"/data\"");
+            RequireAbsolute($"mounts[{i}].destination", m.Destination);
+            if (m.Options is not { } options) continue;
+            bool bind = false;
+            for (int j = 0; j < options.Count; j++)
+            {
+                var o = options[j];
+                // Commas are let through: runc joins data options with them, and SELinux contexts contain them.
+                if (o.Length == 0 || o.Trim().Length != o.Length)
+                    throw new SpecException($"mounts[{i}].options[{j}]", $"\"{o}\" is not a mount option",
+                        "one option per string, without spaces, e.g. [\"nosuid\", \"mode=755\"]");
+                bind |= o is "bind" or "rbind";
+            }
+            if (bind && string.IsNullOrEmpty(m.Source))
+                throw new SpecException($"mounts[{i}].source", "missing", "a bind mount needs the path to mount, e.g. \"/srv/data\"");
+        }
+    }
+
+    private static void Hooks(Hooks hooks)
+    {
+        HookList("prestart", hooks.Prestart);
+        HookList("createRuntime", hooks.CreateRuntime);
+        HookList("createContainer", hooks.CreateContainer);
+        HookList("startContainer", hooks.StartContainer);
+        HookList("poststart", hooks.Poststart);
+        HookList("poststop", hooks.Poststop);
+    }
+
+    private static void HookList(string name, List<Hook>? hooks)
+    {
+        if (hooks is null) return;
+        for (int i = 0; i < hooks.Count; i++)
+        {
+            if (string.IsNullOrEmpty(hooks[i].Path))
+                throw new SpecException($"hooks.{name}[{i}].path", "missing", "give the absolute path of the program to run");
+            RequireAbsolute($"hooks.{name}[{i}].path", hooks[i].Path);
+            if (hooks[i].Timeout is <= 0)
+                throw new SpecException($"hooks.{name}[{i}].timeout", $"{hooks[i].Timeout} is not a timeout", "give seconds, greater than 0, or leave it out");
+        }
+    }
+
+    private static void Linux(Linux linux, NamespaceSet ns)
+    {
+        IdMappings(linux, ns);
+        if (linux.TimeOffsets is { Count: > 0 } offsets)
+        {
+            if (!ns.Has("time"))
+                throw new SpecException("linux.timeOffsets", "given, but there is no time namespace", "add {\"type\": \"time\"} to linux.namespaces, or remove timeOffsets");
+            foreach (var clock in offsets.Keys)
+                if (clock is not ("monotonic" or "boottime"))
+                    throw new SpecException($"linux.timeOffsets[\"{clock}\"]", $"\"{clock}\" is not a clock that a time namespace offsets", "monotonic, boottime");
+        }
+        if (linux.Sysctl is { } sysctl)
+            foreach (var key in sysctl.Keys)
+                Sysctl(key, ns);
+        PathList("linux.maskedPaths", linux.MaskedPaths, ns);
+        PathList("linux.readonlyPaths", linux.ReadonlyPaths, ns);
+        if (linux.Devices is { } devices)
+            for (int i = 0; i < devices.Count; i++)
+            {
+                if (string.IsNullOrEmpty(devices[i].Path))
+                    throw new SpecException($"linux.devices[{i}].path", "missing", "give the device's path inside the container, e.g. \"/dev/fuse\"");
+                RequireAbsolute($"linux.devices[{i}].path", devices[i].Path);
+                if (devices[i].Type is not ("c" or "b" or "u" or "p"))
+                    throw new SpecException($"linux.devices[{i}].type", $"\"{devices[i].Type}\" is not a device type", "c (character), b (block), u (unbuffered character), p (FIFO)");
+            }
+        if (linux.RootfsPropagation is { Length: > 0 } propagation
+            && propagation is not ("private" or "rprivate" or "slave" or "rslave" or "shared" or "rshared" or "unbindable" or "runbindable"))
+            throw new SpecException("linux.rootfsPropagation", $"\"{propagation}\" is not a propagation type", "private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable");
+        if (linux.Personality is { } personality && personality.Domain is not ("LINUX" or "LINUX32"))
+            throw new SpecException("linux.personality.domain", $"\"{personality.Domain}\" is not an execution domain", "LINUX, LINUX32");
+    }
+
+    private static void IdMappings(Linux linux, NamespaceSet ns)
+    {
+        bool mapped = linux.UidMappings is { Count: > 0 } || linux.GidMappings is { Count: > 0 };
+        if (!ns.Has("user"))
+        {
+            if (mapped)
+                throw new SpecException(linux.UidMappings is { Count: > 0 } ? "linux.uidMappings" : "linux.gidMappings", "given, but there is no user namespace",
+                    "add {\"type\": \"user\"} to linux.namespaces, or remove the mappings");
+            return;
+        }
+        // A new user namespace without mappings would leave every id unmapped (nobody), root included.
+        if (!ns.Joined("user"))
+            foreach (var (name, mappings) in new[] { ("linux.uidMappings", linux.UidMappings), ("linux.gidMappings", linux.GidMappings) })
+                if (mappings is not { Count: > 0 })
+                    throw new SpecException(name, "missing: a new user namespace needs uid and gid mappings",
+                        "map container root to a host id, e.g. [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]");
+        MappingSizes("linux.uidMappings", linux.UidMappings);
+        MappingSizes("linux.gidMappings", linux.GidMappings);
+    }
+
+    private static void MappingSizes(string name, List<LinuxIdMapping>? mappings)
+    {
+        if (mappings is null) return;
+        for (int i = 0; i < mappings.Count; i++)
+            if (mappings[i].Size == 0)
+                throw new SpecException($"{name}[{i}].size", "is 0", "map at least one id");
+    }
+
+    // /proc/sys is not namespaced as a whole: only keys that belong to a namespace the container owns are
+    // safe to write, and the rest would change the host (runc's list).
+    private static void Sysctl(string key, NamespaceSet ns)
+    {
+        var path = $"linux.sysctl[\"{key}\"]";
+        var name = DotSeparated(key);
+        if (name is "kernel.msgmax" or "kernel.msgmnb" or "kernel.msgmni" or "kernel.sem" or "kernel.shmall" or "kernel.shmmax"
+            or "kernel.shmmni" or "kernel.shm_rmid_forced" || name.StartsWith("fs.mqueue.", StringComparison.Ordinal))
+        {
+            if (!ns.Has("ipc"))
+                throw new SpecException(path, "is not allowed in the host's IPC namespace", "add {\"type\": \"ipc\"} to linux.namespaces");
+            return;
+        }
+        if (name.StartsWith("net.", StringComparison.Ordinal))
+        {
+            if (!ns.Has("network"))
+                throw new SpecException(path, "is not allowed in the host's network namespace", "add {\"type\": \"network\"} to linux.namespaces");
+            return;
+        }
+        if (ns.Has("uts") && name == "kernel.domainname") return;
+        if (ns.Has("uts") && name == "kernel.hostname")
+            throw new SpecException(path, "conflicts with the hostname field", "set \"hostname\" instead");
+        throw new SpecException(path, "is not in a namespace of the container, so setting it would change the host",
+            "only kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* (with ipc), net.* (with network), kernel.domainname (with uts)");
+    }
+
+    // sysctl.d(5): '/' may separate the components, and then '.' is part of a name ("net/ipv4/conf/eth0.100/rp_filter").
+    private static string DotSeparated(string key)
+    {
+        int first = key.AsSpan().IndexOfAny('.', '/');
+        if (first < 0 || key[first] == '.') return key;
+        return string.Create(key.Length, key, (span, k) =>
+        {
+            for (int i = 0; i < k.Length; i++) span[i] = k[i] switch { '/' => '.', '.' => '/', var c => c };
+        });
+    }
+
+    private static void PathList(string name, List<string>? paths, NamespaceSet ns)
+    {
+        if (paths is not { Count: > 0 }) return;
+        if (!ns.Has("mount"))
+            throw new SpecException(name, "needs a mount namespace", "add {\"type\": \"mount\"} to linux.namespaces");
+        for (int i = 0; i < paths.Count; i++)
+            RequireAbsolute($"{name}[{i}]", paths[i]);
+    }
+
+    private static void RequireAbsolute(string path, string value)
+    {
+        if (!value.StartsWith('/'))
+            throw new SpecException(path, $"\"{value}\" is not an absolute path", $"start it with /, e.g. \"/{value}\"");
+    }
+
+    private static NamespaceSet Namespaces(List<LinuxNamespace>? namespaces)
+    {
+        var set = new NamespaceSet();
+        if (namespaces is null) return set;
+        for (int i = 0; i < namespaces.Count; i++)
+        {
+            var n = namespaces[i];
+            int bit = NamespaceSet.Bit(n.Type);
+            if (bit == 0)
+                throw new SpecException($"linux.namespaces[{i}].type", $"\"{n.Type}\" is not a namespace type", NamespaceTypes);
+            if ((set.Present & bit) != 0)
+                throw new SpecException($"linux.namespaces[{i}].type", $"\"{n.Type}\" is listed twice", "keep one entry per type");
+            set.Present |= bit;
+            if (string.IsNullOrEmpty(n.Path)) continue;
+            set.JoinedMask |= bit;
+            RequireAbsolute($"linux.namespaces[{i}].path", n.Path);
+            if (!System.IO.Path.Exists(n.Path))
+                throw new SpecException($"linux.namespaces[{i}].path", $"{n.Path} does not exist",
+                    $"give an existing namespace file, e.g. /proc/PID/ns/{NamespaceSet.ProcName(n.Type)}, or leave path out to create a new namespace");
+        }
+        return set;
+    }
+
+    /// <summary>The namespace types a config lists, and which of them join an existing namespace (path set).</summary>
+    private struct NamespaceSet
+    {
+        public int Present, JoinedMask;
+
+        public readonly bool Has(string type) => (Present & Bit(type)) != 0;
+        public readonly bool Joined(string type) => (JoinedMask & Bit(type)) != 0;
+
+        public static int Bit(string type) => type switch
+        {
+            "pid" => 1, "network" => 2, "mount" => 4, "ipc" => 8, "uts" => 16, "user" => 32, "cgroup" => 64, "time" => 128,
+            _ => 0,
+        };
+
+        public static string ProcName(string type) => type switch { "network" => "net", "mount" => "mnt", _ => type };
+    }
+}

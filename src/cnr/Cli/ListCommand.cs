@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Text.Json;
+using Cnr.Container;
+using Cnr.State;
+
+namespace Cnr.Cli;
+
+/// <summary>`cnr list [-f table|json] [-q]`.</summary>
+internal static class ListCommand
+{
+    public static Command Create()
+    {
+        var format = new Option<string>("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "display only container IDs" };
+        var cmd = new Command("list", "lists containers started by cnr with the given root") { format, quiet };
+        cmd.Aliases.Add("ls");
+        Verbs.SetAction(cmd, r =>
+        {
+            var store = CommonOptions.Store(r);
+            var entries = new List<ListEntry>();
+            foreach (var id in store.Ids().Order(StringComparer.Ordinal))
+            {
+                try
+                {
+                    var (rec, lk) = store.Open(id);
+                    using (lk)
+                    {
+                        var status = store.StatusOf(rec, ContainerDelete.IsFrozen);
+                        entries.Add(new ListEntry
+                        {
+                            OciVersion = rec.Config.OciVersion, Id = rec.Id, Pid = status == "stopped" ? 0 : rec.Pid, Status = status,
+                            Bundle = rec.Bundle, Rootfs = rec.Rootfs, Created = rec.Created, Owner = rec.Owner, Annotations = rec.Config.Annotations,
+                        });
+                    }
+                }
+                catch (ContainerNotFoundException) { }
+            }
+            if (r.GetValue(quiet)) { foreach (var e in entries) Console.WriteLine(e.Id); return 0; }
+            switch (r.GetValue(format))
+            {
+                case "json":
+                    Console.WriteLine(JsonSerializer.Serialize(entries, CliJson.Default.ListListEntry));
+                    break;
+                case "table":
+                    var rows = new List<string[]> { new[] { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" } };
+                    rows.AddRange(entries.Select(e => new[] { e.Id, e.Pid.ToString(), e.Status, e.Bundle, e.Created.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ"), e.Owner }));
+                    Table.Print(rows);
+                    break;
+                default: throw new UsageException($"--format: \"{r.GetValue(format)}\" is not a format (table, json)");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+}
+
+/// <summary>One row of `list --format json`, with runc's field names.</summary>
+internal sealed class ListEntry
+{
+    public string OciVersion { get; set; } = "";
+    public string Id { get; set; } = "";
+    public int Pid { get; set; }
+    public string Status { get; set; } = "";
+    public string Bundle { get; set; } = "";
+    public string Rootfs { get; set; } = "";
+    public DateTime Created { get; set; }
+    public string Owner { get; set; } = "";
+    public Dictionary<string, string>? Annotations { get; set; }
+}
+
+/// <summary>Left-aligned columns padded like Go's tabwriter with a padding of 6, as runc prints.</summary>
+internal static class Table
+{
+    public static void Print(List<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+            Console.WriteLine(string.Join("", row.Select((cell, c) => c == row.Length - 1 ? cell : cell.PadRight(widths[c] + 6))).TrimEnd());
+    }
+}

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using Cnr.Container;
+
+namespace Cnr.Cli;
+
+/// <summary>`cnr pause ID` and `cnr resume ID`: cgroup.freeze.</summary>
+internal static class PauseCommand
+{
+    public static Command Create() => Make("pause", "suspend all processes inside the container", pause: true);
+    public static Command CreateResume() => Make("resume", "resume all processes that have been previously paused", pause: false);
+
+    private static Command Make(string name, string description, bool pause)
+    {
+        var id = CommonOptions.Id();
+        var cmd = new Command(name, description) { id };
+        Verbs.SetAction(cmd, r =>
+        {
+            var store = CommonOptions.Store(r);
+            var (record, lk) = store.Open(r.GetValue(id)!);
+            using (lk)
+            {
+                if (pause) ContainerPause.Pause(store, record);
+                else ContainerPause.Resume(store, record);
+            }
+            return 0;
+        });
+        return cmd;
+    }
+}

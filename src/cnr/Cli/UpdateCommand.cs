@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Text.Json;
+using Cnr.Cgroups;
+using Cnr.Container;
+using Cnr.Spec;
+
+namespace Cnr.Cli;
+
+/// <summary>`cnr update [--resources -|FILE] [--memory N] [--pids-limit N] … ID`: new limits applied live
+/// (Docker's `docker update` sends `--resources -` with linux.resources JSON on stdin).</summary>
+internal static class UpdateCommand
+{
+    public static Command Create()
+    {
+        var id = CommonOptions.Id();
+        var resources = new Option<string?>("--resources", "-r") { Description = "path to a file with linux.resources JSON, or - for stdin" };
+        var memory = new Option<long?>("--memory") { Description = "memory limit in bytes" };
+        var memoryReservation = new Option<long?>("--memory-reservation") { Description = "memory reservation (soft limit) in bytes" };
+        var memorySwap = new Option<long?>("--memory-swap") { Description = "total memory plus swap in bytes (-1 for unlimited)" };
+        var cpuShares = new Option<ulong?>("--cpu-shares") { Description = "CPU shares (relative weight)" };
+        var cpuQuota = new Option<long?>("--cpu-quota") { Description = "CPU CFS quota in microseconds per period" };
+        var cpuPeriod = new Option<ulong?>("--cpu-period") { Description = "CPU CFS period in microseconds" };
+        var cpusetCpus = new Option<string?>("--cpuset-cpus") { Description = "CPUs to use (0-3, 0,1)" };
+        var cpusetMems = new Option<string?>("--cpuset-mems") { Description = "memory nodes to use" };
+        var pids = new Option<long?>("--pids-limit") { Description = "maximum number of pids (-1 for unlimited)" };
+        var blkioWeight = new Option<ushort?>("--blkio-weight") { Description = "block IO weight (10..1000)" };
+        var cmd = new Command("update", "update container resource constraints")
+        { id, resources, memory, memoryReservation, memorySwap, cpuShares, cpuQuota, cpuPeriod, cpusetCpus, cpusetMems, pids, blkioWeight };
+        Verbs.SetAction(cmd, r =>
+        {
+            var store = CommonOptions.Store(r);
+            var (record, lk) = store.Open(r.GetValue(id)!);
+            using (lk)
+            {
+                var status = store.StatusOf(record, ContainerDelete.IsFrozen);
+                if (status == "stopped") throw new InvalidOperationException("container not running");
+                LinuxResources res;
+                if (r.GetValue(resources) is { } src)
+                {
+                    var bytes = src == "-" ? ReadAll(Console.OpenStandardInput()) : File.ReadAllBytes(src);
+                    try { res = JsonSerializer.Deserialize(bytes, SpecJson.Default.LinuxResources) ?? new LinuxResources(); }
+                    catch (JsonException e) { throw new UsageException($"--resources: not valid linux.resources JSON: {e.Message}"); }
+                }
+                else res = new LinuxResources();
+                if (r.GetValue(memory) is { } m) (res.Memory ??= new()).Limit = m;
+                if (r.GetValue(memoryReservation) is { } mr) (res.Memory ??= new()).Reservation = mr;
+                if (r.GetValue(memorySwap) is { } ms) (res.Memory ??= new()).Swap = ms;
+                if (r.GetValue(cpuShares) is { } cs) (res.Cpu ??= new()).Shares = cs;
+                if (r.GetValue(cpuQuota) is { } cq) (res.Cpu ??= new()).Quota = cq;
+                if (r.GetValue(cpuPeriod) is { } cp) (res.Cpu ??= new()).Period = cp;
+                if (r.GetValue(cpusetCpus) is { } cc) (res.Cpu ??= new()).Cpus = cc;
+                if (r.GetValue(cpusetMems) is { } cm) (res.Cpu ??= new()).Mems = cm;
+                if (r.GetValue(pids) is { } p) (res.Pids ??= new()).Limit = p;
+                if (r.GetValue(blkioWeight) is { } bw) (res.BlockIO ??= new()).Weight = bw;
+                CgroupManager.Validate(res);
+                ContainerPause.CgroupOf(record).SetResources(res);
+                Merge(record.Config, res);
+                store.Save(record);
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static byte[] ReadAll(Stream s) { using var ms = new MemoryStream(); s.CopyTo(ms); return ms.ToArray(); }
+
+    /// <summary>Keeps the recorded config in step, so `events`/`inspect` show the limits in force.</summary>
+    private static void Merge(RuntimeSpec config, LinuxResources update)
+    {
+        var linux = config.Linux ??= new Cnr.Spec.Linux();
+        var current = linux.Resources ??= new LinuxResources();
+        if (update.Memory is not null) current.Memory = update.Memory;
+        if (update.Cpu is not null) current.Cpu = update.Cpu;
+        if (update.Pids is not null) current.Pids = update.Pids;
+        if (update.BlockIO is not null) current.BlockIO = update.BlockIO;
+        if (update.HugepageLimits is not null) current.HugepageLimits = update.HugepageLimits;
+        if (update.Unified is not null) current.Unified = update.Unified;
+        if (update.Devices is not null) current.Devices = update.Devices;
+    }
+}
