@@ -166,4 +166,22 @@ public class SeccompTests
         Assert.DoesNotContain("should-not-run", r.Stdout);
         Assert.False(Directory.Exists(Path.Combine(b.StateRoot, b.Id)), "state dir left behind");
     }
+
+    [RootFact]
+    public void Exec_IntoContainerWithFilter_NewProcessIsFilteredToo()
+    {
+        using var b = Bundle("sc-exec", AllowAllBut(new LinuxSyscall { Names = ["mkdir", "mkdirat"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 13 }),
+            "sleep", "30");
+        b.Write();
+        // The container keeps create's stdio open: give it /dev/null so that the harness does not wait for it.
+        var created = Harness.Cnr.Exec("sh", ["-c", "exec \"$0\" \"$@\" </dev/null >/dev/null 2>&1",
+            Repo.CnrBinary, "--root", b.StateRoot, "create", "--bundle", b.Dir, b.Id]);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var started = b.Cnr("start", b.Id);
+        Assert.True(started.ExitCode == 0, started.ToString());
+        var r = b.Cnr("exec", b.Id, "sh", "-c", "mkdir /tmp/x 2>&1; grep '^Seccomp:' /proc/self/status");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("Permission denied", r.Stdout);
+        Assert.Matches(@"Seccomp:\s+2", r.Stdout);
+    }
 }
