@@ -23,6 +23,10 @@ internal static class Verbs
         PauseCommand.Create(),
         PauseCommand.CreateResume(),
         UpdateCommand.Create(),
+        BundleCommand.Create(),
+        PullCommand.Create(),
+        StatsCommand.Create(),
+        EventsCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>
