@@ -18,7 +18,7 @@ public class SeccompProgramTests
             $"{r.Syscall} 0x{r.Action:x}" + string.Concat(r.Conditions.Select(c => $" [arg{c.Arg} op{c.Op} 0x{c.DatumA:x} 0x{c.DatumB:x}]"))).ToArray();
 
     private static string Error(LinuxSeccomp seccomp)
-        => Assert.Throws<InvalidDataException>(() => SeccompFilter.Validate(seccomp)).Message;
+        => Assert.Throws<SpecException>(() => SeccompFilter.Validate(seccomp)).Message;
 
     [Fact]
     public void Errno_WithoutErrnoRet_ReturnsEperm()
