@@ -1,5 +1,6 @@
 using Cnr.Diagnostics;
 using Cnr.Linux;
+using Cnr.Spec;
 
 namespace Cnr.Seccomp;
 
@@ -23,17 +24,17 @@ internal sealed class SeccompBuilder : IDisposable
     public static SeccompBuilder Build(SeccompProgram program)
     {
         if (!LibSeccomp.TryLoad())
-            throw new InvalidOperationException($"linux.seccomp: {LibSeccomp.Lib} not found (install libseccomp2)");
+            throw new SpecException($"linux.seccomp: {LibSeccomp.Lib} not found (install libseccomp2)");
         var context = LibSeccomp.seccomp_init(program.DefaultAction);
         if (context.IsInvalid)
-            throw new InvalidOperationException($"linux.seccomp.defaultAction: seccomp_init({program.DefaultActionText}) failed: this kernel or libseccomp does not support the action");
+            throw new SpecException($"linux.seccomp.defaultAction: seccomp_init({program.DefaultActionText}) failed: this kernel or libseccomp does not support the action");
         try
         {
             foreach (var (path, name) in program.Architectures)
             {
                 uint arch = LibSeccomp.seccomp_arch_resolve_name(name);
                 if (arch == 0)
-                    throw new InvalidDataException($"{path}: libseccomp {LibSeccompVersion.Get()} does not know the architecture \"{name}\"");
+                    throw new SpecException($"{path}: libseccomp {LibSeccompVersion.Get()} does not know the architecture \"{name}\"");
                 int rc = LibSeccomp.seccomp_arch_add(context, arch);
                 if (rc != -EEXIST) LibSeccomp.Check(rc, "seccomp_arch_add", $"{path} ({name})");
             }

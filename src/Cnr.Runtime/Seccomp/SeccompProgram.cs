@@ -31,7 +31,7 @@ internal sealed record SeccompProgram(
         {
             string arch = seccomp.Architectures![i];
             if (!SeccompNames.Architectures.TryGetValue(arch, out var name))
-                throw new InvalidDataException($"{Root}.architectures[{i}]: \"{arch}\" is not a seccomp architecture ({List(SeccompNames.Architectures)})");
+                throw new SpecException($"{Root}.architectures[{i}]: \"{arch}\" is not a seccomp architecture ({List(SeccompNames.Architectures)})");
             architectures.Add(($"{Root}.architectures[{i}]", name));
         }
 
@@ -40,7 +40,7 @@ internal sealed record SeccompProgram(
         {
             string flag = seccomp.Flags![i];
             if (!SeccompNames.Flags.TryGetValue(flag, out uint bit))
-                throw new InvalidDataException($"{Root}.flags[{i}]: \"{flag}\" is not a seccomp filter flag cnr supports ({List(SeccompNames.Flags)})");
+                throw new SpecException($"{Root}.flags[{i}]: \"{flag}\" is not a seccomp filter flag cnr supports ({List(SeccompNames.Flags)})");
             flags |= bit;
         }
 
@@ -50,10 +50,10 @@ internal sealed record SeccompProgram(
             var call = seccomp.Syscalls![i];
             string path = $"{Root}.syscalls[{i}]";
             if (call.Names is not { Count: > 0 })
-                throw new InvalidDataException($"{path}.names: empty; name at least one system call");
+                throw new SpecException($"{path}.names: empty; name at least one system call");
             for (int n = 0; n < call.Names.Count; n++)
                 if (string.IsNullOrEmpty(call.Names[n]))
-                    throw new InvalidDataException($"{path}.names[{n}]: empty; give a system call name such as \"mkdir\"");
+                    throw new SpecException($"{path}.names[{n}]: empty; give a system call name such as \"mkdir\"");
             uint action = Action(call.Action, call.ErrnoRet, path + ".action", path + ".errnoRet");
             var conditions = new LibSeccomp.ScmpArgCmp[call.Args?.Count ?? 0];
             for (int a = 0; a < conditions.Length; a++)
@@ -79,15 +79,15 @@ internal sealed record SeccompProgram(
     private static uint Action(string name, uint? errnoRet, string actionPath, string errnoPath)
     {
         if (!Actions.TryGetValue(name ?? "", out uint action))
-            throw new InvalidDataException($"{actionPath}: \"{name}\" is not a seccomp action ({List(Actions)})");
+            throw new SpecException($"{actionPath}: \"{name}\" is not a seccomp action ({List(Actions)})");
         if (action == SCMP_ACT_NOTIFY) throw NotifyUnsupported(actionPath);
         bool returnsErrno = action is SCMP_ACT_ERRNO or SCMP_ACT_TRACE;
         if (errnoRet is uint errno)
         {
             if (!returnsErrno)
-                throw new InvalidDataException($"{errnoPath}: {name} returns no errno; drop it or use SCMP_ACT_ERRNO");
+                throw new SpecException($"{errnoPath}: {name} returns no errno; drop it or use SCMP_ACT_ERRNO");
             if (errno > MaxErrno)
-                throw new InvalidDataException($"{errnoPath}: {errno} is not an errno (0–{MaxErrno})");
+                throw new SpecException($"{errnoPath}: {errno} is not an errno (0–{MaxErrno})");
         }
         return returnsErrno ? action | (errnoRet ?? EPERM) : action;
     }
@@ -95,9 +95,9 @@ internal sealed record SeccompProgram(
     private static LibSeccomp.ScmpArgCmp Condition(LinuxSeccompArg arg, string path)
     {
         if (arg.Index > 5)
-            throw new InvalidDataException($"{path}.index: {arg.Index} is not a system call argument (0–5)");
+            throw new SpecException($"{path}.index: {arg.Index} is not a system call argument (0–5)");
         if (!Ops.TryGetValue(arg.Op ?? "", out int op))
-            throw new InvalidDataException($"{path}.op: \"{arg.Op}\" is not a seccomp comparison ({List(Ops)})");
+            throw new SpecException($"{path}.op: \"{arg.Op}\" is not a seccomp comparison ({List(Ops)})");
         // For SCMP_CMP_MASKED_EQ the spec's value is the mask and valueTwo the datum, as libseccomp takes them.
         return new LibSeccomp.ScmpArgCmp
         {
@@ -105,7 +105,7 @@ internal sealed record SeccompProgram(
         };
     }
 
-    private static InvalidDataException NotifyUnsupported(string path)
+    private static SpecException NotifyUnsupported(string path)
         => new($"{path}: SCMP_ACT_NOTIFY (listenerPath) is not supported by cnr yet");
 
     /// <summary>"SCMP_ACT_ERRNO(EPERM)", "SCMP_ACT_KILL_PROCESS": for the steps view.</summary>
