@@ -64,8 +64,8 @@ public static class Cnr
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         // A created or detached container keeps cnr's stdout/stderr open: wait for EOF only a little while.
-        using var outClosed = new ManualResetEventSlim();
-        using var errClosed = new ManualResetEventSlim();
+        var outClosed = new ManualResetEventSlim(); // not disposed: the handlers may fire after we return
+        var errClosed = new ManualResetEventSlim();
         p.OutputDataReceived += (_, e) => { if (e.Data is null) outClosed.Set(); else lock (stdout) stdout.Append(e.Data).Append('\n'); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is null) errClosed.Set(); else lock (stderr) stderr.Append(e.Data).Append('\n'); };
         p.BeginOutputReadLine();
