@@ -139,6 +139,30 @@ public sealed class CgroupManager
     }
 
     /// <summary>Moves a process (the container's init, before it runs anything) into the cgroup.</summary>
+    private bool IsPopulated => CgroupStats.ReadKeyed(FullPath, "cgroup.events").GetValueOrDefault("populated") != 0;
+
+    /// <summary>An O_PATH fd of the cgroup directory, for clone3(CLONE_INTO_CGROUP): the child starts in its
+    /// cgroup instead of being moved there, which would cost an RCU grace period (see native/).</summary>
+    public SafeFd? OpenDirectory()
+    {
+        if (_hierarchy is null) return null;
+        int fd = Libc.open(FullPath, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        return fd < 0 ? null : new SafeFd(fd);
+    }
+
+    /// <summary>Whether the process already is in this cgroup (cloned into it).</summary>
+    public bool Contains(int pid)
+    {
+        if (_hierarchy is null) return true;
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/cgroup"))
+                if (line.StartsWith("0::")) return _hierarchy.Root + line[3..].TrimEnd('/') == FullPath.TrimEnd('/');
+        }
+        catch (IOException) { }
+        return false;
+    }
+
     public void AddProcess(int pid)
     {
         if (_hierarchy is null) return;
@@ -211,7 +235,10 @@ public sealed class CgroupManager
         if (_hierarchy is null) return;
         if (Directory.Exists(FullPath))
         {
-            if (File.Exists(System.IO.Path.Combine(FullPath, "cgroup.kill")))
+            // cgroup.kill takes the kernel's threadgroup lock for writing (an RCU grace period, ~10-30 ms):
+            // skip it when the container's last process is already gone, the usual case after `run`.
+            if (!IsPopulated) { }
+            else if (File.Exists(System.IO.Path.Combine(FullPath, "cgroup.kill")))
                 WriteFile("cgroup.kill", "1", "kill every process of the container");
             else
                 KillEach();

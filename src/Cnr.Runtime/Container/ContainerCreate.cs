@@ -96,7 +96,7 @@ public static class ContainerCreate
                 NewNamespaces = newNs,
                 Joins = joins,
                 InheritFds = inherit,
-                BeforeGo = pid => cg.AddProcess(pid),
+                Cgroup = cg,
             });
 
             var record = new ContainerRecord

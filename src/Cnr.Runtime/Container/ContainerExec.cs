@@ -62,7 +62,7 @@ public static class ContainerExec
             },
             Joins = joins,
             InheritFds = inherit,
-            BeforeGo = pid => cgroup?.AddProcess(pid),
+            Cgroup = cgroup,
         });
         SafeFd? master = null;
         try

@@ -15,8 +15,9 @@ public sealed class LaunchRequest
     public ulong NewNamespaces { get; init; }
     public IReadOnlyList<(string Path, NamespaceType Type)> Joins { get; init; } = [];
     public IReadOnlyList<int> InheritFds { get; init; } = [];
-    /// <summary>Runs while the child waits in its namespaces, before it may exec: cgroup placement.</summary>
-    public Action<int>? BeforeGo { get; init; }
+    /// <summary>The container's cgroup: the child is cloned straight into it (clone3 CLONE_INTO_CGROUP), or
+    /// moved there before it may go on where the kernel cannot do that.</summary>
+    public Cgroups.CgroupManager? Cgroup { get; init; }
 }
 
 public sealed class InitFailedException(string message) : Exception(message);
@@ -39,6 +40,7 @@ public sealed class InitProcess : IDisposable
         try
         {
             using var exe = SealedExe.Create();
+            using var cgroupDir = req.Cgroup?.OpenDirectory();
             var joins = new List<(int, ulong)>();
             int mountNs = -1;
             foreach (var (path, type) in req.Joins)
@@ -80,12 +82,12 @@ public sealed class InitProcess : IDisposable
             init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request(
                 cloneFlags, unshareFlags, exe.Fd, child.Fd,
                 mountNs >= 0 ? ["cnr", "init", child.Fd.ToString(), mountNs.ToString()] : ["cnr", "init", child.Fd.ToString()], [],
-                joins, keep, forkAfter, timens, userNamespace, lateFlags));
+                joins, keep, forkAfter, timens, userNamespace, lateFlags, cgroupDir?.Fd ?? -1));
             child.Dispose();
 
             init.Expect(SyncMessage.Ready);
             if ((newNs & NamespaceType.CLONE_NEWUSER) != 0) WriteIdMaps(init.Pid, spec.Linux);
-            req.BeforeGo?.Invoke(init.Pid);
+            if (req.Cgroup is not null && !req.Cgroup.Contains(init.Pid)) req.Cgroup.AddProcess(init.Pid);
             init.Sync.Send(SyncMessage.Go);
             if (forkAfter)
             {

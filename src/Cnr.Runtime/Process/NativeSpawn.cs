@@ -25,6 +25,7 @@ internal static unsafe partial class NativeSpawn
         public byte* TimensOffsets;
         public int BecomeRoot;
         public ulong LateUnshareFlags;
+        public int CgroupFd;
     }
 
     [LibraryImport("libcnr_native")]
@@ -34,7 +35,7 @@ internal static unsafe partial class NativeSpawn
         ulong CloneFlags, ulong UnshareFlags, int ExeFd, int SyncFd,
         IReadOnlyList<string> Argv, IReadOnlyList<string> Envp,
         IReadOnlyList<(int Fd, ulong Type)> Joins, IReadOnlyList<int> KeepFds,
-        bool ForkAfterJoin, string? TimensOffsets, bool BecomeRoot, ulong LateUnshareFlags);
+        bool ForkAfterJoin, string? TimensOffsets, bool BecomeRoot, ulong LateUnshareFlags, int CgroupFd);
 
     /// <summary>Everything is marshalled before clone: the child may not allocate.</summary>
     public static int Spawn(Request r)
@@ -64,6 +65,7 @@ internal static unsafe partial class NativeSpawn
             TimensOffsets = r.TimensOffsets is null ? null : strings.Get(r.TimensOffsets),
             BecomeRoot = r.BecomeRoot ? 1 : 0,
             LateUnshareFlags = r.LateUnshareFlags,
+            CgroupFd = r.CgroupFd,
         };
         int pid = cnr_spawn(&args);
         if (pid < 0) throw new SyscallException("clone", -pid, NamespaceTypeNames(r.CloneFlags | r.UnshareFlags | r.LateUnshareFlags));
