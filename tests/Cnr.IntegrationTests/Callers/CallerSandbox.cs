@@ -27,7 +27,16 @@ public sealed class CallerSandbox : IDisposable
         ArgvLog = Path.Combine(Dir, "runtime-argv.log");
         Runtime = Path.Combine(Dir, "bin", "cnr");
         Directory.CreateDirectory(Path.GetDirectoryName(Runtime)!);
-        File.WriteAllText(Runtime, $"#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{ArgvLog}'\nexec '{Repo.CnrBinary}' \"$@\"\n");
+        // Not exec: the wrapper also records a failing call's exit status (callers often drop it).
+        File.WriteAllText(Runtime, $"""
+            #!/bin/sh
+            printf '%s\n' "$*" >> '{ArgvLog}'
+            '{Repo.CnrBinary}' "$@"
+            rc=$?
+            [ $rc = 0 ] || printf '  -> exit %s\n' $rc >> '{ArgvLog}'
+            exit $rc
+
+            """);
         File.SetUnixFileMode(Runtime, (UnixFileMode)0b111_101_101);
 
         var psi = new ProcessStartInfo("unshare")
