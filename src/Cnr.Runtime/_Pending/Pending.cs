@@ -28,50 +28,6 @@ namespace Cnr.Cgroups
         public void Freeze() { } public void Thaw() { } public void SetResources(LinuxResources r) { }
     }
 }
-namespace Cnr.Rootfs
-{
-    public static unsafe partial class RootfsSetup
-    {
-        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-        private static partial int mount(string? src, string dst, string? type, ulong flags, string? data);
-        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-        private static partial int umount2(string dst, int flags);
-        public static void Prepare(RuntimeSpec spec, string rootfs)
-        {
-            Errno.Check(mount(null, "/", null, 0x4000 | 0x80000, null), "mount", "/ rslave");
-            Errno.Check(mount(rootfs, rootfs, null, 0x1000 | 0x4000, null), "mount", rootfs);
-            foreach (var m in spec.Mounts ?? [])
-            {
-                var dst = rootfs + m.Destination;
-                Directory.CreateDirectory(dst);
-                if (m.Type is "proc" or "tmpfs" or "sysfs" or "devpts" or "mqueue")
-                {
-                    var data = string.Join(",", (m.Options ?? []).Where(o => o.Contains('=') || o is "newinstance"));
-                    Errno.Check(mount(m.Source, dst, m.Type, 0, data.Length > 0 ? data : null), "mount", m.Destination);
-                }
-            }
-            foreach (var d in new[] { "null", "zero", "tty", "urandom", "random", "full" })
-            {
-                var dst = rootfs + "/dev/" + d; File.WriteAllText(dst, "");
-                Errno.Check(mount("/dev/" + d, dst, null, 0x1000, null), "mount", dst);
-            }
-            try { File.CreateSymbolicLink(rootfs + "/dev/ptmx", "pts/ptmx"); } catch { }
-        }
-        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-        private static partial int chroot(string p);
-        public static void EnterRoot(string rootfs, bool noPivot)
-        {
-            Errno.Check(Libc.chdir(rootfs), "chdir", rootfs);
-            Errno.Check((int)Libc.syscall(Libc.SYS_pivot_root, (nint)Marshal("."), (nint)Marshal("."), 0, 0, 0, 0), "pivot_root");
-            Errno.Check(mount(null, ".", null, 0x4000 | 0x80000, null), "mount", "old root rslave");
-            Errno.Check(umount2(".", 2), "umount2");
-            Errno.Check(Libc.chdir("/"), "chdir", "/");
-        }
-        private static byte* Marshal(string s) { var b = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(8); b[0] = (byte)'.'; b[1] = 0; return b; }
-        public static void BindConsole(string slave) { }
-        public static void Finish(RuntimeSpec spec) { }
-    }
-}
 namespace Cnr.Process
 {
     public static unsafe class ProcessAttributes
