@@ -13,22 +13,30 @@ public sealed class ContainerdFixture : IDisposable
     public ContainerdFixture()
     {
         Box = new CallerSandbox("containerd");
-        Socket = Path.Combine(Box.Dir, "containerd.sock");
-        var config = Path.Combine(Box.Dir, "containerd.toml");
-        File.WriteAllText(config, $"""
-            version = 2
-            root = "{Box.Dir}/root"
-            state = "{Box.Dir}/state"
-            disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-              "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper"]
-            [grpc]
-              address = "{Socket}"
-            [ttrpc]
-              address = "{Socket}.ttrpc"
-            """);
-        Box.StartDaemon("containerd", "containerd", ["--config", config], () => File.Exists(Socket), TimeSpan.FromSeconds(30));
-        var r = Ctr("images", "import", "--all-platforms", ImageArchive.DockerArchive);
-        if (r.ExitCode != 0) throw new InvalidOperationException("ctr images import: " + r + "\n" + Box.DaemonLog("containerd"));
+        try
+        {
+            Socket = Path.Combine(Box.Dir, "containerd.sock");
+            var config = Path.Combine(Box.Dir, "containerd.toml");
+            File.WriteAllText(config, $"""
+                version = 2
+                root = "{Box.Dir}/root"
+                state = "{Box.Dir}/state"
+                disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+                  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper"]
+                [grpc]
+                  address = "{Socket}"
+                [ttrpc]
+                  address = "{Socket}.ttrpc"
+                """);
+            Box.StartDaemon("containerd", "containerd", ["--config", config], () => File.Exists(Socket), TimeSpan.FromSeconds(30));
+            var r = Ctr("images", "import", "--all-platforms", ImageArchive.DockerArchive);
+            if (r.ExitCode != 0) throw new InvalidOperationException("ctr images import: " + r + "\n" + Box.DaemonLog("containerd"));
+        }
+        catch
+        {
+            Box.Dispose(); // xunit does not dispose a fixture whose constructor threw
+            throw;
+        }
     }
 
     /// <summary>ctr against our containerd; fifos in our dir (ctr's default /run/containerd/fifo would be ours too,

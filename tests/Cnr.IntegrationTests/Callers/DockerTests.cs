@@ -17,21 +17,29 @@ public sealed class DockerFixture : IDisposable
     public DockerFixture()
     {
         Box = new CallerSandbox("docker");
-        Socket = Path.Combine(Box.Dir, "docker.sock");
-        var daemonJson = Path.Combine(Box.Dir, "daemon.json");
-        File.WriteAllText(daemonJson, "{}");
-        Box.StartDaemon("dockerd", "dockerd",
-        [
-            "--config-file", daemonJson, "--data-root", Path.Combine(Box.Dir, "data"),
-            "--exec-root", Path.Combine(Box.Dir, "exec"), "-H", "unix://" + Socket,
-            "--pidfile", Path.Combine(Box.Dir, "dockerd.pid"),
-            "--add-runtime", "cnr=" + Box.Runtime,
-            "--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false",
-            "--exec-opt", "native.cgroupdriver=cgroupfs", "--cgroup-parent", Box.CgroupParent,
-            "--storage-driver", "vfs",
-        ], () => File.Exists(Socket) && Docker("version").ExitCode == 0, TimeSpan.FromSeconds(60));
-        var r = Docker("load", "-i", ImageArchive.DockerArchive);
-        if (r.ExitCode != 0) throw new InvalidOperationException("docker load: " + r + "\n" + Box.DaemonLog("dockerd"));
+        try
+        {
+            Socket = Path.Combine(Box.Dir, "docker.sock");
+            var daemonJson = Path.Combine(Box.Dir, "daemon.json");
+            File.WriteAllText(daemonJson, "{}");
+            Box.StartDaemon("dockerd", "dockerd",
+            [
+                "--config-file", daemonJson, "--data-root", Path.Combine(Box.Dir, "data"),
+                "--exec-root", Path.Combine(Box.Dir, "exec"), "-H", "unix://" + Socket,
+                "--pidfile", Path.Combine(Box.Dir, "dockerd.pid"),
+                "--add-runtime", "cnr=" + Box.Runtime,
+                "--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false",
+                "--exec-opt", "native.cgroupdriver=cgroupfs", "--cgroup-parent", Box.CgroupParent,
+                "--storage-driver", "vfs",
+            ], () => File.Exists(Socket) && Docker("version").ExitCode == 0, TimeSpan.FromSeconds(60));
+            var r = Docker("load", "-i", ImageArchive.DockerArchive);
+            if (r.ExitCode != 0) throw new InvalidOperationException("docker load: " + r + "\n" + Box.DaemonLog("dockerd"));
+        }
+        catch
+        {
+            Box.Dispose(); // xunit does not dispose a fixture whose constructor threw
+            throw;
+        }
     }
 
     public CnrResult Docker(params string[] args) => Box.Exec(DockerCli, ["-H", "unix://" + Socket, .. args]);
@@ -76,7 +84,7 @@ public sealed class DockerTests(DockerFixture f) : IClassFixture<DockerFixture>
     }
 
     [CallerFact("dockerd")]
-    public void Docker_DetachedContainer_ExecTopUpdateStopRm()
+    public void Docker_DetachedContainer_ExecTopStopRm()
     {
         var name = NewName("dd");
         var r = f.Docker("run", "-d", "--name", name, "--runtime", "cnr", "--network", "host", ImageArchive.Name, "sleep", "1000");
@@ -98,16 +106,27 @@ public sealed class DockerTests(DockerFixture f) : IClassFixture<DockerFixture>
             Assert.True(r.ExitCode == 0, f.Why(r));
             Assert.Contains("sleep 1000", r.Stdout);
 
-            // docker update → `cnr update --resources -` with the resources JSON on stdin.
-            r = f.Docker("update", "--cpu-shares", "512", "--pids-limit", "100", name);
-            Assert.True(r.ExitCode == 0, f.Why(r));
-            Assert.Contains(f.Box.RuntimeCalls().Split('\n'), l => l.Contains("update") && l.Contains("--resources -"));
-
             r = f.Docker("stop", "-t", "1", name);
             Assert.True(r.ExitCode == 0, f.Why(r));
             Assert.Equal("exited\n", f.Docker("inspect", "-f", "{{.State.Status}}", name).Stdout);
             r = f.Docker("rm", name);
             Assert.True(r.ExitCode == 0, f.Why(r));
+        }
+        finally { f.Docker("rm", "-f", name); }
+    }
+
+    [CallerFact("dockerd")]
+    public void Docker_Update_ChangesTheRunningContainersLimits()
+    {
+        var name = NewName("du");
+        var r = f.Docker("run", "-d", "--name", name, "--runtime", "cnr", "--network", "host", ImageArchive.Name, "sleep", "1000");
+        Assert.True(r.ExitCode == 0, f.Why(r));
+        try
+        {
+            // docker update → `cnr update --resources - ID` with the resources JSON on stdin.
+            r = f.Docker("update", "--cpu-shares", "512", "--pids-limit", "100", name);
+            Assert.True(r.ExitCode == 0, f.Why(r));
+            Assert.Contains(f.Box.RuntimeCalls().Split('\n'), l => l.Contains("update --resources -"));
         }
         finally { f.Docker("rm", "-f", name); }
     }

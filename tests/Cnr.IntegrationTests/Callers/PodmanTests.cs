@@ -13,21 +13,29 @@ public sealed class PodmanFixture : IDisposable
     public PodmanFixture()
     {
         Box = new CallerSandbox("podman");
-        _conf = Path.Combine(Box.Dir, "containers.conf");
-        // default_ulimits: podman's defaults ask for more nofile/nproc than a host without CAP_SYS_RESOURCE in the
-        // caller's own limits can raise. runtime_supports_json: podman passes `--log-format=json --log FILE` only
-        // to runtimes named here, and reads the runtime's errors from that file.
-        File.WriteAllText(_conf, """
-            [containers]
-            default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-            netns = "none"
-            [engine]
-            cgroup_manager = "cgroupfs"
-            events_logger = "file"
-            runtime_supports_json = ["cnr"]
-            """);
-        var r = Podman("import", ImageArchive.RootfsTar, ImageArchive.Name);
-        if (r.ExitCode != 0) throw new InvalidOperationException("podman import: " + r);
+        try
+        {
+            _conf = Path.Combine(Box.Dir, "containers.conf");
+            // default_ulimits: podman's default nofile/nproc are above this VM's hard limits, and raising a hard limit
+            // needs CAP_SYS_RESOURCE, which the VM lacks. runtime_supports_json: podman passes `--log-format=json --log FILE` only
+            // to runtimes named here, and reads the runtime's errors from that file.
+            File.WriteAllText(_conf, """
+                [containers]
+                default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+                netns = "none"
+                [engine]
+                cgroup_manager = "cgroupfs"
+                events_logger = "file"
+                runtime_supports_json = ["cnr"]
+                """);
+            var r = Podman("import", ImageArchive.RootfsTar, ImageArchive.Name);
+            if (r.ExitCode != 0) throw new InvalidOperationException("podman import: " + r);
+        }
+        catch
+        {
+            Box.Dispose(); // xunit does not dispose a fixture whose constructor threw
+            throw;
+        }
     }
 
     /// <summary>podman with private root/runroot/tmpdir (the runroot in the sandbox's own /run: podman wants it

@@ -223,6 +223,20 @@ public sealed class LifecycleTests
         }
     }
 
+    /// <summary>runc's fatal() writes the error to the log AND to stderr: containerd's shim and Docker report a
+    /// failed `update`/`pause`/`kill` with the command's output only, so an error only in the log file is lost
+    /// ("exit status 1: : unknown").</summary>
+    [RootFact]
+    public void LogFile_ErrorsStillGoToStderr_AsRuncDoes()
+    {
+        using var b = new TestBundle("le2");
+        var log = Path.Combine(b.Dir, "log.json");
+        var r = b.Cnr("--log", log, "--log-format", "json", "state", "nosuch");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("nosuch does not exist", File.ReadAllText(log));
+        Assert.Contains("nosuch does not exist", r.Stderr);
+    }
+
     [RootFact]
     public void LogFormat_Unknown_IsAUsageError()
     {
