@@ -186,4 +186,57 @@ public sealed class PodmanTests(PodmanFixture f) : IClassFixture<PodmanFixture>
         Assert.True(r.ExitCode == 0, f.Why(r));
         Assert.Equal(["67108864", "50"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
+
+    [CallerFact("podman", "conmon")]
+    public void Podman_Volume_IsBindMountedIntoTheContainer()
+    {
+        var vol = Path.Combine(f.Box.Dir, "vol");
+        Directory.CreateDirectory(vol);
+        File.WriteAllText(Path.Combine(vol, "f"), "volume-data\n");
+        var r = f.Podman("run", "--rm", Cg, "-v", vol + ":/data", ImageArchive.Name, "sh", "-c", "cat /data/f; echo written > /data/g");
+        Assert.True(r.ExitCode == 0, f.Why(r));
+        Assert.Equal("volume-data\n", r.Stdout);
+        Assert.Equal("written\n", File.ReadAllText(Path.Combine(vol, "g")));
+    }
+
+    [CallerFact("podman", "conmon")]
+    public void Podman_User_RunsTheProcessAsThatUser()
+    {
+        var r = f.Podman("run", "--rm", Cg, "--user", "1000:1000", ImageArchive.Name, "id");
+        Assert.True(r.ExitCode == 0, f.Why(r));
+        Assert.Equal("uid=1000 gid=1000 groups=1000\n", r.Stdout);
+    }
+
+    [CallerFact("podman", "conmon")]
+    public void Podman_ReadOnly_MakesTheRootfsReadOnly()
+    {
+        var r = f.Podman("run", "--rm", Cg, "--read-only", ImageArchive.Name, "sh", "-c", "touch /x 2>/dev/null && echo writable || echo read-only");
+        Assert.True(r.ExitCode == 0, f.Why(r));
+        Assert.Equal("read-only\n", r.Stdout);
+    }
+
+    [CallerFact("podman", "conmon")]
+    public void Podman_CapDropAll_LeavesNoCapabilities()
+    {
+        var r = f.Podman("run", "--rm", Cg, "--cap-drop", "all", ImageArchive.Name, "grep", "CapEff", "/proc/self/status");
+        Assert.True(r.ExitCode == 0, f.Why(r));
+        Assert.Equal("CapEff:\t0000000000000000\n", r.Stdout);
+    }
+
+    [CallerFact("podman", "conmon")]
+    public void Podman_KillWithSignalName_ReachesTheProcess()
+    {
+        var name = "pk-" + Guid.NewGuid().ToString("N")[..8];
+        var r = f.Podman("run", "-d", "--name", name, Cg, ImageArchive.Name, "sh", "-c", "trap 'exit 42' USR1; while true; do sleep 0.1; done");
+        Assert.True(r.ExitCode == 0, f.Why(r));
+        try
+        {
+            Thread.Sleep(300);
+            r = f.Podman("kill", "--signal", "USR1", name);
+            Assert.True(r.ExitCode == 0, f.Why(r));
+            r = f.Podman("wait", name);
+            Assert.Equal("42\n", r.Stdout);
+        }
+        finally { f.Podman("rm", "--force", "--time", "0", name); }
+    }
 }
