@@ -143,4 +143,17 @@ public sealed class ContainerdTests(ContainerdFixture f) : IClassFixture<Contain
         }
         finally { f.Cleanup(id); }
     }
+
+    [CallerFact("containerd", "ctr")]
+    public void Ctr_BindMount_ReachesTheContainer()
+    {
+        var vol = Path.Combine(f.Box.Dir, "vol");
+        Directory.CreateDirectory(vol);
+        File.WriteAllText(Path.Combine(vol, "f"), "volume-data\n");
+        var id = NewId("bm");
+        var r = f.CtrRun(id, "--rm", "--mount", $"type=bind,src={vol},dst=/data,options=rbind:ro", "--user", "1000:1000",
+            "--", "sh", "-c", "cat /data/f; id -u; touch /data/x 2>/dev/null || echo ro");
+        Assert.True(r.ExitCode == 0, f.Why(r));
+        Assert.Equal("volume-data\nro\n", r.Stdout);
+    }
 }

@@ -138,4 +138,16 @@ public sealed class DockerTests(DockerFixture f) : IClassFixture<DockerFixture>
         Assert.True(r.ExitCode == 0, f.Why(r));
         Assert.Contains("/dev/pts/0", r.Stdout);
     }
+
+    [CallerFact("dockerd")]
+    public void Docker_VolumeAndUser_ReachTheContainer()
+    {
+        var vol = Path.Combine(f.Box.Dir, "vol");
+        Directory.CreateDirectory(vol);
+        File.WriteAllText(Path.Combine(vol, "f"), "volume-data\n");
+        var r = f.Docker("run", "--rm", "--runtime", "cnr", "--network", "host", "-v", vol + ":/data:ro", "--user", "1000:1000",
+            ImageArchive.Name, "sh", "-c", "cat /data/f; id -u; touch /data/x 2>/dev/null || echo ro");
+        Assert.True(r.ExitCode == 0, f.Why(r));
+        Assert.Equal("volume-data\n1000\nro\n", r.Stdout);
+    }
 }
