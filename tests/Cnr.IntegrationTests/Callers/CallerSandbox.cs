@@ -64,10 +64,15 @@ public sealed class CallerSandbox : IDisposable
     public void StartDaemon(string name, string program, IEnumerable<string> args, Func<bool> ready, TimeSpan timeout)
     {
         var log = Path.Combine(Dir, name + ".log");
+        var cgroups = DaemonCgroups(name);
         var psi = new ProcessStartInfo("nsenter") { UseShellExecute = false, WorkingDirectory = Dir };
-        // nsenter (mount namespace only) execs in place, and sh's exec too: the pid is the daemon's.
-        foreach (var a in Enter("sh", ["-c", "exec \"$0\" \"$@\" >>\"$LOGFILE\" 2>&1", program, .. args])) psi.ArgumentList.Add(a);
+        // nsenter (mount namespace only) execs in place, and sh's exec too: the pid is the daemon's. The shell
+        // first moves itself into the daemon's cgroups, so the daemon, its shims and (as long as the runtime does
+        // not move them) its containers stay out of the test run's own cgroup.
+        foreach (var a in Enter("sh", ["-c", "for p in $CGROUPS; do echo $$ > \"$p/cgroup.procs\"; done; exec \"$0\" \"$@\" >>\"$LOGFILE\" 2>&1", program, .. args]))
+            psi.ArgumentList.Add(a);
         psi.Environment["LOGFILE"] = log;
+        psi.Environment["CGROUPS"] = string.Join(' ', cgroups);
         var p = System.Diagnostics.Process.Start(psi)!;
         _daemons.Add((p, name));
         var sw = Stopwatch.StartNew();
@@ -78,6 +83,35 @@ public sealed class CallerSandbox : IDisposable
             Thread.Sleep(100);
         }
     }
+
+    /// <summary>CgroupParent/NAME in every mounted hierarchy (v1 controllers, the named systemd one, the unified
+    /// one), created; a v1 cpuset group gets its parent's cpus and mems, without which no task may join it.</summary>
+    private List<string> DaemonCgroups(string name)
+    {
+        var made = new List<string>();
+        foreach (var hierarchy in Directory.Exists("/sys/fs/cgroup") ? Directory.GetDirectories("/sys/fs/cgroup") : [])
+        {
+            if (!File.Exists(Path.Combine(hierarchy, "cgroup.procs"))) continue;
+            var parent = hierarchy;
+            try
+            {
+                foreach (var part in (CgroupParent + "/" + name).Split('/', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var dir = Path.Combine(parent, part);
+                    Directory.CreateDirectory(dir);
+                    foreach (var f in new[] { "cpuset.cpus", "cpuset.mems" })
+                        if (File.Exists(Path.Combine(dir, f)) && File.ReadAllText(Path.Combine(dir, f)).Trim().Length == 0)
+                            File.WriteAllText(Path.Combine(dir, f), File.ReadAllText(Path.Combine(parent, f)));
+                    parent = dir;
+                }
+                made.Add(parent);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a hierarchy we cannot use: the daemon stays put there
+        }
+        return made;
+    }
+
+    public int DaemonPid(string name) => _daemons.Single(d => d.Name == name).Process.Id;
 
     public string DaemonLog(string name) => Tail(Path.Combine(Dir, name + ".log"));
 

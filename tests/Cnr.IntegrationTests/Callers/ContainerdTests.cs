@@ -72,6 +72,13 @@ public sealed class ContainerdTests(ContainerdFixture f) : IClassFixture<Contain
     private static string NewId(string p) => p + "-" + Guid.NewGuid().ToString("N")[..8];
 
     [CallerFact("containerd", "ctr")]
+    public void Containerd_RunsInTheSandboxsCgroup_NotTheTestRunsOwn()
+    {
+        var cgroups = File.ReadAllText($"/proc/{f.Box.DaemonPid("containerd")}/cgroup");
+        Assert.Matches($@"(?m)^\d+:memory:{f.Box.CgroupParent}/containerd$", cgroups);
+    }
+
+    [CallerFact("containerd", "ctr")]
     public void Ctr_RunRm_PrintsOutputAndExitCode()
     {
         var id = NewId("rm");
