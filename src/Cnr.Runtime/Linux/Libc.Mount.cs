@@ -12,16 +12,6 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int chroot(string path);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int mkdirat(int dirfd, string path, uint mode);
-    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int mknodat(int dirfd, string path, uint mode, ulong dev);
-    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int symlinkat(string target, int dirfd, string linkpath);
-    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int fchmodat(int dirfd, string path, uint mode, int flags);
-    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int fchownat(int dirfd, string path, uint uid, uint gid, int flags);
-    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint readlinkat(int dirfd, string path, byte* buf, nint size);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int statx(int dirfd, string path, int flags, uint mask, byte* statxbuf);
@@ -44,15 +34,9 @@ public static unsafe partial class Libc
         ST_NODIRATIME = 2048, ST_RELATIME = 4096;
     public const long CGROUP2_SUPER_MAGIC = 0x63677270;
 
-    public const ulong RESOLVE_NO_XDEV = 1, RESOLVE_NO_MAGICLINKS = 2, RESOLVE_NO_SYMLINKS = 4,
-        RESOLVE_BENEATH = 8, RESOLVE_IN_ROOT = 0x10;
 
-    public const uint S_IFMT = 0xF000, S_IFIFO = 0x1000, S_IFCHR = 0x2000, S_IFDIR = 0x4000, S_IFBLK = 0x6000,
-        S_IFREG = 0x8000, S_IFLNK = 0xA000;
     public const uint STATX_TYPE = 1, STATX_MODE = 2, STATX_UID = 8, STATX_GID = 0x10;
 
-    [StructLayout(LayoutKind.Sequential)]
-    public struct OpenHow { public ulong Flags, Mode, Resolve; }
 
     [StructLayout(LayoutKind.Sequential)]
     public struct MountAttr { public ulong AttrSet, AttrClr, Propagation, UsernsFd; }
@@ -61,17 +45,6 @@ public static unsafe partial class Libc
     public static partial int pivot_root(string newRoot, string putOld);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int mount_setattr(int dirfd, string path, uint flags, MountAttr* attr, nuint size);
-
-    /// <summary>openat2(2): glibc has no wrapper. The resolve flags are what keeps a path inside a root.</summary>
-    public static int openat2(int dirfd, string path, ulong flags, ulong resolve)
-    {
-        var how = new OpenHow { Flags = flags, Resolve = resolve };
-        int max = System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
-        Span<byte> p = max <= 4096 ? stackalloc byte[max] : new byte[max];
-        p[System.Text.Encoding.UTF8.GetBytes(path, p)] = 0;
-        fixed (byte* pp = p)
-            return (int)syscall(SYS_openat2, dirfd, (nint)pp, (nint)(&how), sizeof(OpenHow), 0, 0);
-    }
 
     /// <summary>mount_setattr(2) on the mount an fd refers to, optionally on its whole subtree (AT_RECURSIVE).</summary>
     public static int mount_setattr(int fd, uint flags, MountAttr attr)
@@ -82,7 +55,7 @@ public static unsafe partial class Libc
 
 
     /// <summary>statx(2) of dirfd/path, or of dirfd itself for "".</summary>
-    public static int Stat(int dirfd, string path, int flags, out FileStat st)
+    public static int StatX(int dirfd, string path, int flags, out FileStat st)
     {
         byte* buf = stackalloc byte[256];
         int rc = statx(dirfd, path, flags | (path.Length == 0 ? AT_EMPTY_PATH : 0), STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID, buf);
@@ -93,7 +66,7 @@ public static unsafe partial class Libc
     /// <summary>The file type and permission bits (st_mode) of dirfd/path, or of dirfd itself for "".</summary>
     public static int StatMode(int dirfd, string path, int flags, out uint mode)
     {
-        int rc = Stat(dirfd, path, flags, out var st);
+        int rc = StatX(dirfd, path, flags, out var st);
         mode = st.Mode;
         return rc;
     }

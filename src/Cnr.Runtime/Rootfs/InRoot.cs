@@ -42,13 +42,13 @@ internal sealed class InRoot : IDisposable
     /// <summary>The object at <paramref name="path"/>, or null if it does not exist.</summary>
     public SafeFd? TryOpen(string path)
     {
-        int fd = openat2(Root.Fd, path, (ulong)(O_PATH | O_CLOEXEC), Resolve);
+        int fd = openat2(Root.Fd, path, O_PATH | O_CLOEXEC, Resolve);
         if (fd >= 0) return new SafeFd(fd);
         return Errno.Last == E.ENOENT ? null : throw new SyscallException("openat2", Errno.Last, path);
     }
 
     public SafeFd Open(string path)
-        => SafeFd.Check(openat2(Root.Fd, path, (ulong)(O_PATH | O_CLOEXEC), Resolve), "openat2", path);
+        => SafeFd.Check(openat2(Root.Fd, path, O_PATH | O_CLOEXEC, Resolve), "openat2", path);
 
     /// <summary>Opens <paramref name="path"/>, first creating what is missing as `mkdir -p` would (0755), and
     /// the last component as a directory or, for <paramref name="directory"/> false, an empty file (the

@@ -23,7 +23,7 @@ internal static class TmpCopyUp
         foreach (var entry in Directory.EnumerateFileSystemEntries(from))
         {
             string target = to + "/" + Path.GetFileName(entry);
-            Errno.Check(Stat(AT_FDCWD, entry, AT_SYMLINK_NOFOLLOW, out var st), "stat", entry);
+            Errno.Check(StatX(AT_FDCWD, entry, AT_SYMLINK_NOFOLLOW, out var st), "stat", entry);
             uint type = st.Mode & S_IFMT, perm = st.Mode & 0xfff;
             switch (type)
             {

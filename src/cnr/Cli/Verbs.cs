@@ -23,6 +23,9 @@ internal static class Verbs
         PauseCommand.Create(),
         PauseCommand.CreateResume(),
         UpdateCommand.Create(),
+        BundleCommand.Create(),
+        PullCommand.Create(),
+        StatsCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>
