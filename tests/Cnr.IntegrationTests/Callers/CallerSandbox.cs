@@ -51,6 +51,12 @@ public sealed class CallerSandbox : IDisposable
         if (line != "ready") throw new InvalidOperationException("private mount namespace did not come up: " + line);
     }
 
+    /// <summary>Whether cgroup v2 at /sys/fs/cgroup has this controller. cnr manages cgroup v2 only and refuses
+    /// linux.resources it cannot apply, so on a hybrid host (v1 controllers) the callers' default limits must be
+    /// turned off for a container to start at all.</summary>
+    public static bool HasCgroupV2Controller(string controller) =>
+        File.Exists("/sys/fs/cgroup/cgroup.controllers") && File.ReadAllText("/sys/fs/cgroup/cgroup.controllers").Split().Contains(controller);
+
     /// <summary>nsenter's arguments that put a program into this sandbox's mount namespace.</summary>
     private IEnumerable<string> Enter(string program, IEnumerable<string> args) =>
         [$"--mount=/proc/{_holder.Id}/ns/mnt", "--", program, .. args];

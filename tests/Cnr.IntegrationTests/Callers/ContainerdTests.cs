@@ -49,7 +49,9 @@ public sealed class ContainerdFixture : IDisposable
         var split = Array.IndexOf(runArgsThenCommand, "--");
         string[] flags = split < 0 ? [] : runArgsThenCommand[..split];
         string[] command = split < 0 ? runArgsThenCommand : runArgsThenCommand[(split + 1)..];
-        return Ctr(["run", .. flags, "--runc-binary", Box.Runtime, "--runc-root", Path.Combine(Box.Dir, "cnr-state"),
+        // ctr sets cpu shares 1024 unless told 0; without a v2 cpu controller cnr would refuse the container.
+        string[] noCpu = CallerSandbox.HasCgroupV2Controller("cpu") ? [] : ["--cpu-shares", "0"];
+        return Ctr(["run", .. flags, .. noCpu, "--runc-binary", Box.Runtime, "--runc-root", Path.Combine(Box.Dir, "cnr-state"),
             "--cgroup", $"{Box.CgroupParent}/{id}", "--fifo-dir", Path.Combine(Box.Dir, "fifo"),
             ImageArchive.Name, id, .. command]);
     }
@@ -98,6 +100,7 @@ public sealed class ContainerdTests(ContainerdFixture f) : IClassFixture<Contain
         try
         {
             var r = f.Box.Exec("script", ["-qec", $"ctr -a {f.Socket} run --rm -t --runc-binary {f.Box.Runtime} " +
+                (CallerSandbox.HasCgroupV2Controller("cpu") ? "" : "--cpu-shares 0 ") +
                 $"--runc-root {f.Box.Dir}/cnr-state --cgroup {f.Box.CgroupParent}/{id} {ImageArchive.Name} {id} sh -c tty", "/dev/null"]);
             Assert.True(r.ExitCode == 0, f.Why(r));
             Assert.Contains("/dev/pts/0", r.Stdout);

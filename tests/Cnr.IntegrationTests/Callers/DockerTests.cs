@@ -115,7 +115,7 @@ public sealed class DockerTests(DockerFixture f) : IClassFixture<DockerFixture>
         finally { f.Docker("rm", "-f", name); }
     }
 
-    [CallerFact("dockerd")]
+    [CallerFact("dockerd", NeedsCgroupV2Controllers = "cpu pids")]
     public void Docker_Update_ChangesTheRunningContainersLimits()
     {
         var name = NewName("du");
@@ -127,6 +127,8 @@ public sealed class DockerTests(DockerFixture f) : IClassFixture<DockerFixture>
             r = f.Docker("update", "--cpu-shares", "512", "--pids-limit", "100", name);
             Assert.True(r.ExitCode == 0, f.Why(r));
             Assert.Contains(f.Box.RuntimeCalls().Split('\n'), l => l.Contains("update --resources -"));
+            r = f.Docker("exec", name, "cat", "/sys/fs/cgroup/pids.max");
+            Assert.Equal("100\n", r.Stdout);
         }
         finally { f.Docker("rm", "-f", name); }
     }

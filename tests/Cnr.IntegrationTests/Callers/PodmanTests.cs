@@ -18,9 +18,12 @@ public sealed class PodmanFixture : IDisposable
             _conf = Path.Combine(Box.Dir, "containers.conf");
             // default_ulimits: podman's default nofile/nproc are above this VM's hard limits, and raising a hard limit
             // needs CAP_SYS_RESOURCE, which the VM lacks. runtime_supports_json: podman passes `--log-format=json --log FILE` only
-            // to runtimes named here, and reads the runtime's errors from that file.
-            File.WriteAllText(_conf, """
+            // to runtimes named here, and reads the runtime's errors from that file. pids_limit = 0 without a v2 pids
+            // controller: podman's default limit (2048) would make cnr refuse every container on a hybrid host.
+            var pidsLimit = CallerSandbox.HasCgroupV2Controller("pids") ? "" : "pids_limit = 0";
+            File.WriteAllText(_conf, $"""
                 [containers]
+                {pidsLimit}
                 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
                 netns = "none"
                 [engine]
