@@ -4,7 +4,8 @@ using Cnr.IntegrationTests.Harness;
 namespace Cnr.IntegrationTests.Callers;
 
 /// <summary>Everything one caller's test class runs in, private to it:
-/// a scratch dir; a mount namespace of its own (held by a `sleep` in `unshare -m --propagation private`, with a
+/// a scratch dir; a mount namespace of its own (held by a shell in `unshare -m --propagation private` that waits on
+/// a pipe from us, so that it ends with the test run even when Dispose never comes; with a
 /// fresh tmpfs on /run so the daemons' hard-coded /run/containerd, /run/docker, /run/runc paths vanish with it);
 /// a wrapper around bin/cnr that logs each invocation's argv (what the caller asked of the runtime);
 /// and a cgroup parent /cnr-test/&lt;caller&gt;-&lt;id&gt; that is removed afterwards.
@@ -44,7 +45,7 @@ public sealed class CallerSandbox : IDisposable
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardInput = true,
         };
         foreach (var a in new[] { "-m", "--propagation", "private", "--", "sh", "-c",
-                     "mount -t tmpfs -o mode=755 cnr-callers /run && echo ready && exec sleep infinity" })
+                     "mount -t tmpfs -o mode=755 cnr-callers /run && echo ready && read _" })
             psi.ArgumentList.Add(a);
         _holder = System.Diagnostics.Process.Start(psi)!;
         var line = _holder.StandardOutput.ReadLine();

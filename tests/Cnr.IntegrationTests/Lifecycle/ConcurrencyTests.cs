@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Cnr.IntegrationTests.Harness;
+using Cnr.Spec;
 using Xunit;
 
 namespace Cnr.IntegrationTests.Lifecycle;
@@ -10,12 +12,18 @@ public sealed class ConcurrencyTests
     public void TenParallelCreates_OfDistinctIds_AllSucceed()
     {
         using var b = new TestBundle("pc").WithArgs("sleep", "100");
-        b.Write();
         var ids = Enumerable.Range(0, 10).Select(i => $"{b.Id[..20]}-{i}").ToList();
+        // A bundle each: each container its own cgroupsPath, as every caller gives them.
+        foreach (var id in ids)
+        {
+            Directory.CreateDirectory(Path.Combine(b.Dir, id));
+            b.Spec.Linux!.CgroupsPath = $"/cnr-test/{id}";
+            File.WriteAllText(Path.Combine(b.Dir, id, "config.json"), JsonSerializer.Serialize(b.Spec, SpecJson.Default.RuntimeSpec));
+        }
         try
         {
             var results = ids.AsParallel().WithDegreeOfParallelism(10)
-                .Select(id => (id, r: b.Detached("create", "--bundle", b.Dir, id))).ToList();
+                .Select(id => (id, r: b.Detached("create", "--bundle", Path.Combine(b.Dir, id), id))).ToList();
             foreach (var (id, r) in results) Assert.True(r.ExitCode == 0, $"{id}: {r}");
             var listed = b.Cnr("list", "-q").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(ids.Order(), listed.Order());
