@@ -26,6 +26,7 @@ internal static class Verbs
         BundleCommand.Create(),
         PullCommand.Create(),
         StatsCommand.Create(),
+        EventsCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>
