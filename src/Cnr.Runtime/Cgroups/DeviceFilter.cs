@@ -82,7 +82,11 @@ public static class DeviceFilter
         Libc.BpfProgAttach(dir.Fd, prog.Fd, Libc.BPF_CGROUP_DEVICE, Libc.BPF_F_ALLOW_MULTI, cgroupDir);
         foreach (var id in old)
         {
-            using var o = Libc.BpfProgGetFdById(id);
+            // Another cnr replacing the same cgroup's program may have freed it since the query: gone is fine.
+            SafeFd o;
+            try { o = Libc.BpfProgGetFdById(id); }
+            catch (SyscallException e) when (e.Number == 2 /* ENOENT */) { continue; }
+            using var _ = o;
             if (Steps.On) Steps.Report("cgroup", $"bpf(BPF_PROG_DETACH, {cgroupDir}, prog id {id})");
             Libc.BpfProgDetach(dir.Fd, o.Fd, Libc.BPF_CGROUP_DEVICE, cgroupDir);
         }

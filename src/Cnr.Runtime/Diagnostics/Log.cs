@@ -29,8 +29,9 @@ public static class Log
     /// <summary>An error for the user: one line on stderr, and the log file when there is one.</summary>
     public static void Error(string msg)
     {
+        // Both, as runc's fatal(): callers (containerd's shim, dockerd) show the runtime's stderr to the user.
         if (_file is not null) Write("error", msg);
-        if (_file is null || !Json) Console.Error.WriteLine("cnr: " + msg);
+        Console.Error.WriteLine("cnr: " + msg);
     }
 
     private static void Write(string level, string msg)

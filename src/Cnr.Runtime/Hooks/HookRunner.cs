@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Cnr.Diagnostics;
+using Cnr.Linux;
 using Cnr.Process;
 using Cnr.Spec;
 
@@ -20,38 +20,51 @@ public static class HookRunner
         {
             var hook = hooks[i];
             if (Steps.On) Steps.Report("hook", $"{stage}[{i}]: {hook.Path} {string.Join(' ', hook.Args?.Skip(1) ?? [])}", null);
-            var psi = new ProcessStartInfo(hook.Path)
+            int status = Spawn(hook, stdin, out bool timedOut);
+            if (timedOut) throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} timed out after {hook.Timeout}s");
+            if (status != 0) throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} exited with status {status}");
+        }
+    }
+
+    /// <summary>Runs one hook with its own argv (args[0] is its argv[0], as runc does: dockerd's
+    /// libnetwork-setkey hook depends on it) and env, the state on stdin; returns its exit status.</summary>
+    private static unsafe int Spawn(Hook hook, string stdin, out bool timedOut)
+    {
+        timedOut = false;
+        IReadOnlyList<string> argv = hook.Args is { Count: > 0 } a ? a : [hook.Path];
+        IReadOnlyList<string> envp = hook.Env ?? Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}").ToList();
+        int* pipe = stackalloc int[2];
+        Errno.Check(Libc.pipe2(pipe, Libc.O_CLOEXEC), "pipe2", hook.Path);
+        using var readEnd = new SafeFd(pipe[0]);
+        using var writeEnd = new SafeFd(pipe[1]);
+        byte* actions = stackalloc byte[Libc.PosixSpawnFileActionsSize];
+        Libc.posix_spawn_file_actions_init(actions);
+        Libc.posix_spawn_file_actions_adddup2(actions, readEnd.Fd, 0);
+        int pid, rc;
+        using (var strings = new NativeStrings())
+            rc = Libc.posix_spawn(out pid, hook.Path, actions, null, strings.Array(argv), strings.Array(envp));
+        Libc.posix_spawn_file_actions_destroy(actions);
+        if (rc != 0) throw new SyscallException("posix_spawn", rc, hook.Path);
+        readEnd.Dispose();
+        var bytes = System.Text.Encoding.UTF8.GetBytes(stdin);
+        fixed (byte* b = bytes) Libc.write(writeEnd.Fd, b, bytes.Length); // EPIPE if the hook ignores stdin: fine
+        writeEnd.Dispose();
+
+        var deadline = hook.Timeout is > 0 ? DateTime.UtcNow.AddSeconds(hook.Timeout.Value) : DateTime.MaxValue;
+        for (int delay = 1; ; delay = Math.Min(delay * 2, 20))
+        {
+            int r = Libc.waitpid(pid, out int status, Libc.WNOHANG);
+            if (r == pid) return Libc.ExitStatus(status);
+            if (r < 0 && Errno.Last != 4) throw new SyscallException("waitpid", Errno.Last, hook.Path);
+            if (DateTime.UtcNow > deadline)
             {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = false,
-                RedirectStandardError = false,
-                UseShellExecute = false,
-            };
-            foreach (var a in hook.Args?.Skip(1) ?? []) psi.ArgumentList.Add(a);
-            if (hook.Env is not null)
-            {
-                psi.Environment.Clear();
-                foreach (var e in hook.Env)
-                {
-                    int eq = e.IndexOf('=');
-                    if (eq > 0) psi.Environment[e[..eq]] = e[(eq + 1)..];
-                }
+                Libc.kill(pid, 9);
+                Libc.waitpid(pid, out _, 0);
+                timedOut = true;
+                return -1;
             }
-            System.Diagnostics.Process p;
-            try { p = System.Diagnostics.Process.Start(psi)!; }
-            catch (Exception e) { throw new InvalidOperationException($"hooks.{stage}[{i}]: cannot run {hook.Path}: {e.Message}"); }
-            using (p)
-            {
-                try { p.StandardInput.Write(stdin); p.StandardInput.Close(); } catch (IOException) { }
-                var timeout = hook.Timeout is > 0 ? hook.Timeout.Value * 1000 : -1;
-                if (!p.WaitForExit(timeout))
-                {
-                    p.Kill(entireProcessTree: true);
-                    throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} timed out after {hook.Timeout}s");
-                }
-                if (p.ExitCode != 0)
-                    throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} exited with status {p.ExitCode}");
-            }
+            Thread.Sleep(delay);
         }
     }
 
