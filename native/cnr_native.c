@@ -28,7 +28,10 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h> /* ST_* flags, as statfs(2) reports them in f_flags */
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -53,6 +56,7 @@ struct cnr_spawn_args {
     int32_t become_root;       /* in a new or joined user namespace: switch to its uid/gid 0 before execve */
     uint64_t late_unshare_flags;/* after the go-ahead: CLONE_NEWCGROUP, once the parent has placed us in our cgroup */
     int32_t cgroup_fd;         /* >= 0: clone3(CLONE_INTO_CGROUP) — start in the container's cgroup */
+    const char *exe_path;      /* non-NULL: exec this path after binding it read-only onto itself (below) */
 };
 
 struct clone_args_v2 {          /* struct clone_args as of Linux 5.7 (CLONE_INTO_CGROUP) */
@@ -142,10 +146,33 @@ static __attribute__((noreturn)) void child(const struct cnr_spawn_args *a)
     for (int i = 0; i < a->nkeep; i++)
         if (fcntl(a->keep_fds[i], F_SETFD, 0) < 0) fail(fd, "fcntl");
 
+    /* CVE-2019-5736: the init must not leave a container process a way to write the host's cnr through
+     * /proc/PID/exe. In a new mount namespace of its own, binding the binary read-only onto itself and
+     * exec'ing that path costs three mounts; otherwise the parent passed a sealed memfd copy (exe_fd).
+     * "/" becomes a slave first so that nothing of this reaches the host's mount table. */
+    if (a->exe_path) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) fail(fd, "mount(\"/\", MS_REC|MS_SLAVE)");
+        if (mount(a->exe_path, a->exe_path, NULL, MS_BIND, NULL) < 0) fail(fd, "mount(cnr, MS_BIND)");
+        /* a remount must keep the flags a user namespace cannot clear */
+        unsigned long keep = 0;
+        struct statfs sf;
+        if (statfs(a->exe_path, &sf) == 0) {
+            if (sf.f_flags & ST_NOSUID) keep |= MS_NOSUID;
+            if (sf.f_flags & ST_NODEV) keep |= MS_NODEV;
+            if (sf.f_flags & ST_NOEXEC) keep |= MS_NOEXEC;
+            if (sf.f_flags & ST_NOATIME) keep |= MS_NOATIME;
+            if (sf.f_flags & ST_NODIRATIME) keep |= MS_NODIRATIME;
+            if (sf.f_flags & ST_RELATIME) keep |= MS_RELATIME;
+        }
+        if (mount(NULL, a->exe_path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+            fail(fd, "mount(cnr, MS_BIND|MS_REMOUNT|MS_RDONLY)");
+    }
+
     sigset_t none;
     sigemptyset(&none);
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, _NSIG / 8);
-    syscall(SYS_execveat, a->exe_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
+    if (a->exe_path) syscall(SYS_execve, a->exe_path, a->argv, a->envp);
+    else syscall(SYS_execveat, a->exe_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
     fail(fd, "execve");
 }
 

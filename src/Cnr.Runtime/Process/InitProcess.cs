@@ -39,7 +39,10 @@ public sealed class InitProcess : IDisposable
         var joinFds = new List<SafeFd>();
         try
         {
-            using var exe = SealedExe.Create();
+            // See native/cnr_native.c: a read-only bind in the child's own new mount namespace protects the host
+            // binary as well as a sealed copy does, for 3 mounts instead of copying ~12 MB on every start.
+            string? exePath = ReadOnlyBindPath(req);
+            using var exe = exePath is null ? SealedExe.Create() : null;
             using var cgroupDir = req.Cgroup?.OpenDirectory();
             var joins = new List<(int, ulong)>();
             int mountNs = -1;
@@ -67,12 +70,18 @@ public sealed class InitProcess : IDisposable
             ulong unshareFlags = newNs & ~(cloneFlags | lateFlags);
             bool userNamespace = (newNs & NamespaceType.CLONE_NEWUSER) != 0 || req.Joins.Any(j => j.Type.Type == "user");
             if (Steps.On)
-                Steps.Report("clone", $"clone({NamespaceType.FlagNames(cloneFlags)}|SIGCHLD)"
+                Steps.Report("clone", (cgroupDir is null ? $"clone({NamespaceType.FlagNames(cloneFlags)}|SIGCHLD)"
+                        : $"clone3({NamespaceType.FlagNames(cloneFlags)}|CLONE_INTO_CGROUP, cgroup={req.Cgroup!.FullPath})")
                     + (unshareFlags != 0 ? $"; unshare({NamespaceType.FlagNames(unshareFlags)})" : "")
                     + (lateFlags != 0 ? $"; after joining its cgroup: unshare({NamespaceType.FlagNames(lateFlags)})" : "")
                     + string.Concat(req.Joins.Select(j => $"; setns(\"{j.Path}\", {NamespaceType.FlagNames(j.Type.CloneFlag)})")),
                     "unshare " + string.Join(' ', NamespaceType.All.Where(n => (newNs & n.CloneFlag) != 0).Select(n => n.UnshareOption)));
 
+            if (Steps.On)
+                Steps.Report("exec", exePath is null
+                    ? "execveat(memfd:cnr, \"cnr init\"): a sealed copy, so the container can never write the host's cnr"
+                    : $"mount --bind -o ro {exePath} {exePath}; execve(\"{exePath}\", \"cnr init\"): read-only, so the container can never write the host's cnr",
+                    exePath is null ? null : $"mount --make-rslave / && mount --bind {exePath} {exePath} && mount -o remount,bind,ro {exePath}");
             var keep = new List<int> { child.Fd };
             if (mountNs >= 0) keep.Add(mountNs);
             keep.AddRange(req.InheritFds);
@@ -80,9 +89,9 @@ public sealed class InitProcess : IDisposable
                 ? string.Concat(offs.Select(kv => $"{(kv.Key == "boottime" ? "boottime" : "monotonic")} {kv.Value.Secs} {kv.Value.Nanosecs}\n"))
                 : null;
             init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request(
-                cloneFlags, unshareFlags, exe.Fd, child.Fd,
+                cloneFlags, unshareFlags, exe?.Fd ?? -1, child.Fd,
                 mountNs >= 0 ? ["cnr", "init", child.Fd.ToString(), mountNs.ToString()] : ["cnr", "init", child.Fd.ToString()], [],
-                joins, keep, forkAfter, timens, userNamespace, lateFlags, cgroupDir?.Fd ?? -1));
+                joins, keep, forkAfter, timens, userNamespace, lateFlags, cgroupDir?.Fd ?? -1, exePath));
             child.Dispose();
 
             init.Expect(SyncMessage.Ready);
@@ -110,6 +119,16 @@ public sealed class InitProcess : IDisposable
         {
             foreach (var fd in joinFds) fd.Dispose();
         }
+    }
+
+    /// <summary>The host binary's path when the child gets a mount namespace of its own in which "/" may become a
+    /// slave (not with a shared rootfsPropagation); null means: use a sealed copy.</summary>
+    private static string? ReadOnlyBindPath(LaunchRequest req)
+    {
+        if (req.Config.Exec || (req.NewNamespaces & NamespaceType.CLONE_NEWNS) == 0) return null;
+        if (req.Config.Spec.Linux?.RootfsPropagation is "shared" or "rshared") return null;
+        var path = Environment.ProcessPath;
+        return path is { Length: > 0 } && path.StartsWith('/') && File.Exists(path) ? path : null;
     }
 
     /// <summary>Handles the init's messages until it reports Created. Steps go to the step sink; a hooks

@@ -26,6 +26,7 @@ internal static unsafe partial class NativeSpawn
         public int BecomeRoot;
         public ulong LateUnshareFlags;
         public int CgroupFd;
+        public byte* ExePath;
     }
 
     [LibraryImport("libcnr_native")]
@@ -35,7 +36,7 @@ internal static unsafe partial class NativeSpawn
         ulong CloneFlags, ulong UnshareFlags, int ExeFd, int SyncFd,
         IReadOnlyList<string> Argv, IReadOnlyList<string> Envp,
         IReadOnlyList<(int Fd, ulong Type)> Joins, IReadOnlyList<int> KeepFds,
-        bool ForkAfterJoin, string? TimensOffsets, bool BecomeRoot, ulong LateUnshareFlags, int CgroupFd);
+        bool ForkAfterJoin, string? TimensOffsets, bool BecomeRoot, ulong LateUnshareFlags, int CgroupFd, string? ExePath);
 
     /// <summary>Everything is marshalled before clone: the child may not allocate.</summary>
     public static int Spawn(Request r)
@@ -66,6 +67,7 @@ internal static unsafe partial class NativeSpawn
             BecomeRoot = r.BecomeRoot ? 1 : 0,
             LateUnshareFlags = r.LateUnshareFlags,
             CgroupFd = r.CgroupFd,
+            ExePath = r.ExePath is null ? null : strings.Get(r.ExePath),
         };
         int pid = cnr_spawn(&args);
         if (pid < 0) throw new SyscallException("clone", -pid, NamespaceTypeNames(r.CloneFlags | r.UnshareFlags | r.LateUnshareFlags));
