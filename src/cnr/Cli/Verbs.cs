@@ -23,6 +23,8 @@ internal static class Verbs
         PauseCommand.Create(),
         PauseCommand.CreateResume(),
         UpdateCommand.Create(),
+        InspectCommand.Create(),
+        DemoCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>

@@ -1,0 +1,205 @@
+using System.Globalization;
+using Cnr.Capabilities;
+using Cnr.State;
+
+namespace Cnr.Inspect;
+
+/// <summary>Gathers a <see cref="ContainerView"/> by reading the files the kernel publishes about the
+/// container's init: nothing is entered, nothing is changed, and a file that is missing (an older kernel,
+/// a controller not mounted) leaves its figure out rather than failing the whole view.</summary>
+public static class Inspector
+{
+    public static ContainerView Read(ContainerRecord record)
+    {
+        var proc = $"/proc/{record.Pid}";
+        var status = ReadStatus($"{proc}/status");
+        var nspid = Ints(status.GetValueOrDefault("NSpid"));
+        var mounts = ReadMountInfo($"{proc}/mountinfo");
+        return new ContainerView
+        {
+            Id = record.Id,
+            HostPid = nspid.Count > 0 ? nspid[0] : record.Pid,
+            ContainerPid = nspid.Count > 0 ? nspid[^1] : record.Pid,
+            NsPids = nspid,
+            Namespaces = ReadNamespaces(proc),
+            HostUids = [.. Ints(status.GetValueOrDefault("Uid")).Select(i => (uint)i)],
+            HostGids = [.. Ints(status.GetValueOrDefault("Gid")).Select(i => (uint)i)],
+            UidMap = Lines($"{proc}/uid_map"),
+            GidMap = Lines($"{proc}/gid_map"),
+            Cgroup = ReadCgroup(proc, record.CgroupPath),
+            Capabilities = new CapabilitySets
+            {
+                Effective = Caps(status, "CapEff"),
+                Permitted = Caps(status, "CapPrm"),
+                Bounding = Caps(status, "CapBnd"),
+                Inheritable = Caps(status, "CapInh"),
+                Ambient = Caps(status, "CapAmb"),
+            },
+            NoNewPrivs = status.GetValueOrDefault("NoNewPrivs") == "1",
+            SeccompMode = int.TryParse(status.GetValueOrDefault("Seccomp"), out var mode) ? mode : 0,
+            SeccompFilters = int.TryParse(status.GetValueOrDefault("Seccomp_filters"), out var n) ? n : null,
+            // /proc/sys/kernel/hostname answers for the *reader's* UTS namespace, even under the container's
+            // /proc, and joining the namespace is not something a verb that only looks should do: the
+            // recorded config is what init set.
+            Hostname = record.Config.Hostname,
+            HostnameSource = record.Config.Hostname is null ? null : "config",
+            Root = mounts.LastOrDefault(m => m.MountPoint == "/"),
+            Mounts = mounts,
+        };
+    }
+
+    /// <summary>The container's namespaces against cnr's own, the host's as far as cnr runs on the host.</summary>
+    private static List<NamespaceView> ReadNamespaces(string proc)
+    {
+        var list = new List<NamespaceView>();
+        string[] names;
+        try { names = [.. Directory.EnumerateFileSystemEntries($"{proc}/ns").Select(p => Path.GetFileName(p)!).Order(StringComparer.Ordinal)]; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return list; }
+        foreach (var name in names)
+        {
+            var container = LinkOf($"{proc}/ns/{name}");
+            var host = LinkOf($"/proc/self/ns/{name}");
+            list.Add(new NamespaceView { Type = name, Container = container, Host = host, Shared = container is not null && container == host });
+        }
+        return list;
+    }
+
+    private static CgroupView ReadCgroup(string proc, string? recordedPath)
+    {
+        var membership = Lines($"{proc}/cgroup");
+        var hierarchies = CgroupMounts();
+        // "ID:controllers:path" lines; "0::path" is the unified (v2) hierarchy.
+        var entries = membership.Select(l => l.Split(':', 3)).Where(f => f.Length == 3).ToList();
+        var v2Dirs = new List<string>();
+        if (recordedPath is not null) v2Dirs.Add(recordedPath);
+        foreach (var f in entries.Where(f => f[0] == "0" && f[1].Length == 0))
+            v2Dirs.AddRange(hierarchies.Where(h => h.IsV2).Select(h => h.MountPoint + f[2]));
+        // A v1 controller's directory: its hierarchy's mount point plus the path on the line that names it.
+        string? V1Dir(string controller)
+        {
+            foreach (var f in entries.Where(f => f[1].Split(',').Contains(controller)))
+                foreach (var h in hierarchies.Where(h => !h.IsV2 && h.Controllers.Contains(controller)))
+                    return h.MountPoint + f[2];
+            return recordedPath;
+        }
+
+        var figures = new List<ResourceFigure>();
+        foreach (var (resource, current, limit, v1Current, v1Limit) in Resources)
+        {
+            var figure = v2Dirs.Distinct()
+                .Select(dir => Figure(resource, Path.Combine(dir, current), Path.Combine(dir, limit)))
+                .FirstOrDefault(f => f is not null);
+            if (figure is null && V1Dir(v1Current.Controller) is { } cd && V1Dir(v1Limit.Controller) is { } ld)
+                figure = Figure(resource, Path.Combine(cd, v1Current.File), Path.Combine(ld, v1Limit.File));
+            if (figure is not null) figures.Add(figure);
+        }
+        return new CgroupView { Membership = membership, Figures = figures };
+    }
+
+    // resource, v2 current and limit files, v1 (controller, file) for the same two figures.
+    private static readonly (string, string, string, (string Controller, string File), (string Controller, string File))[] Resources =
+    [
+        ("memory", "memory.current", "memory.max", ("memory", "memory.usage_in_bytes"), ("memory", "memory.limit_in_bytes")),
+        ("pids", "pids.current", "pids.max", ("pids", "pids.current"), ("pids", "pids.max")),
+        ("cpu", "cpu.stat", "cpu.max", ("cpuacct", "cpuacct.usage"), ("cpu", "cpu.cfs_quota_us")),
+    ];
+
+    private static ResourceFigure? Figure(string resource, string currentFile, string limitFile)
+    {
+        var current = FirstLine(currentFile);
+        var limit = FirstLine(limitFile);
+        if (current is null || limit is null) return null;
+        // cpu.stat's usage_usec is one line of several; v1's quota is per cpu.cfs_period_us, written next
+        // to it as in v2's cpu.max ("QUOTA PERIOD").
+        if (currentFile.EndsWith("/cpu.stat", StringComparison.Ordinal))
+            current = Lines(currentFile).FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal)) ?? current;
+        if (limitFile.EndsWith("/cpu.cfs_quota_us", StringComparison.Ordinal) && FirstLine(Path.Combine(Path.GetDirectoryName(limitFile)!, "cpu.cfs_period_us")) is { } period)
+            limit = $"{limit} {period}";
+        return new ResourceFigure { Resource = resource, Current = current, Limit = limit, CurrentFile = currentFile, LimitFile = limitFile };
+    }
+
+    /// <summary>(mount point, is cgroup2, v1 controllers) of the host's cgroup mounts.</summary>
+    private static List<(string MountPoint, bool IsV2, string[] Controllers)> CgroupMounts()
+        => [.. ReadMountInfo("/proc/self/mountinfo")
+            .Where(m => m.FsType is "cgroup" or "cgroup2")
+            .Select(m => (m.MountPoint, m.FsType == "cgroup2", m.SuperOptions.Split(',')))];
+
+    /// <summary>Parses mountinfo: "ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL…] - TYPE SOURCE SUPER".</summary>
+    public static List<MountView> ReadMountInfo(string path)
+    {
+        var list = new List<MountView>();
+        foreach (var line in Lines(path))
+        {
+            var f = line.Split(' ');
+            int dash = Array.IndexOf(f, "-", 6);
+            if (f.Length < 6 || dash < 0 || dash + 3 > f.Length) continue;
+            list.Add(new MountView
+            {
+                FsRoot = Unescape(f[3]),
+                MountPoint = Unescape(f[4]),
+                Options = f[5],
+                FsType = f[dash + 1],
+                Source = Unescape(f[dash + 2]),
+                SuperOptions = dash + 3 < f.Length ? f[dash + 3] : "",
+            });
+        }
+        return list;
+    }
+
+    /// <summary>mountinfo writes space, tab, newline and backslash as \040-style octal escapes.</summary>
+    private static string Unescape(string s)
+    {
+        if (!s.Contains('\\')) return s;
+        var sb = new System.Text.StringBuilder(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (s[i] == '\\' && i + 3 < s.Length && s.AsSpan(i + 1, 3).IndexOfAnyExceptInRange('0', '7') < 0)
+            {
+                sb.Append((char)Convert.ToInt32(s.Substring(i + 1, 3), 8));
+                i += 3;
+            }
+            else sb.Append(s[i]);
+        }
+        return sb.ToString();
+    }
+
+    private static Dictionary<string, string> ReadStatus(string path)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in Lines(path))
+        {
+            int colon = line.IndexOf(':');
+            if (colon > 0) d[line[..colon]] = line[(colon + 1)..].Trim();
+        }
+        return d;
+    }
+
+    private static List<string> Caps(Dictionary<string, string> status, string key)
+        => status.TryGetValue(key, out var hex) && ulong.TryParse(hex, NumberStyles.HexNumber, null, out var mask)
+            ? [.. CapabilityTable.Decode(mask)]
+            : [];
+
+    private static List<int> Ints(string? fields)
+        => fields is null ? [] : [.. fields.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(s => int.TryParse(s, out var i) ? i : -1).Where(i => i >= 0)];
+
+    private static string? LinkOf(string path)
+    {
+        try { return new FileInfo(path).LinkTarget; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    private static string? FirstLine(string path) => Lines(path) is [var first, ..] ? first : null;
+
+    /// <summary>The non-empty lines of a file; none when it cannot be read (a process that just exited,
+    /// a controller that is not there).</summary>
+    private static List<string> Lines(string path)
+    {
+        try
+        {
+            return [.. File.ReadAllText(path).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => string.Join(' ', l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)))
+                .Where(l => l.Length > 0)];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
+    }
+}
