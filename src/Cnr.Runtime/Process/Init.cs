@@ -33,7 +33,12 @@ public static class Init
             if (msg is not { Type: SyncMessage.Config }) return 3;
             var config = JsonSerializer.Deserialize(msg.Value.Payload, InitJson.Default.InitConfig)!;
             if (config.ReportSteps)
-                Steps.SetSink(s => sync.Send(SyncMessage.Step, $"{s.Mechanism}\0{s.Call}\0{s.Shell}"));
+                Steps.SetSink(s =>
+                {
+                    // After `create` returns nobody listens any more: reporting must never fail the container.
+                    try { sync.Send(SyncMessage.Step, $"{s.Mechanism}\0{s.Call}\0{s.Shell}"); }
+                    catch (SyscallException) { Steps.SetSink(null); }
+                });
             if (config.Exec) JoinedInit(config, sync);
             else ContainerInit(config, sync);
             return 0; // not reached: both end in execve

@@ -65,6 +65,17 @@ public sealed class ContainerStore(string root)
             ? Directory.EnumerateDirectories(Root).Select(d => Path.GetFileName(d)!).Where(n => File.Exists(Path.Combine(Root, n, "state.json")))
             : [];
 
+    /// <summary>A directory without state.json is what a create that crashed half-way leaves: `delete --force`
+    /// removes it (and the exec fifo in it).</summary>
+    public bool RemoveIncomplete(string id)
+    {
+        ContainerId.Validate(id);
+        var dir = DirOf(id);
+        if (!Directory.Exists(dir) || File.Exists(Path.Combine(dir, "state.json"))) return false;
+        using (ContainerLock.Take(dir)) Directory.Delete(dir, recursive: true);
+        return true;
+    }
+
     public void Remove(string id)
     {
         var dir = DirOf(id);

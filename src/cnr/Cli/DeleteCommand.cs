@@ -18,7 +18,11 @@ internal static class DeleteCommand
             ContainerRecord record;
             ContainerLock lk;
             try { (record, lk) = store.Open(r.GetValue(id)!); }
-            catch (ContainerNotFoundException) when (r.GetValue(force)) { return 0; }
+            catch (ContainerNotFoundException) when (r.GetValue(force))
+            {
+                store.RemoveIncomplete(r.GetValue(id)!);
+                return 0;
+            }
             using (lk) ContainerDelete.Delete(store, record, r.GetValue(force));
             return 0;
         });
