@@ -32,11 +32,12 @@ internal static class DemoCommand
         return new Command("demo", "teaching demonstrations") { escape };
     }
 
-    /// <summary>Installed next to cnr (make copies it to bin/), else in the source tree cnr was built from.</summary>
+    /// <summary>Next to cnr, in PREFIX/libexec/cnr when installed, else in the source tree cnr was built from.</summary>
     private static string FindProgram(string cnr)
     {
         var dir = Path.GetDirectoryName(cnr)!;
-        string[] candidates = [Path.Combine(dir, "chroot-escape"), Path.Combine(dir, "..", "native", "build", "chroot-escape")];
+        string[] candidates = [Path.Combine(dir, "chroot-escape"), Path.Combine(dir, "..", "libexec", "cnr", "chroot-escape"),
+            Path.Combine(dir, "..", "native", "build", "chroot-escape")];
         return Path.GetFullPath(candidates.FirstOrDefault(File.Exists) ?? candidates[0]);
     }
 }
