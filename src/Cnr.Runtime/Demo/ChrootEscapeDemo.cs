@@ -68,7 +68,7 @@ public static class ChrootEscapeDemo
                 "without CAP_SYS_CHROOT the kernel refuses chroot(2) itself, so the escape cannot even start."));
             if (o.NoPivot)
                 outcomes.Add(Classify("(d)", "cnr run --no-pivot", RunInCnr("nopivot", withChroot: true, noPivot: true), "CONTAINED",
-                    "the rootfs was moved (MS_MOVE) onto / of the container's own mount namespace and chroot-ed: \"..\" from its top lands on the mount stacked there, the rootfs again; it is escapable only by a process that can also unmount (CAP_SYS_ADMIN)."));
+                    "the rootfs was moved (MS_MOVE) onto / of the container's own mount namespace and chroot-ed: \"..\" from its top crosses to the mount underneath and lands back on the rootfs stacked there. Weaker than pivot_root all the same: the host's root mount is still in the container's mount tree, under the rootfs."));
             return new Result(marker, content, outcomes);
         }
         finally

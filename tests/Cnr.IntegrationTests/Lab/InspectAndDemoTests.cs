@@ -63,4 +63,11 @@ public sealed class InspectAndDemoTests
         Assert.False(File.Exists($"/var/tmp/cnr-demo-marker-{suffix}"), "the marker is removed");
         Assert.False(Directory.Exists($"/var/tmp/cnr-demo-{suffix}"), "the rootfs copy and bundles are removed");
     }
+
+    [RootFact]
+    public void DemoChrootEscape_NoPivot_StaysInsideToo()
+    {
+        var r = Harness.Cnr.Run(["demo", "chroot-escape", "--no-pivot", "--rootfs", Repo.MyboxRootfs], timeout: TimeSpan.FromMinutes(2));
+        Assert.Matches(@"\(d\)\s+cnr run --no-pivot\s+CONTAINED\s+contained: ", r.Stdout);
+    }
 }
