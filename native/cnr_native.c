@@ -50,6 +50,8 @@ struct cnr_spawn_args {
     int32_t nkeep;
     int32_t fork_after_join;   /* joined/created pid or time ns: they apply to children only */
     const char *timens_offsets;/* written to /proc/self/timens_offsets after unshare(CLONE_NEWTIME) */
+    int32_t become_root;       /* in a new or joined user namespace: switch to its uid/gid 0 before execve */
+    uint64_t late_unshare_flags;/* after the go-ahead: CLONE_NEWCGROUP, once the parent has placed us in our cgroup */
 };
 
 static void send_msg(int fd, char type, int32_t value, const char *what)
@@ -107,6 +109,18 @@ static __attribute__((noreturn)) void child(const struct cnr_spawn_args *a)
     ssize_t r;
     while ((r = recv(fd, &go, 1, 0)) < 0 && errno == EINTR) {}
     if (r != 1 || go != 'G') _exit(126);
+
+    /* Writing uid_map does not change this process's credentials: it still holds the host's ids, which the
+     * new namespace may not map, and execve would then drop every capability. Raw syscalls: glibc's
+     * set*id broadcast to other threads must not run in this forked copy of a multi-threaded process. */
+    if (a->become_root) {
+        if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(fd, "setresgid");
+        if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(fd, "setresuid");
+    }
+
+    /* A cgroup namespace is rooted at the cgroup its creator is in: made only now, after the parent moved
+     * this process into the container's cgroup, it shows that cgroup as "/". */
+    if (a->late_unshare_flags && unshare((int)a->late_unshare_flags) < 0) fail(fd, "unshare(CLONE_NEWCGROUP)");
 
     if (a->fork_after_join) {
         long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);

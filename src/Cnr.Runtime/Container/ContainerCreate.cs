@@ -59,6 +59,8 @@ public static class ContainerCreate
         {
             var fifoPath = store.FifoPath(o.Id);
             Errno.Check(Libc.mkfifo(fifoPath, 0b110_010_010), "mkfifo", fifoPath);
+            // 0622 whatever the caller's umask: an init that switched to another uid must still open it.
+            File.SetUnixFileMode(fifoPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
             fifo = SafeFd.Check(Libc.open(fifoPath, Libc.O_PATH | Libc.O_CLOEXEC, 0), "open", fifoPath);
 
             cgroup = CgroupManager.For(o.Id, spec.Linux);

@@ -26,7 +26,7 @@ public static class ContainerDelete
     /// <summary>Removes every trace; safe to call for a container whose create crashed half-way.</summary>
     public static void Destroy(ContainerStore store, ContainerRecord record)
     {
-        if (record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg))
+        if (record.CgroupPath is { Length: > 0 } cg)
         {
             try { CgroupManager.Load(cg).Destroy(); }
             catch (Exception e) { Log.Warn($"removing cgroup {cg}: {e.Message}"); }

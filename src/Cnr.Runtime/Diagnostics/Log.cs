@@ -58,7 +58,8 @@ public static class Log
     private static string JsonEncode(string s)
     {
         var buf = new ArrayBufferWriter();
-        using (var w = new Utf8JsonWriter(buf)) w.WriteStringValue(s);
+        // Relaxed: text logs keep quotes and arrows readable; JSON stays valid.
+        using (var w = new Utf8JsonWriter(buf, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) w.WriteStringValue(s);
         return Encoding.UTF8.GetString(buf.WrittenSpan);
     }
 

@@ -134,7 +134,6 @@ public static class Init
         }
         if (process.NoNewPrivileges) ProcessAttributes.SetNoNewPrivileges();
         if (seccomp is not null && process.NoNewPrivileges) SeccompFilter.Load(seccomp);
-        if (Steps.On) Steps.Report("exec", $"execve(\"{executable}\", [{string.Join(", ", process.Args!.Select(a => "\"" + a + "\""))}])", "exec " + string.Join(' ', process.Args!));
         ProcessAttributes.Exec(executable, process.Args!, process.Env ?? []);
     }
 

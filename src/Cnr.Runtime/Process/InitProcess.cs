@@ -50,16 +50,24 @@ public sealed class InitProcess : IDisposable
                 else joins.Add((fd.Fd, type.CloneFlag));
             }
             ulong newNs = req.NewNamespaces;
-            bool forkAfter = (newNs & (NamespaceType.CLONE_NEWPID | NamespaceType.CLONE_NEWTIME)) != 0 && joins.Count > 0
-                             || (newNs & NamespaceType.CLONE_NEWTIME) != 0
+            // setns(pid)/setns(time) and unshare of either apply to children only: the child forks once more.
+            // Then clone() must not create the pid namespace itself: a pid-namespace init cannot
+            // clone(CLONE_PARENT), so the pid namespace is unshared together with the rest.
+            bool forkAfter = (newNs & NamespaceType.CLONE_NEWTIME) != 0
+                             || (joins.Count > 0 && (newNs & NamespaceType.CLONE_NEWPID) != 0)
                              || req.Joins.Any(j => j.Type.Type is "pid" or "time");
             // Without joins, clone() itself creates the namespaces (one process, no second fork); the time
             // namespace can only be made with unshare (its flag collides with clone's exit-signal bits).
-            ulong cloneFlags = joins.Count == 0 ? newNs & ~NamespaceType.CLONE_NEWTIME : 0;
-            ulong unshareFlags = newNs & ~cloneFlags;
+            // The cgroup namespace comes last, once the parent has put the child in its cgroup (BeforeGo).
+            ulong lateFlags = newNs & NamespaceType.CLONE_NEWCGROUP;
+            ulong cloneFlags = joins.Count == 0 ? newNs & ~(NamespaceType.CLONE_NEWTIME | lateFlags) : 0;
+            if (forkAfter) cloneFlags &= ~NamespaceType.CLONE_NEWPID;
+            ulong unshareFlags = newNs & ~(cloneFlags | lateFlags);
+            bool userNamespace = (newNs & NamespaceType.CLONE_NEWUSER) != 0 || req.Joins.Any(j => j.Type.Type == "user");
             if (Steps.On)
                 Steps.Report("clone", $"clone({NamespaceType.FlagNames(cloneFlags)}|SIGCHLD)"
                     + (unshareFlags != 0 ? $"; unshare({NamespaceType.FlagNames(unshareFlags)})" : "")
+                    + (lateFlags != 0 ? $"; after joining its cgroup: unshare({NamespaceType.FlagNames(lateFlags)})" : "")
                     + string.Concat(req.Joins.Select(j => $"; setns(\"{j.Path}\", {NamespaceType.FlagNames(j.Type.CloneFlag)})")),
                     "unshare " + string.Join(' ', NamespaceType.All.Where(n => (newNs & n.CloneFlag) != 0).Select(n => n.UnshareOption)));
 
@@ -72,7 +80,7 @@ public sealed class InitProcess : IDisposable
             init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request(
                 cloneFlags, unshareFlags, exe.Fd, child.Fd,
                 mountNs >= 0 ? ["cnr", "init", child.Fd.ToString(), mountNs.ToString()] : ["cnr", "init", child.Fd.ToString()], [],
-                joins, keep, forkAfter, timens));
+                joins, keep, forkAfter, timens, userNamespace, lateFlags));
             child.Dispose();
 
             init.Expect(SyncMessage.Ready);

@@ -23,6 +23,8 @@ internal static unsafe partial class NativeSpawn
         public int NKeep;
         public int ForkAfterJoin;
         public byte* TimensOffsets;
+        public int BecomeRoot;
+        public ulong LateUnshareFlags;
     }
 
     [LibraryImport("libcnr_native")]
@@ -32,7 +34,7 @@ internal static unsafe partial class NativeSpawn
         ulong CloneFlags, ulong UnshareFlags, int ExeFd, int SyncFd,
         IReadOnlyList<string> Argv, IReadOnlyList<string> Envp,
         IReadOnlyList<(int Fd, ulong Type)> Joins, IReadOnlyList<int> KeepFds,
-        bool ForkAfterJoin, string? TimensOffsets);
+        bool ForkAfterJoin, string? TimensOffsets, bool BecomeRoot, ulong LateUnshareFlags);
 
     /// <summary>Everything is marshalled before clone: the child may not allocate.</summary>
     public static int Spawn(Request r)
@@ -60,9 +62,11 @@ internal static unsafe partial class NativeSpawn
             NKeep = r.KeepFds.Count,
             ForkAfterJoin = r.ForkAfterJoin ? 1 : 0,
             TimensOffsets = r.TimensOffsets is null ? null : strings.Get(r.TimensOffsets),
+            BecomeRoot = r.BecomeRoot ? 1 : 0,
+            LateUnshareFlags = r.LateUnshareFlags,
         };
         int pid = cnr_spawn(&args);
-        if (pid < 0) throw new SyscallException("clone", -pid, NamespaceTypeNames(r.CloneFlags | r.UnshareFlags));
+        if (pid < 0) throw new SyscallException("clone", -pid, NamespaceTypeNames(r.CloneFlags | r.UnshareFlags | r.LateUnshareFlags));
         return pid;
     }
 

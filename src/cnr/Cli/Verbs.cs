@@ -23,6 +23,10 @@ internal static class Verbs
         PauseCommand.Create(),
         PauseCommand.CreateResume(),
         UpdateCommand.Create(),
+        BundleCommand.Create(),
+        PullCommand.Create(),
+        StatsCommand.Create(),
+        EventsCommand.Create(),
         InspectCommand.Create(),
         DemoCommand.Create(),
     ];

@@ -23,6 +23,10 @@ public sealed class TestBundle : IDisposable
         Spec = DefaultSpec.Create();
         Spec.Process!.Terminal = false;
         Spec.Root = new Root { Path = Repo.MyboxRootfs, Readonly = false };
+        // An absolute cgroup of the test's own: a relative (or default) path would land under the cgroup of
+        // the test process, which on a shared machine belongs to someone else.
+        Spec.Linux ??= new global::Cnr.Spec.Linux();
+        Spec.Linux.CgroupsPath = $"/cnr-test/{Id}";
     }
 
     /// <summary>Sets process.args.</summary>

@@ -1,0 +1,53 @@
+# cnr — build, bundles, tests. Run as root where noted (containers need it): `sudo make run`, `sudo make test`.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := all
+
+export DOTNET_NOLOGO := 1
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+PREFIX ?= /usr/local
+ROOTFS := bundles/mybox/rootfs
+# Packages the tests need on a fresh Debian/Ubuntu machine (the cgroup v2 runner installs its own).
+TEST_DEPS := busybox-static
+
+.PHONY: all deps bundles run test bench install clean
+
+# The NativeAOT binary. dotnet publish is incremental itself, so this always asks it. Trim/AOT warnings
+# fail the build: each one is a place where the binary may behave differently from the JIT build.
+all:
+	@mkdir -p out bin
+	dotnet publish src/cnr/cnr.csproj -c Release -o out/publish -nologo -clp:NoSummary 2>&1 | tee out/publish.log
+	@if grep -qE 'warning IL[0-9]+|AOT analysis warning' out/publish.log; then \
+	    echo "make: the publish produced trim/AOT warnings (above); cnr must stay at zero" >&2; exit 1; fi
+	cp -f out/publish/cnr bin/cnr
+
+deps:
+	scripts/install-deps.sh $(TEST_DEPS)
+
+bundles: $(ROOTFS)/bin/busybox
+
+# Rebuilt when missing or when the script changes; /bin/busybox comes from busybox-static.
+$(ROOTFS)/bin/busybox: scripts/make-busybox-rootfs.sh
+	scripts/install-deps.sh busybox-static
+	scripts/make-busybox-rootfs.sh $(ROOTFS)
+
+# What `runc run mybox` does in the lab: the bundle is the current directory.
+run: all bundles
+	@if [[ $$EUID -ne 0 ]]; then echo "make run: containers need root: sudo make run" >&2; exit 1; fi
+	cd bundles/mybox && ../../bin/cnr run mybox
+
+test: all bundles deps
+	@if [[ -x tests/vm/setup.sh ]]; then tests/vm/setup.sh; fi
+	scripts/test.sh
+
+bench: all bundles
+	scripts/bench.sh
+
+install: all
+	install -D -m 0755 bin/cnr $(DESTDIR)$(PREFIX)/bin/cnr
+
+clean:
+	rm -rf bin out $(ROOTFS) $(ROOTFS).tmp native/build tests/.scratch
+	find src tests -depth -type d \( -name bin -o -name obj \) -exec rm -rf {} +

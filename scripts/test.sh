@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# test.sh: runs the three layers of tests (see README) and ends with one plain line "N passed, N failed,
+# N skipped", summed over the runs; exits non-zero when anything failed or a run ended without a summary.
+#   1. unit tests (tests/Cnr.Tests)
+#   2. integration tests as root, inside a private mount namespace, so that a runtime bug cannot leak
+#      mounts onto the machine (everything but Category=CgroupV2)
+#   3. the cgroup v2 group in a throwaway cgroup-v2 kernel (tests/vm/run-cgroup-tests.sh), when present
+# Expects bin/cnr and bundles/mybox/rootfs built (make test does that first).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+logs=out/test-logs
+mkdir -p "$logs"
+passed=0 failed=0 skipped=0 status=0
+timings=()
+
+# A hung container must not eat CI's whole budget: the blame collector kills a test host that makes no
+# progress for this long and reports the test that hung.
+hang=(--blame-hang-timeout "${CNR_TEST_HANG_TIMEOUT:-5m}" --blame-hang-dump-type none)
+
+# run NAME COMMAND…: runs one piece, shows its output, adds its counts from the VSTest summary lines
+# ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, …") or, failing those, from a plain "N passed, N failed"
+# line; a piece that failed without any summary counts as one failure.
+run() {
+    local name=$1; shift
+    local log="$logs/$name.log" start=$SECONDS rc
+    echo "=== $name: $*"
+    "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    timings+=("$name $((SECONDS - start))s (exit $rc)")
+    local summary
+    summary=$(grep -aE '^\s*(Passed|Failed)!\s+-\s+Failed:' "$log" || true)
+    if [[ -n $summary ]]; then
+        local f p s
+        read -r f p s < <(awk '{ for (i = 1; i < NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+                               END { print f + 0, p + 0, s + 0 }' <<<"$summary")
+        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+        ((rc != 0 && f == 0)) && failed=$((failed + 1))   # e.g. a build error after a first summary
+    elif plain=$(grep -aE '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1) && [[ -n $plain ]]; then
+        local nums=(${plain//[^0-9]/ })
+        passed=$((passed + nums[0])) failed=$((failed + nums[1]))
+        ((${#nums[@]} > 2)) && skipped=$((skipped + nums[2]))
+        ((rc != 0 && nums[1] == 0)) && failed=$((failed + 1))
+    elif grep -aq '^No test is available in' "$log" && ((rc == 0)); then
+        :
+    elif ((rc == 77)); then
+        # The piece could not run here and said why (e.g. no cgroup v2 kernel can be had): skipped, not failed.
+        skipped=$((skipped + 1)) rc=0
+    elif ((rc != 0)); then
+        failed=$((failed + 1))
+    fi
+    ((rc != 0)) && status=1
+}
+
+if ((EUID != 0)); then
+    echo "test: the integration tests run real containers: run as root (sudo make test)" >&2
+    exit 1
+fi
+
+run unit dotnet test tests/Cnr.Tests "${hang[@]}"
+run integration unshare -m --propagation private -- \
+    dotnet test tests/Cnr.IntegrationTests --filter "Category!=CgroupV2" "${hang[@]}"
+if [[ -x tests/vm/run-cgroup-tests.sh ]]; then
+    run cgroup-v2 tests/vm/run-cgroup-tests.sh
+fi
+
+echo "=== timings: ${timings[*]/%/;}"
+((failed > 0)) && status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

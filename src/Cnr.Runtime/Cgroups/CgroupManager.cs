@@ -1,0 +1,343 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Cnr.Diagnostics;
+using Cnr.Linux;
+using Cnr.Spec;
+
+namespace Cnr.Cgroups;
+
+/// <summary>A container's cgroup in the cgroup v2 hierarchy (the only cgroup version cnr supports): where it
+/// goes, creating it with its resources and device program, moving the init in, freeze/thaw, stats, removal.
+/// A host without any cgroup2 gets a manager that does nothing, unless the config asks for a resource.</summary>
+public sealed class CgroupManager
+{
+    /// <summary>The runtime-defined parent for containers without an absolute linux.cgroupsPath.</summary>
+    public const string DefaultParent = "/cnr";
+
+    /// <summary>Marks the directories cnr created (on cgroupfs, which keeps trusted.* xattrs in the kernel),
+    /// so that a later `cnr delete` removes parents it made, once empty, and never anyone else's.</summary>
+    private const string CreatedXattr = "trusted.cnr.created";
+    private const int SIGKILL = 9, EEXIST = 17, ENOENT = 2, EBUSY = 16, ENOTEMPTY = 39;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly string[] StatsControllers = ["cpu", "io", "memory", "pids"];
+
+    private readonly CgroupHierarchy? _hierarchy;
+    private readonly Spec.Linux? _linux;
+
+    /// <summary>The cgroup relative to the hierarchy root, e.g. /cnr/mybox.</summary>
+    public string Path { get; }
+
+    /// <summary>The cgroup directory, e.g. /sys/fs/cgroup/cnr/mybox; empty when there is no cgroup2.</summary>
+    public string FullPath { get; }
+
+    /// <summary>False on a host without any cgroup2 (and a config that needs none): every operation is a no-op.</summary>
+    public bool Enabled => _hierarchy is not null;
+
+    private CgroupManager(CgroupHierarchy? hierarchy, string path, Spec.Linux? linux)
+    {
+        _hierarchy = hierarchy;
+        _linux = linux;
+        Path = path;
+        FullPath = hierarchy is null ? "" : hierarchy.Root + path;
+    }
+
+    public static CgroupManager For(string containerId, Spec.Linux? linux)
+    {
+        var path = ResolvePath(containerId, linux?.CgroupsPath);
+        Validate(linux?.Resources);
+        var hierarchy = CgroupHierarchy.Find(out var mode);
+        if (hierarchy is null)
+        {
+            if (linux?.Resources is { } r && ResourceMapping.Map(r, ioBfq: false) is [var first, ..])
+                throw MissingController(first, mode);
+            Log.Warn($"no cgroup2 on this host ({mode}): the container gets no cgroup, no device restrictions and no freezer");
+        }
+        var manager = new CgroupManager(hierarchy, path, linux);
+        manager.NeededControllers(linux?.Resources);  // fail now, before anything exists
+        return manager;
+    }
+
+    public static void Validate(LinuxResources? resources) => ResourceMapping.Validate(resources);
+
+    /// <summary>The manager of an existing cgroup, from the path recorded in the container's state.</summary>
+    public static CgroupManager Load(string fullPath)
+    {
+        if (fullPath.Length == 0) return new CgroupManager(null, "", null);
+        var hierarchy = CgroupHierarchy.Find(out var mode) ?? throw new CgroupException($"cgroup {fullPath}: {mode}");
+        if (!fullPath.StartsWith(hierarchy.Root + "/", StringComparison.Ordinal))
+            throw new CgroupException($"cgroup {fullPath} is not under the cgroup2 hierarchy at {hierarchy.Root}");
+        return new CgroupManager(hierarchy, fullPath[hierarchy.Root.Length..], null);
+    }
+
+    /// <summary>linux.cgroupsPath → a path from the hierarchy root: absolute as given, relative under
+    /// <see cref="DefaultParent"/>, systemd's "slice:prefix:name" as systemd would place it, none →
+    /// /cnr/ID. Never relative to the caller's own cgroup.</summary>
+    public static string ResolvePath(string containerId, string? cgroupsPath)
+    {
+        string path;
+        if (string.IsNullOrEmpty(cgroupsPath)) path = $"{DefaultParent}/{containerId}";
+        else if (!cgroupsPath.StartsWith('/') && cgroupsPath.Split(':') is [var slice, var prefix, var name])
+            path = SlicePath(slice) + "/" + (prefix.Length > 0 ? $"{prefix}-{name}.scope" : name);
+        else if (cgroupsPath.StartsWith('/')) path = cgroupsPath;
+        else path = $"{DefaultParent}/{cgroupsPath}";
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0 || parts.Any(p => p is "." or ".."))
+            throw new CgroupException($"linux.cgroupsPath: \"{cgroupsPath}\" must name a cgroup below the root, without \".\" or \"..\"");
+        return "/" + string.Join('/', parts);
+    }
+
+    /// <summary>"a-b.slice" → /a.slice/a-b.slice, as systemd nests slices; "-.slice" or "" is the root.</summary>
+    private static string SlicePath(string slice)
+    {
+        if (slice is "" or "-.slice") return "";
+        if (!slice.EndsWith(".slice", StringComparison.Ordinal))
+            throw new CgroupException($"linux.cgroupsPath: \"{slice}\" is not a systemd slice (like \"machine.slice\")");
+        var name = slice[..^".slice".Length];
+        var sb = new StringBuilder();
+        var parts = name.Split('-');
+        for (int i = 1; i <= parts.Length; i++) sb.Append('/').Append(string.Join('-', parts[..i])).Append(".slice");
+        return sb.ToString();
+    }
+
+    /// <summary>mkdir -p the cgroup, enable controllers in every ancestor, apply the resources and the device
+    /// program. On failure removes the directories it made.</summary>
+    public void Create()
+    {
+        if (_hierarchy is null) return;
+        var resources = _linux?.Resources ?? new LinuxResources();
+        var needed = NeededControllers(resources);
+        var created = new List<string>();
+        try
+        {
+            // ENOENT: a `cnr delete` of a sibling removed a shared parent (like /cnr) under us: walk again
+            for (int attempt = 1; !MakeDirs(needed, created); attempt++)
+                if (attempt == 3) throw new SyscallException("mkdir", ENOENT, FullPath);
+            ApplyFiles(resources);
+            DeviceFilter.Apply(FullPath, DeviceRules.For(_linux));
+        }
+        catch
+        {
+            for (int i = created.Count - 1; i >= 0; i--) Libc.rmdir(created[i]);
+            throw;
+        }
+    }
+
+    /// <summary>The controllers the resources write to, each with its first write (for messages); throws
+    /// naming the JSON path when this hierarchy lacks one.</summary>
+    private Dictionary<string, CgroupWrite> NeededControllers(LinuxResources? resources)
+    {
+        var needed = new Dictionary<string, CgroupWrite>();
+        if (_hierarchy is null || resources is null) return needed;
+        foreach (var w in ResourceMapping.Map(resources, ioBfq: false))
+            if (w.Controller != "cgroup" && !needed.ContainsKey(w.Controller))
+            {
+                if (!_hierarchy.Controllers.Contains(w.Controller)) throw MissingController(w, _hierarchy.Mode);
+                needed[w.Controller] = w;
+            }
+        return needed;
+    }
+
+    /// <summary>Moves a process (the container's init, before it runs anything) into the cgroup.</summary>
+    public void AddProcess(int pid)
+    {
+        if (_hierarchy is null) return;
+        WriteFile("cgroup.procs", pid.ToString(CultureInfo.InvariantCulture), "the container's process");
+    }
+
+    /// <summary>Applies linux.resources (create, and `cnr update`). The device program is replaced only when
+    /// the resources carry device rules.</summary>
+    public void SetResources(LinuxResources resources)
+    {
+        if (_hierarchy is null) return;
+        ApplyFiles(resources);
+        if (resources.Devices is not null)
+            DeviceFilter.Apply(FullPath, DeviceRules.For(new Spec.Linux { Resources = resources, Devices = _linux?.Devices }));
+    }
+
+    private void ApplyFiles(LinuxResources resources)
+    {
+        var bfq = File.Exists(System.IO.Path.Combine(FullPath, "io.bfq.weight"));
+        var writes = ResourceMapping.Map(resources, bfq);
+        if (resources.Memory is { CheckBeforeUpdate: true } && writes.FirstOrDefault(w => w.File == "memory.max") is { File: not null } max
+            && ulong.TryParse(max.Value, out var limit)
+            && ulong.TryParse(CgroupStats.TryRead(FullPath, "memory.current")?.Trim(), out var usage) && limit < usage)
+            throw new CgroupException($"linux.resources.memory.limit: {limit} is below the current memory usage {usage} (memory.checkBeforeUpdate is set)");
+        foreach (var w in writes)
+        {
+            if (w.Controller != "cgroup" && !File.Exists(System.IO.Path.Combine(FullPath, w.File)))
+            {
+                if (w.Optional) continue;
+                if (!_hierarchy!.Controllers.Contains(w.Controller)) throw MissingController(w, _hierarchy.Mode);
+                throw new CgroupException($"{w.Source}: {FullPath} has no {w.File} (controllers enabled here: " +
+                    $"{CgroupStats.TryRead(FullPath, "cgroup.controllers")?.Trim()}); check the name and that this kernel supports it");
+            }
+            WriteFile(w.File, w.Value, $"{w.Source} = {w.Value}");
+        }
+    }
+
+    public void Freeze() => SetFrozen(true);
+    public void Thaw() => SetFrozen(false);
+
+    public bool IsFrozen => Enabled && CgroupStats.ReadKeyed(FullPath, "cgroup.events").GetValueOrDefault("frozen") == 1;
+
+    private void SetFrozen(bool frozen)
+    {
+        if (_hierarchy is null) throw new CgroupException("pause/resume need the cgroup v2 freezer, and this host has no cgroup2");
+        if (!File.Exists(System.IO.Path.Combine(FullPath, "cgroup.freeze")))
+            throw new CgroupException($"{FullPath}/cgroup.freeze does not exist: the cgroup v2 freezer needs Linux 5.2 or later");
+        WriteFile("cgroup.freeze", frozen ? "1" : "0", frozen ? "pause" : "resume");
+        // the write returns at once; tasks stop (or resume) asynchronously, and cgroup.events says when
+        if (!WaitFor(() => IsFrozen == frozen))
+            throw new CgroupException($"{FullPath}: cgroup.events did not report \"frozen {(frozen ? 1 : 0)}\" within {Timeout.TotalSeconds:0} s");
+    }
+
+    public IReadOnlyList<int> Pids()
+    {
+        if (_hierarchy is null) return [];
+        return (CgroupStats.TryRead(FullPath, "cgroup.procs") ?? "")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
+    }
+
+    public CgroupStats Stats() => _hierarchy is null ? new CgroupStats() : CgroupStats.Read(FullPath);
+
+    /// <summary>The kernel's OOM killer killed a process of this cgroup (memory.events oom_kill).</summary>
+    public bool OomKilled => Enabled && CgroupStats.ReadKeyed(FullPath, "memory.events").GetValueOrDefault("oom_kill") > 0;
+
+    /// <summary>Kills what is left, removes the cgroup (and any child cgroups the container made), then the
+    /// now-empty parents that cnr created.</summary>
+    public void Destroy()
+    {
+        if (_hierarchy is null) return;
+        if (Directory.Exists(FullPath))
+        {
+            if (File.Exists(System.IO.Path.Combine(FullPath, "cgroup.kill")))
+                WriteFile("cgroup.kill", "1", "kill every process of the container");
+            else
+                KillEach();
+            if (!WaitFor(() => CgroupStats.ReadKeyed(FullPath, "cgroup.events").GetValueOrDefault("populated") == 0))
+                throw new CgroupException($"{FullPath}: processes {string.Join(' ', Pids())} are still there after SIGKILL");
+            RemoveTree(FullPath);
+        }
+        for (var dir = System.IO.Path.GetDirectoryName(FullPath)!; dir.Length > _hierarchy.Root.Length && IsOurs(dir); dir = System.IO.Path.GetDirectoryName(dir)!)
+        {
+            if (Libc.rmdir(dir) != 0) break;  // not empty: another container's parent too
+            if (Steps.On) Steps.Report("cgroup", $"rmdir {dir}", $"rmdir {dir}");
+        }
+    }
+
+    private void KillEach()
+    {
+        // no cgroup.kill (before Linux 5.14): freeze so nothing forks between the listing and the kill
+        var freezable = File.Exists(System.IO.Path.Combine(FullPath, "cgroup.freeze"));
+        if (freezable) WriteFile("cgroup.freeze", "1", "stop the container before killing it");
+        foreach (var pid in Pids())
+        {
+            if (Steps.On) Steps.Report("cgroup", $"kill({pid}, SIGKILL)", $"kill -KILL {pid}");
+            Libc.kill(pid, SIGKILL);
+        }
+        if (freezable) WriteFile("cgroup.freeze", "0", "let the killed processes die");
+    }
+
+    private static void RemoveTree(string dir)
+    {
+        foreach (var child in Directory.GetDirectories(dir)) RemoveTree(child);
+        var sw = Stopwatch.StartNew();
+        // EBUSY right after the last process exits: the kernel frees the cgroup's css asynchronously
+        while (Libc.rmdir(dir) != 0)
+        {
+            var errno = Errno.Last;
+            if (errno == ENOENT) return;
+            if (errno != EBUSY || sw.Elapsed > Timeout) throw new SyscallException("rmdir", errno, dir);
+            Thread.Sleep(10);
+        }
+        if (Steps.On) Steps.Report("cgroup", $"rmdir {dir}", $"rmdir {dir}");
+    }
+
+    private void EnableControllers(string dir, Dictionary<string, CgroupWrite> needed)
+    {
+        // the needed ones, and those `stats` reads where offered; not everything the parent offers (runc's
+        // way), which on a hybrid host would switch on controllers for the whole shared unified tree.
+        // Only a needed one failing is an error.
+        var offered = (CgroupStats.TryRead(dir, "cgroup.controllers") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var enabled = (CgroupStats.TryRead(dir, "cgroup.subtree_control") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var c in offered.Except(enabled).Where(c => needed.ContainsKey(c) || StatsControllers.Contains(c)))
+        {
+            var file = System.IO.Path.Combine(dir, "cgroup.subtree_control");
+            if (Steps.On) Steps.Report("cgroup", $"write {file} = +{c}", $"echo +{c} > {file}");
+            var rc = TryWrite(file, "+" + c);
+            if (rc == 0 || !needed.TryGetValue(c, out var w)) continue;
+            if (rc == EBUSY)
+                throw new CgroupException($"{w.Source}: cannot enable the {c} controller in {file}: {dir} has processes of its own, " +
+                    "and cgroup v2 puts controllers only where there are none (\"no internal processes\"); choose a linux.cgroupsPath whose parent holds no processes");
+            throw new SyscallException("write", rc, $"{file} (+{c}, for {w.Source})");
+        }
+    }
+
+    /// <summary>mkdir -p with controllers enabled on the way, each new directory marked as cnr's and added to
+    /// <paramref name="created"/>; false when a parent vanished meanwhile.</summary>
+    private unsafe bool MakeDirs(Dictionary<string, CgroupWrite> needed, List<string> created)
+    {
+        var dir = _hierarchy!.Root;
+        foreach (var part in Path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            EnableControllers(dir, needed);
+            dir += "/" + part;
+            if (Libc.mkdir(dir, 0x1ed /* 0755 */) != 0)
+            {
+                var errno = Errno.Last;
+                if (errno == EEXIST) continue;
+                if (errno == ENOENT) return false;
+                throw new SyscallException("mkdir", errno, dir);
+            }
+            if (Steps.On) Steps.Report("cgroup", $"mkdir {dir}", $"mkdir {dir}");
+            created.Add(dir);
+            byte one = (byte)'1';
+            Libc.setxattr(dir, CreatedXattr, &one, 1, 0);  // best effort: without it, parents are left in place
+        }
+        return true;
+    }
+
+    private static unsafe bool IsOurs(string dir)
+    {
+        byte b;
+        return Libc.getxattr(dir, CreatedXattr, &b, 1) == 1;
+    }
+
+    private void WriteFile(string file, string value, string why)
+    {
+        var full = System.IO.Path.Combine(FullPath, file);
+        if (Steps.On) Steps.Report("cgroup", $"write {full} = {value}", $"echo {value} > {full}");
+        var rc = TryWrite(full, value);
+        if (rc != 0) throw new SyscallException("write", rc, $"{full} ({why})");
+    }
+
+    /// <summary>One write(2) of the whole value, as the kernel parses it; 0 or the errno.</summary>
+    private static unsafe int TryWrite(string path, string value)
+    {
+        var fd = Libc.open(path, Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return Errno.Last;
+        using var f = new SafeFd(fd);
+        var bytes = Encoding.UTF8.GetBytes(value);
+        fixed (byte* p = bytes)
+            return Libc.write(fd, p, bytes.Length) == bytes.Length ? 0 : Errno.Last;
+    }
+
+    private static bool WaitFor(Func<bool> done)
+    {
+        var sw = Stopwatch.StartNew();
+        for (int delay = 1; !done(); delay = Math.Min(delay * 2, 50))
+        {
+            if (sw.Elapsed > Timeout) return false;
+            Thread.Sleep(delay);
+        }
+        return true;
+    }
+
+    private static CgroupException MissingController(CgroupWrite w, string mode)
+    {
+        var section = w.Source.StartsWith("linux.resources.unified", StringComparison.Ordinal) ? w.Source
+            : string.Join('.', w.Source.Split('.').Take(3));
+        return new CgroupException($"{section}: the {w.Controller} controller is not available in cgroup v2 on this host ({mode}); cnr supports cgroup v2 only");
+    }
+}

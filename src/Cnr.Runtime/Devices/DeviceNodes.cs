@@ -1,0 +1,113 @@
+using Cnr.Diagnostics;
+using Cnr.Linux;
+using Cnr.Rootfs;
+using Cnr.Spec;
+using static Cnr.Linux.Libc;
+using E = Tmds.Linux.LibC;
+
+namespace Cnr.Devices;
+
+/// <summary>The device nodes of the container's /dev (a fresh tmpfs from the spec's mounts): the defaults every
+/// container gets, then linux.devices, then the /dev symlinks programs expect.</summary>
+internal static class DeviceNodes
+{
+    /// <summary>runc's default devices: what a shell and most programs open without asking.</summary>
+    public static readonly LinuxDevice[] Defaults =
+    [
+        new() { Path = "/dev/null", Type = "c", Major = 1, Minor = 3, FileMode = 0x1b6 },
+        new() { Path = "/dev/zero", Type = "c", Major = 1, Minor = 5, FileMode = 0x1b6 },
+        new() { Path = "/dev/full", Type = "c", Major = 1, Minor = 7, FileMode = 0x1b6 },
+        new() { Path = "/dev/random", Type = "c", Major = 1, Minor = 8, FileMode = 0x1b6 },
+        new() { Path = "/dev/urandom", Type = "c", Major = 1, Minor = 9, FileMode = 0x1b6 },
+        new() { Path = "/dev/tty", Type = "c", Major = 5, Minor = 0, FileMode = 0x1b6 },
+    ];
+
+    /// <summary>The device list a container gets: the defaults, minus those linux.devices redefines, then
+    /// linux.devices in order.</summary>
+    public static IEnumerable<LinuxDevice> All(List<LinuxDevice>? configured)
+    {
+        foreach (var d in Defaults)
+            if (configured is null || !configured.Exists(c => InRoot.Clean(c.Path) == d.Path)) yield return d;
+        if (configured is not null) foreach (var d in configured) yield return d;
+    }
+
+    /// <summary>Creates each device with mknod, or, where the kernel forbids that (a user namespace: EPERM),
+    /// as an empty file with the host's device bind-mounted onto it, as runc does.</summary>
+    public static void Create(InRoot root, IEnumerable<LinuxDevice> devices)
+    {
+        bool canMknod = true;
+        int index = 0;
+        foreach (var d in devices)
+        {
+            string path = InRoot.Clean(d.Path);
+            uint type = d.Type switch
+            {
+                "c" or "u" => S_IFCHR,
+                "b" => S_IFBLK,
+                "p" => S_IFIFO,
+                _ => throw new ArgumentException($"linux.devices[{index}].type: \"{d.Type}\" is not a device type (c, b, u or p)"),
+            };
+            uint perm = (d.FileMode ?? 0x1b6) & 0xfff;
+            string dir = InRoot.Clean(path + "/..");
+            string name = path[(path.LastIndexOf('/') + 1)..];
+            if (name.Length == 0) throw new ArgumentException($"linux.devices[{index}].path: \"{d.Path}\" names no file");
+            using var parent = root.OpenOrCreate(dir, directory: true);
+            int errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, path, type | perm, d) : E.EPERM;
+            if (errno == E.EPERM && type != S_IFIFO)
+            {
+                canMknod = false;
+                BindHostDevice(root, parent, name, path);
+            }
+            else if (errno == 0)
+            {
+                // mknod's mode went through the umask; the spec's fileMode is the final one.
+                Errno.Check(fchmodat(parent.Fd, name, perm, 0), "chmod", path);
+                if ((d.Uid ?? 0) != 0 || (d.Gid ?? 0) != 0)
+                    Errno.Check(fchownat(parent.Fd, name, d.Uid ?? 0, d.Gid ?? 0, AT_SYMLINK_NOFOLLOW), "chown", path);
+            }
+            else if (errno != E.EEXIST) throw new SyscallException("mknod", errno, path);
+            index++;
+        }
+    }
+
+    private static int Mknod(InRoot root, SafeFd parent, string name, string path, uint mode, LinuxDevice d)
+    {
+        if (Steps.On)
+        {
+            string t = (mode & S_IFMT) switch { S_IFBLK => "b", S_IFIFO => "p", _ => "c" };
+            Steps.Report("mknod", $"mknod(\"{path}\", S_IF{(t == "b" ? "BLK" : t == "p" ? "IFO" : "CHR")}|0{Convert.ToString(mode & 0xfff, 8)}, makedev({d.Major}, {d.Minor}))",
+                $"mknod -m {Convert.ToString(mode & 0xfff, 8)} {root.Shell(path)} {t}{(t == "p" ? "" : $" {d.Major} {d.Minor}")}");
+        }
+        return mknodat(parent.Fd, name, mode, makedev(d.Major, d.Minor)) < 0 ? Errno.Last : 0;
+    }
+
+    private static void BindHostDevice(InRoot root, SafeFd parent, string name, string path)
+    {
+        int fd = openat(parent.Fd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (fd < 0) throw new SyscallException("create", Errno.Last, path);
+        close(fd);
+        using var target = SafeFd.Check(openat(parent.Fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), "open", path);
+        // The host path is the container path: before pivot_root the host's /dev is still "/dev".
+        Mounter.Mount(path, root.PathOf(target, path), null, MS_BIND, null, path, root.Shell(path));
+    }
+
+    /// <summary>/dev/fd, stdin, stdout, stderr, ptmx (the devpts instance's own, so each container has its own
+    /// pty numbering) and, when /proc is mounted, core.</summary>
+    public static void Symlinks(InRoot root, bool procMounted)
+    {
+        using var dev = root.OpenOrCreate("/dev", directory: true);
+        Symlink(root, dev, "/proc/self/fd", "fd");
+        Symlink(root, dev, "/proc/self/fd/0", "stdin");
+        Symlink(root, dev, "/proc/self/fd/1", "stdout");
+        Symlink(root, dev, "/proc/self/fd/2", "stderr");
+        Symlink(root, dev, "pts/ptmx", "ptmx");
+        if (procMounted) Symlink(root, dev, "/proc/kcore", "core");
+    }
+
+    private static void Symlink(InRoot root, SafeFd dev, string target, string name)
+    {
+        if (Steps.On) Steps.Report("mknod", $"symlink(\"{target}\", \"/dev/{name}\")", $"ln -s {target} {root.Shell("/dev/" + name)}");
+        if (symlinkat(target, dev.Fd, name) < 0 && Errno.Last != E.EEXIST)
+            throw new SyscallException("symlink", Errno.Last, "/dev/" + name);
+    }
+}

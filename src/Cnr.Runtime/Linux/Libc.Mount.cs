@@ -1,0 +1,87 @@
+using System.Runtime.InteropServices;
+
+namespace Cnr.Linux;
+
+/// <summary>Mounts, in-root path resolution and device nodes: what the container's filesystem is built with.</summary>
+public static unsafe partial class Libc
+{
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mount(string? source, string target, string? fstype, ulong flags, string? data);
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int umount2(string target, int flags);
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int chroot(string path);
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint readlinkat(int dirfd, string path, byte* buf, nint size);
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int statx(int dirfd, string path, int flags, uint mask, byte* statxbuf);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fstatfs(int fd, byte* buf);
+
+    public const ulong MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_SYNCHRONOUS = 16,
+        MS_REMOUNT = 32, MS_MANDLOCK = 64, MS_DIRSYNC = 128, MS_NOSYMFOLLOW = 256, MS_NOATIME = 1024,
+        MS_NODIRATIME = 2048, MS_BIND = 4096, MS_MOVE = 8192, MS_REC = 16384, MS_SILENT = 32768,
+        MS_UNBINDABLE = 1 << 17, MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19, MS_SHARED = 1 << 20,
+        MS_RELATIME = 1 << 21, MS_I_VERSION = 1 << 23, MS_STRICTATIME = 1 << 24, MS_LAZYTIME = 1 << 25;
+    public const int MNT_DETACH = 2;
+
+    public const ulong MOUNT_ATTR_RDONLY = 0x1, MOUNT_ATTR_NOSUID = 0x2, MOUNT_ATTR_NODEV = 0x4,
+        MOUNT_ATTR_NOEXEC = 0x8, MOUNT_ATTR__ATIME = 0x70, MOUNT_ATTR_RELATIME = 0, MOUNT_ATTR_NOATIME = 0x10,
+        MOUNT_ATTR_STRICTATIME = 0x20, MOUNT_ATTR_NODIRATIME = 0x80, MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
+    public const uint AT_RECURSIVE = 0x8000;
+
+    /// <summary>statfs f_flags bits (ST_*), the per-mount flags as the kernel reports them.</summary>
+    public const ulong ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_NOEXEC = 8, ST_NOATIME = 1024,
+        ST_NODIRATIME = 2048, ST_RELATIME = 4096;
+    public const long CGROUP2_SUPER_MAGIC = 0x63677270;
+
+
+    public const uint STATX_TYPE = 1, STATX_MODE = 2, STATX_UID = 8, STATX_GID = 0x10;
+
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MountAttr { public ulong AttrSet, AttrClr, Propagation, UsernsFd; }
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int pivot_root(string newRoot, string putOld);
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mount_setattr(int dirfd, string path, uint flags, MountAttr* attr, nuint size);
+
+    /// <summary>mount_setattr(2) on the mount an fd refers to, optionally on its whole subtree (AT_RECURSIVE).</summary>
+    public static int mount_setattr(int fd, uint flags, MountAttr attr)
+        => mount_setattr(fd, "", flags | (uint)AT_EMPTY_PATH, &attr, (nuint)sizeof(MountAttr));
+
+    /// <summary>What cnr reads of statx(2): type and mode, owner, and device numbers.</summary>
+    public readonly record struct FileStat(uint Mode, uint Uid, uint Gid, uint RdevMajor, uint RdevMinor);
+
+
+    /// <summary>statx(2) of dirfd/path, or of dirfd itself for "".</summary>
+    public static int StatX(int dirfd, string path, int flags, out FileStat st)
+    {
+        byte* buf = stackalloc byte[256];
+        int rc = statx(dirfd, path, flags | (path.Length == 0 ? AT_EMPTY_PATH : 0), STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID, buf);
+        st = new FileStat(*(ushort*)(buf + 28), *(uint*)(buf + 20), *(uint*)(buf + 24), *(uint*)(buf + 128), *(uint*)(buf + 132));
+        return rc;
+    }
+
+    /// <summary>The file type and permission bits (st_mode) of dirfd/path, or of dirfd itself for "".</summary>
+    public static int StatMode(int dirfd, string path, int flags, out uint mode)
+    {
+        int rc = StatX(dirfd, path, flags, out var st);
+        mode = st.Mode;
+        return rc;
+    }
+
+    /// <summary>fstatfs(2) reduced to the two fields cnr reads: the filesystem magic and the mount flags.</summary>
+    public static int FsFlags(int fd, out long type, out ulong flags)
+    {
+        byte* buf = stackalloc byte[128];
+        int rc = fstatfs(fd, buf);
+        type = *(long*)buf;
+        flags = *(ulong*)(buf + 80);
+        return rc;
+    }
+
+    public static ulong makedev(long major, long minor)
+        => (((ulong)major & 0xfffff000UL) << 32) | (((ulong)major & 0xfffUL) << 8)
+         | (((ulong)minor & 0xffffff00UL) << 12) | ((ulong)minor & 0xffUL);
+}

@@ -1,0 +1,131 @@
+using System.Text;
+using Cnr.Diagnostics;
+using Cnr.Linux;
+using static Cnr.Linux.Libc;
+using E = Tmds.Linux.LibC;
+
+namespace Cnr.Rootfs;
+
+/// <summary>Paths of the container resolved inside its root, the way the kernel would resolve them once the
+/// root is "/": every lookup is openat2(root, path, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS), so a symlink in the
+/// image ("evil" → /etc, "x" → ../../..) stays inside the rootfs. Callers act on the resulting O_PATH fd
+/// through /proc/self/fd/N (mount(2) takes no fd), never on a host path that a symlink could redirect.</summary>
+internal sealed class InRoot : IDisposable
+{
+    private const ulong Resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    private const int MaxSymlinks = 40;
+
+    public SafeFd Root { get; }
+
+    /// <summary>What to print in front of a container path so the shell line names the same file: the rootfs
+    /// before pivot_root, "" after.</summary>
+    public string ShellPrefix { get; }
+
+    private readonly bool _procFds;
+
+    public InRoot(string root, string shellPrefix)
+    {
+        Root = SafeFd.Check(open(root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), "open", root);
+        ShellPrefix = shellPrefix;
+        // After pivot_root a container without /proc has no /proc/self/fd; its root is then "/" itself, so
+        // plain absolute paths cannot leave it either.
+        _procFds = StatMode(AT_FDCWD, "/proc/self/fd", 0, out _) == 0;
+    }
+
+    public void Dispose() => Root.Dispose();
+
+    /// <summary>The path mount(2) and friends should be given for an fd this class opened.</summary>
+    public string PathOf(SafeFd fd, string cleanPath) => _procFds ? "/proc/self/fd/" + fd.Fd.ToString() : cleanPath;
+
+    public string Shell(string cleanPath) => ShellPrefix + cleanPath;
+
+    /// <summary>The object at <paramref name="path"/>, or null if it does not exist.</summary>
+    public SafeFd? TryOpen(string path)
+    {
+        int fd = openat2(Root.Fd, path, O_PATH | O_CLOEXEC, Resolve);
+        if (fd >= 0) return new SafeFd(fd);
+        return Errno.Last == E.ENOENT ? null : throw new SyscallException("openat2", Errno.Last, path);
+    }
+
+    public SafeFd Open(string path)
+        => SafeFd.Check(openat2(Root.Fd, path, O_PATH | O_CLOEXEC, Resolve), "openat2", path);
+
+    /// <summary>Opens <paramref name="path"/>, first creating what is missing as `mkdir -p` would (0755), and
+    /// the last component as a directory or, for <paramref name="directory"/> false, an empty file (the
+    /// target of a file bind mount). Dangling symlinks on the way are followed inside the root.</summary>
+    public SafeFd OpenOrCreate(string path, bool directory)
+    {
+        path = Clean(path);
+        for (int hops = 0; ; hops++)
+        {
+            if (TryOpen(path) is { } existing) return existing;
+            if (hops == MaxSymlinks) throw new SyscallException("openat2", E.ELOOP, path);
+            var (created, redirect) = CreateMissing(path, directory);
+            if (created is not null) return created;
+            // A dangling symlink on the way: resolve again through its target.
+            path = redirect!;
+        }
+    }
+
+    private (SafeFd? Created, string? Redirect) CreateMissing(string path, bool directory)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        // The deepest ancestor that exists; "/" always does.
+        int have = parts.Length - 1;
+        SafeFd? parent = null;
+        for (; have > 0; have--)
+            if ((parent = TryOpen("/" + string.Join('/', parts, 0, have))) is not null) break;
+        parent ??= Open("/");
+        for (int i = have; i < parts.Length; i++)
+        {
+            bool last = i == parts.Length - 1;
+            string name = parts[i];
+            int rc;
+            if (!last || directory) rc = mkdirat(parent.Fd, name, 0x1ed);
+            else if ((rc = openat(parent.Fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0x1a4)) >= 0) close(rc);
+            if (rc < 0 && Errno.Last == E.EEXIST && ReadLink(parent.Fd, name) is { } target)
+            {
+                string baseDir = target.StartsWith('/') ? "" : RootRelative(parent);
+                parent.Dispose();
+                return (null, Clean(baseDir + "/" + target + "/" + string.Join('/', parts, i + 1, parts.Length - i - 1)));
+            }
+            if (rc < 0) { var e = Errno.Last; parent.Dispose(); throw new SyscallException(last && !directory ? "create" : "mkdir", e, "/" + string.Join('/', parts, 0, i + 1)); }
+            if (Steps.On) Steps.Report("mount", last && !directory ? $"openat(\"{name}\", O_CREAT|O_EXCL)" : $"mkdirat(\"{name}\", 0755)",
+                (last && !directory ? "touch " : "mkdir ") + Shell("/" + string.Join('/', parts, 0, i + 1)));
+            var next = SafeFd.Check(openat(parent.Fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), "open", name);
+            parent.Dispose();
+            parent = next;
+        }
+        return (parent, null);
+    }
+
+    /// <summary>readlinkat(2), or null with errno set (EINVAL: not a symlink).</summary>
+    public static unsafe string? ReadLink(int dirfd, string name)
+    {
+        byte* buf = stackalloc byte[4096];
+        nint n = readlinkat(dirfd, name, buf, 4096);
+        return n < 0 ? null : Encoding.UTF8.GetString(buf, (int)n);
+    }
+
+    /// <summary>Where an fd under the root is, as a path inside the root (to resolve a relative symlink).</summary>
+    private string RootRelative(SafeFd fd)
+    {
+        string root = ReadLink(AT_FDCWD, "/proc/self/fd/" + Root.Fd) ?? "/";
+        string at = ReadLink(AT_FDCWD, "/proc/self/fd/" + fd.Fd) ?? root;
+        return root == "/" ? at : at.StartsWith(root, StringComparison.Ordinal) ? at[root.Length..] : "/";
+    }
+
+    /// <summary>The absolute, lexically clean form of a container path: "." and empty parts dropped, ".."
+    /// applied, never above "/" (as in the container, where "/.." is "/").</summary>
+    public static string Clean(string path)
+    {
+        var parts = new List<string>();
+        foreach (var p in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (p == ".") continue;
+            if (p == "..") { if (parts.Count > 0) parts.RemoveAt(parts.Count - 1); continue; }
+            parts.Add(p);
+        }
+        return "/" + string.Join('/', parts);
+    }
+}

@@ -1,0 +1,125 @@
+using Cnr.Diagnostics;
+using Cnr.Linux;
+using static Cnr.Linux.Libc;
+using E = Tmds.Linux.LibC;
+
+namespace Cnr.Rootfs;
+
+/// <summary>config.json mounts[], one at a time and in order, onto destinations resolved inside the rootfs.</summary>
+internal static class SpecMounts
+{
+    /// <summary>Mounts <paramref name="m"/> (mounts[<paramref name="index"/>]). A relative bind source is resolved
+    /// by the kernel against the working directory, which `cnr init` keeps at the bundle directory, as the
+    /// spec wants ("relative to the bundle").</summary>
+    public static void Apply(InRoot root, Spec.Mount m, int index)
+    {
+        try { ApplyUnwrapped(root, m, index); }
+        catch (SyscallException e) when (e.Call is not ("mount" or "mount_setattr"))
+        {
+            // Resolving or creating the destination failed: say which mount it was for.
+            throw new SyscallException("mount", e.Number, $"{(string.IsNullOrEmpty(m.Source) ? m.Type : m.Source)} to {m.Destination} ({e.Call})");
+        }
+    }
+
+    private static void ApplyUnwrapped(InRoot root, Spec.Mount m, int index)
+    {
+        var o = MountOptions.Parse(m.Options);
+        if (o.Idmap || m.UidMappings is { Count: > 0 } || m.GidMappings is { Count: > 0 })
+            throw new ArgumentException($"mounts[{index}] ({m.Destination}): id-mapped mounts (\"idmap\", uidMappings, gidMappings) are not supported by cnr; remove them and chown the source instead");
+        string dest = InRoot.Clean(m.Destination);
+        string type = m.Type ?? "";
+        if (o.IsBind || type == "bind")
+        {
+            if (string.IsNullOrEmpty(m.Source))
+                throw new ArgumentException($"mounts[{index}].source: a bind mount of {dest} needs a source path");
+            Bind(root, m.Source, dest, o with { Flags = o.Flags | MS_BIND }, index);
+        }
+        else if (type is "cgroup" or "cgroup2") Cgroup(root, dest, type, o, index);
+        else
+        {
+            using var target = root.OpenOrCreate(dest, directory: true);
+            string source = string.IsNullOrEmpty(m.Source) ? type : m.Source;
+            // A read-only tmpfs is filled first, then made read-only.
+            bool copyUp = o.TmpCopyUp && type == "tmpfs";
+            ulong flags = copyUp ? o.Flags & ~MS_RDONLY : o.Flags;
+            int rc = Mounter.TryMount(source, root.PathOf(target, dest), type, flags, o.Data, dest, root.Shell(dest));
+            if (rc == E.EPERM && type == "sysfs")
+            {
+                // A user namespace that does not own the network namespace may not mount sysfs: show the
+                // host's read-only instead, as runc does, its submounts included (rro).
+                Log.Debug($"mounts[{index}]: sysfs on {dest}: EPERM, bind-mounting the host's /sys read-only instead");
+                Bind(root, "/sys", dest, MountOptions.Parse(["rbind", "nosuid", "nodev", "noexec", "ro", "rro"]), index);
+                return;
+            }
+            if (rc != 0) throw Mounter.Error(rc, source, type, flags, o.Data, dest);
+            if (copyUp)
+            {
+                using var top = root.Open(dest);
+                TmpCopyUp.Copy(target, top, dest, root.Shell(dest));
+                if (flags != o.Flags) Mounter.Mount(null, root.PathOf(top, dest), type, o.Flags | MS_REMOUNT, o.Data, dest, root.Shell(dest));
+            }
+            Finish(root, dest, o);
+        }
+    }
+
+    /// <summary>mount --bind, then the remount that applies ro/nosuid/… (the kernel ignores them on the bind
+    /// itself), then propagation and recursive attributes.</summary>
+    public static void Bind(InRoot root, string source, string dest, ParsedMountOptions o, int index)
+    {
+        int rc = StatMode(AT_FDCWD, source, 0, out var mode);
+        if (rc < 0) throw new SyscallException("mount", Errno.Last, $"{source} to {dest} (mounts[{index}].source)");
+        using (var target = root.OpenOrCreate(dest, directory: (mode & S_IFMT) == S_IFDIR))
+            Mounter.Mount(source, root.PathOf(target, dest), null, o.Flags & (MS_BIND | MS_REC), null, dest, root.Shell(dest));
+        if ((o.Flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) != 0 || o.ClearFlags != 0)
+        {
+            using var top = root.Open(dest);
+            ulong flags = Mounter.RemountFlags(o.Flags, o.ClearFlags, Mounter.LockedFlags(top, dest));
+            Mounter.Mount(null, root.PathOf(top, dest), null, flags, null, dest, root.Shell(dest));
+        }
+        Finish(root, dest, o);
+    }
+
+    /// <summary>"cgroup" means the container's view of the cgroup tree. This mounts cgroup2: inside a cgroup
+    /// namespace it shows the container's own cgroup, and unlike v1 it needs no per-controller mounts. Where
+    /// the kernel refuses (a user namespace without its own cgroup namespace), the host's cgroup2 mount is
+    /// bound in with the same flags; without one, the mount is skipped with a warning.</summary>
+    private static void Cgroup(InRoot root, string dest, string type, ParsedMountOptions o, int index)
+    {
+        using (var target = root.OpenOrCreate(dest, directory: true))
+        {
+            // v1 option words (controller names) mean nothing to cgroup2.
+            int rc = Mounter.TryMount("cgroup2", root.PathOf(target, dest), "cgroup2", o.Flags, type == "cgroup2" ? o.Data : null, dest, root.Shell(dest));
+            if (rc == 0) { Finish(root, dest, o); return; }
+            if (HostCgroup2() is { } host)
+            {
+                Log.Debug($"mounts[{index}]: cgroup2 on {dest}: {Errno.Name(rc)}, bind-mounting the host's {host} instead");
+                Bind(root, host, dest, o with { Flags = o.Flags | MS_BIND | MS_REC, Data = null }, index);
+                return;
+            }
+            Log.Warn($"mounts[{index}]: cannot mount cgroup2 on {dest} ({Errno.Name(rc)}) and the host has no cgroup2 mount to bind; {dest} is left empty");
+        }
+    }
+
+    private static string? HostCgroup2()
+    {
+        foreach (var p in (ReadOnlySpan<string>)["/sys/fs/cgroup", "/sys/fs/cgroup/unified"])
+        {
+            int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+            if (fd < 0) continue;
+            using var f = new SafeFd(fd);
+            if (FsFlags(fd, out var magic, out _) == 0 && magic == CGROUP2_SUPER_MAGIC) return p;
+        }
+        return null;
+    }
+
+    /// <summary>Propagation words and recursive attributes, on the mount now at dest (not the fd beneath it).</summary>
+    private static void Finish(InRoot root, string dest, ParsedMountOptions o)
+    {
+        if (o.Propagation.Length == 0 && o.RecursiveSet == 0 && o.RecursiveClear == 0) return;
+        using var top = root.Open(dest);
+        foreach (var p in o.Propagation)
+            Mounter.Mount(null, root.PathOf(top, dest), null, p, null, dest, root.Shell(dest));
+        if (o.RecursiveSet != 0 || o.RecursiveClear != 0)
+            Mounter.SetRecursive(top, o.RecursiveSet, o.RecursiveClear, dest, root.Shell(dest));
+    }
+}

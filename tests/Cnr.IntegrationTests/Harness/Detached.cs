@@ -1,0 +1,25 @@
+namespace Cnr.IntegrationTests.Harness;
+
+/// <summary>Runs cnr for verbs that leave a container behind (`create`, `run --detach`): its stdio goes to
+/// files, not pipes, because the container inherits stdio and would otherwise hold the call open until it
+/// exits. Returns when cnr itself exits, with what the files held then.</summary>
+public static class Detached
+{
+    public static CnrResult Run(IEnumerable<string> args, TimeSpan? timeout = null)
+    {
+        var dir = Directory.CreateTempSubdirectory("cnr-detached-");
+        try
+        {
+            var stdout = Path.Combine(dir.FullName, "stdout");
+            var stderr = Path.Combine(dir.FullName, "stderr");
+            var r = Cnr.Exec("/bin/sh", ["-c", "out=$1 err=$2; shift 2; exec \"$@\" </dev/null >\"$out\" 2>\"$err\"", "sh",
+                stdout, stderr, Repo.CnrBinary, .. args], timeout: timeout);
+            return new CnrResult(r.ExitCode, File.ReadAllText(stdout), File.ReadAllText(stderr) + r.Stderr);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    /// <summary>`cnr --root STATE VERB ARGS…` with stdio in files (see <see cref="Run"/>).</summary>
+    public static CnrResult CnrDetached(this TestBundle b, params string[] verbAndArgs)
+        => Run(["--root", b.StateRoot, .. verbAndArgs]);
+}

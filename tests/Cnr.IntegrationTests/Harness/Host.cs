@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Xunit;
+
+namespace Cnr.IntegrationTests.Harness;
+
+/// <summary>What the host sees: namespaces, mounts, processes, files. Used to check a container from outside.</summary>
+public static class Host
+{
+    /// <summary>The namespace link of this test process, e.g. "net:[4026531840]".</summary>
+    public static string Namespace(string type) => new FileInfo($"/proc/self/ns/{type}").LinkTarget
+        ?? throw new InvalidOperationException($"/proc/self/ns/{type} is not a link");
+
+    /// <summary>Whether any mount in this test's mount namespace or in the host's (pid 1's) has PATH as its
+    /// mount point or mentions it at all.</summary>
+    public static IReadOnlyList<string> MountsMentioning(string path)
+    {
+        var lines = new List<string>();
+        foreach (var mountinfo in new[] { "/proc/self/mountinfo", "/proc/1/mountinfo" })
+            lines.AddRange(File.ReadLines(mountinfo).Where(l => l.Contains(path, StringComparison.Ordinal)).Select(l => $"{mountinfo}: {l}"));
+        return lines;
+    }
+
+    /// <summary>Live processes (other than zombies) whose command line contains TEXT.</summary>
+    public static IReadOnlyList<string> ProcessesMentioning(string text)
+    {
+        var found = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(dir);
+            if (!int.TryParse(name, out var pid) || pid == Environment.ProcessId) continue;
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (cmdline.Contains(text, StringComparison.Ordinal) && !IsZombie(pid))
+                    found.Add($"{pid}: {cmdline}");
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return found;
+    }
+
+    public static bool IsAlive(int pid)
+    {
+        try { return !IsZombie(pid); }
+        catch (IOException) { return false; }
+    }
+
+    /// <summary>Waits until PID is gone or a zombie; false if it still runs after the timeout.</summary>
+    public static bool WaitGone(int pid, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (IsAlive(pid))
+        {
+            if (DateTime.UtcNow > deadline) return false;
+            Thread.Sleep(20);
+        }
+        return true;
+    }
+
+    private static bool IsZombie(int pid)
+    {
+        // The state follows the parenthesised comm, which may itself contain spaces or parentheses.
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+    }
+
+    /// <summary>uid:gid of a file as the host sees it.</summary>
+    public static string Owner(string path)
+    {
+        var r = Cnr.Exec("stat", ["-c", "%u:%g", path]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return r.Stdout.Trim();
+    }
+
+    /// <summary>"pid" and "status" of `cnr state ID`.</summary>
+    public static (int Pid, string Status) State(TestBundle b)
+    {
+        var r = b.Cnr("state", b.Id);
+        Assert.True(r.ExitCode == 0, $"cnr state {b.Id}: {r}");
+        using var doc = JsonDocument.Parse(r.Stdout);
+        return (doc.RootElement.GetProperty("pid").GetInt32(), doc.RootElement.GetProperty("status").GetString() ?? "");
+    }
+
+    /// <summary>What a failed command must leave: no state dir for the id, no process naming the id or the
+    /// bundle, no mount naming the bundle.</summary>
+    public static void AssertNothingLeftBehind(TestBundle b)
+    {
+        Assert.False(Directory.Exists(Path.Combine(b.StateRoot, b.Id)), $"state dir {Path.Combine(b.StateRoot, b.Id)} left behind");
+        Assert.Empty(ProcessesMentioning(b.Id));
+        Assert.Empty(MountsMentioning(b.Dir));
+    }
+
+    /// <summary>The single line a failing command printed on stderr (fails if there were more or none).</summary>
+    public static string OneErrorLine(CnrResult r)
+    {
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr:\n{r}");
+        return lines[0];
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using Cnr.IntegrationTests.Harness;
+using Cnr.Spec;
+using Xunit;
+
+namespace Cnr.IntegrationTests.Run;
+
+/// <summary>The namespaces a container gets: new ones differ from the host's, mapped users, shifted clocks,
+/// and joining one that exists.</summary>
+public class NamespaceTests
+{
+    private static void Ensure(TestBundle b, string type)
+    {
+        b.Spec.Linux ??= new global::Cnr.Spec.Linux();
+        b.Spec.Linux.Namespaces ??= [];
+        if (!b.Spec.Linux.Namespaces.Any(n => n.Type == type))
+            b.Spec.Linux.Namespaces.Add(new LinuxNamespace { Type = type });
+    }
+
+    // (config type, /proc/PID/ns name)
+    [RootTheory]
+    [InlineData("pid", "pid")]
+    [InlineData("network", "net")]
+    [InlineData("ipc", "ipc")]
+    [InlineData("uts", "uts")]
+    [InlineData("mount", "mnt")]
+    [InlineData("cgroup", "cgroup")]
+    public void Run_NewNamespace_DiffersFromHost(string type, string nsName)
+    {
+        using var b = new TestBundle("ns-" + nsName).WithArgs("readlink", $"/proc/1/ns/{nsName}");
+        Ensure(b, type);
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var inside = r.Stdout.Trim();
+        Assert.StartsWith(nsName + ":[", inside);
+        Assert.NotEqual(Host.Namespace(nsName), inside);
+    }
+
+    [RootFact]
+    public void Run_WithUserNamespace_MapsContainerRootToHostRange()
+    {
+        using var b = new TestBundle("userns").CopyRootfs()
+            .WithArgs("sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u; touch /tmp/made-inside");
+        Ensure(b, "user");
+        b.Spec.Linux!.UidMappings = [new LinuxIdMapping { ContainerID = 0, HostID = 100000, Size = 65536 }];
+        b.Spec.Linux.GidMappings = [new LinuxIdMapping { ContainerID = 0, HostID = 100000, Size = 65536 }];
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 3, r.ToString());
+        Assert.Equal(["0", "100000", "65536"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["0", "100000", "65536"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("0", lines[2]);
+        Assert.Equal("100000:100000", Host.Owner(Path.Combine(b.Dir, "rootfs", "tmp", "made-inside")));
+    }
+
+    [RootFactWithKernel("/proc/self/ns/time", "time namespaces")]
+    public void Run_WithTimeNamespaceOffsets_ShiftsUptime()
+    {
+        const long shift = 10 * 86400;
+        using var b = new TestBundle("timens").WithArgs("cat", "/proc/uptime");
+        Ensure(b, "time");
+        b.Spec.Linux!.TimeOffsets = new()
+        {
+            ["boottime"] = new LinuxTimeOffset { Secs = shift },
+            ["monotonic"] = new LinuxTimeOffset { Secs = shift },
+        };
+        var before = Uptime(File.ReadAllText("/proc/uptime"));
+        var r = b.Run();
+        var after = Uptime(File.ReadAllText("/proc/uptime"));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var inside = Uptime(r.Stdout);
+        Assert.InRange(inside, before + shift, after + shift);
+    }
+
+    private static double Uptime(string procUptime) => double.Parse(procUptime.Split(' ')[0], CultureInfo.InvariantCulture);
+
+    [RootFact]
+    public void Run_WithNamespacePath_JoinsThatNamespace()
+    {
+        using var b = new TestBundle("joinns").WithArgs("readlink", "/proc/self/ns/net");
+        var nsFile = Path.Combine(b.Dir, "netns");
+        File.WriteAllText(nsFile, "");
+        // unshare(1) keeps the new network namespace alive by bind-mounting it onto nsFile.
+        var made = Harness.Cnr.Exec("unshare", [$"--net={nsFile}", "true"]);
+        Assert.True(made.ExitCode == 0, made.ToString());
+        try
+        {
+            var inode = Harness.Cnr.Exec("stat", ["-L", "-c", "%i", nsFile]).Stdout.Trim();
+            b.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "network");
+            b.Spec.Linux.Namespaces.Add(new LinuxNamespace { Type = "network", Path = nsFile });
+            var r = b.Run();
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal($"net:[{inode}]", r.Stdout.Trim());
+        }
+        finally
+        {
+            Harness.Cnr.Exec("umount", [nsFile]);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+#!/bin/bash
+# run-in-vm.sh 'COMMAND' -- boots a throwaway user-mode-linux guest (Debian's kernel 6.1, no KVM needed) whose
+# only cgroup hierarchy is cgroup v2 (controllers cpu io memory pids), runs COMMAND there as root under the
+# host's /bin/bash with the host's / visible read-only (copy-on-write over a guest tmpfs, writes discarded),
+# cwd = host cwd, host environment exported; prints its stdout/stderr and exits with its exit code
+# (124: timeout, 125: the guest could not run it).
+#
+#   VM_RW=dir1:dir2   host dirs shared read-WRITE at the same path (results and scratch space)
+#   VM_MEM=2G  VM_TIMEOUT=seconds (0 = none)  VM_DEBUG=1 (dump the guest console)
+# The guest has 1 CPU; syscall-heavy work is 10-15x slower than on the host (UML runs on ptrace).
+set -u
+D=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+[ $# -ge 1 ] || { echo "usage: $0 'COMMAND'" >&2; exit 2; }
+CMD="$*"
+MEM=${VM_MEM:-2G}; TMO=${VM_TIMEOUT:-0}
+INITRD="$D/build/initramfs-uml.cpio.gz"
+if ! command -v linux.uml >/dev/null || [ ! -f "$INITRD" ] || [ "$D/src/init" -nt "$INITRD" ] || [ "$D/src/stage2" -nt "$INITRD" ]; then
+  "$D/setup.sh" >/dev/null || { echo "run-in-vm: setup failed (needs root and apt: user-mode-linux, busybox-static)" >&2; exit 125; }
+fi
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/run-in-vm.XXXXXX") || exit 125
+VMM=; WD=
+cleanup() {
+  if [ -n "$VMM" ]; then  # UML setsid()s and forks helpers: kill its whole process group
+    kill -KILL -- "-$VMM" 2>/dev/null
+    for _ in $(seq 100); do kill -0 -- "-$VMM" 2>/dev/null || break; sleep 0.02; done
+  fi
+  [ -n "$WD" ] && kill -KILL -- "-$WD" 2>/dev/null
+  rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+case "$PWD/" in /tmp/*|/run/*|/proc/*|/sys/*|/dev/*)
+  echo "run-in-vm: warning: cwd $PWD is hidden in the guest (fresh /tmp, /run, /proc, /sys, /dev there); use VM_RW=\$PWD or another dir" >&2;;
+esac
+{
+  export -p | grep -v -E '^declare -x (OLDPWD|PWD|SHLVL|_)='
+  printf 'export HOSTNAME=vm\n'
+  # the guest's stdout is a UML tty: without this, tools would colour output that goes to a pipe here
+  [ -t 1 ] || printf 'export TERM=dumb NO_COLOR=1\n'
+  printf 'cd -- %q || exit 126\n' "$PWD"
+  printf 'exec /bin/bash -c %q\n' "$CMD"
+} > "$W/cmd.sh"
+: > "$W/rwmounts"
+IFS=: read -r -a RWS <<< "${VM_RW:-}"
+for dir in "${RWS[@]}"; do
+  [ -n "$dir" ] || continue
+  dir=$(readlink -f "$dir") && [ -d "$dir" ] || { echo "run-in-vm: VM_RW: no such dir $dir" >&2; exit 125; }
+  echo "$dir" >> "$W/rwmounts"
+done
+
+mkfifo "$W/out" "$W/err"
+cat "$W/out" & CAT1=$!
+cat "$W/err" >&2 & CAT2=$!
+COMMON="quiet loglevel=3 panic=-1 cgroup_no_v1=all"
+[ -n "${VM_DEBUG:-}" ] && COMMON="loglevel=7 panic=-1 cgroup_no_v1=all vm.debug=1"
+KVER=$(ls /usr/lib/uml/modules | head -1)
+# guest RAM is a sparse file in $TMPDIR: /dev/shm (tmpfs) is the fastest place for it
+set -m; TMPDIR=/dev/shm linux.uml mem="$MEM" initrd="$INITRD" $COMMON \
+  vm.io="$W" vm.out=/dev/tty1 vm.err=/dev/tty2 vm.moddir=/usr/lib/uml/modules/$KVER \
+  con=null ssl=null con0=null,fd:5 con1=null,fd:3 con2=null,fd:4 \
+  3>"$W/out" 4>"$W/err" 5>"$W/console.log" </dev/null >"$W/vmm.log" 2>&1 &
+VMM=$!; set +m
+if [ "$TMO" != 0 ]; then
+  set -m; ( sleep "$TMO"; touch "$W/timedout"; kill -KILL -- "-$VMM" "$VMM" ) >/dev/null 2>&1 & WD=$!; disown "$WD"; set +m
+fi
+wait "$VMM" 2>/dev/null; VRC=$?
+[ -n "$WD" ] && kill -KILL -- "-$WD" 2>/dev/null; WD=
+# reap the rest of UML's process group (its helpers keep the output fds open)
+kill -KILL -- "-$VMM" 2>/dev/null
+for _ in $(seq 100); do kill -0 -- "-$VMM" 2>/dev/null || break; sleep 0.02; done; VMM=
+# if UML died before opening the fifos, unblock the readers (an O_RDWR open of a fifo never blocks)
+for f in out err; do exec 3<>"$W/$f"; exec 3>&-; done
+wait "$CAT1" "$CAT2" 2>/dev/null
+if [ -n "${VM_DEBUG:-}" ]; then echo "--- guest console ---" >&2; grep -v epollctl "$W/console.log" >&2; fi
+if [ -s "$W/rc" ]; then exit "$(cat "$W/rc")"; fi
+if [ -e "$W/timedout" ]; then echo "run-in-vm: timed out after ${TMO}s" >&2; exit 124; fi
+echo "run-in-vm: no exit code from the guest (linux.uml exited with $VRC)" >&2
+cat "$W/vmm.log" >&2; tail -n 30 "$W/console.log" >&2
+exit 125
