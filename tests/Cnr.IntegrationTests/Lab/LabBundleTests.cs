@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cnr.IntegrationTests.Cgroups;
 using Cnr.IntegrationTests.Harness;
 using Xunit;
 
@@ -63,7 +64,7 @@ public sealed class LabBundleTests
         Assert.True(p.ExitCode == 0, "without the seccomp profile, unshare -U works: " + p);
     }
 
-    [LabCgroupV2Fact]
+    [CgroupV2Fact("memory", "pids", "cpu", NeedsCnr = true)]
     [Trait("Category", "CgroupV2")]
     public void Limits_Inspect_ShowsMemoryPidsAndCpuLimits()
     {
@@ -93,19 +94,5 @@ public sealed class LabBundleTests
         var rootfs = Path.Combine(LabBundle.DirOf("chroot-escape"), "rootfs");
         var plain = Harness.Cnr.Exec("chroot", [rootfs, "/chroot-escape", "/etc/os-release"]);
         Assert.StartsWith("escaped: ", plain.Stdout);
-    }
-}
-
-/// <summary>Needs root, the built cnr, and cgroup v2 with the memory, pids and cpu controllers at
-/// /sys/fs/cgroup (a pure v2 host, or the throwaway kernel of tests/vm).</summary>
-public sealed class LabCgroupV2FactAttribute : FactAttribute
-{
-    public LabCgroupV2FactAttribute()
-    {
-        var controllers = File.Exists("/sys/fs/cgroup/cgroup.controllers") ? File.ReadAllText("/sys/fs/cgroup/cgroup.controllers").Split() : [];
-        if (!File.ReadAllText("/proc/self/status").Contains("\nUid:\t0\t")) Skip = "needs root";
-        else if (!File.Exists(Repo.CnrBinary)) Skip = $"{Repo.CnrBinary} not built";
-        else if (new[] { "memory", "pids", "cpu" }.Except(controllers).Any())
-            Skip = "needs cgroup v2 with the memory, pids and cpu controllers at /sys/fs/cgroup (this host has hybrid/v1 cgroups; run the CgroupV2 group in tests/vm)";
     }
 }

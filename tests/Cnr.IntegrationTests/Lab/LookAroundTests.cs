@@ -9,8 +9,7 @@ public sealed class LookAroundTests
     [RootFact]
     public void Mybox_LookAround_ShowsOnlyItsOwnProcesses_Loopback_Proc_AndItsHostname()
     {
-        using var b = new TestBundle("look").WithArgs("sh", "-c", "ps; echo ---; ip a; echo ---; mount; echo ---; hostname; ls /proc/1/ns");
-        b.Spec.Hostname = "mybox";
+        using var b = LabBundle.Open("mybox", "sh", "-c", "ps; echo ---; ip a; echo ---; mount; echo ---; hostname; ls -l /proc/1/ns");
         var r = b.Run();
         Assert.True(r.ExitCode == 0, r.ToString());
         var parts = r.Stdout.Split("---\n");
@@ -19,13 +18,14 @@ public sealed class LookAroundTests
         Assert.Contains("1: lo:", parts[1]);
         Assert.DoesNotContain("2: ", parts[1]);                                          // a network namespace of its own: lo only
         Assert.Matches(@"(?m)^proc on /proc type proc", parts[2]);
-        Assert.StartsWith("mybox", parts[3]);
+        Assert.StartsWith("mybox\n", parts[3]);
+        Assert.Contains("pid -> pid:[", parts[3]);
     }
 
     [RootFact]
     public void Mybox_RunWithExplain_PrintsTheKernelStepsAndTheirShellEquivalents()
     {
-        using var b = new TestBundle("explain").WithArgs("true");
+        using var b = LabBundle.Open("mybox", "true");
         b.Write();
         var r = b.Cnr("run", "--explain", "--bundle", b.Dir, b.Id);
         Assert.True(r.ExitCode == 0, r.ToString());
