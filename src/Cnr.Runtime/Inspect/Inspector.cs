@@ -64,44 +64,32 @@ public static class Inspector
         return list;
     }
 
+    /// <summary>memory, pids and cpu figures from the container's cgroup v2 directory: the one cnr recorded,
+    /// else the "0::" line of /proc/PID/cgroup under the host's cgroup2 mount. cnr manages cgroup v2 only;
+    /// on a hybrid host the v1 hierarchies still list the process, at its caller's cgroups.</summary>
     private static CgroupView ReadCgroup(string proc, string? recordedPath)
     {
         var membership = Lines($"{proc}/cgroup");
-        var hierarchies = CgroupMounts();
-        // "ID:controllers:path" lines; "0::path" is the unified (v2) hierarchy.
-        var entries = membership.Select(l => l.Split(':', 3)).Where(f => f.Length == 3).ToList();
-        var v2Dirs = new List<string>();
-        if (recordedPath is not null) v2Dirs.Add(recordedPath);
-        foreach (var f in entries.Where(f => f[0] == "0" && f[1].Length == 0))
-            v2Dirs.AddRange(hierarchies.Where(h => h.IsV2).Select(h => h.MountPoint + f[2]));
-        // A v1 controller's directory: its hierarchy's mount point plus the path on the line that names it.
-        string? V1Dir(string controller)
-        {
-            foreach (var f in entries.Where(f => f[1].Split(',').Contains(controller)))
-                foreach (var h in hierarchies.Where(h => !h.IsV2 && h.Controllers.Contains(controller)))
-                    return h.MountPoint + f[2];
-            return recordedPath;
-        }
+        var dirs = new List<string>();
+        if (recordedPath is not null) dirs.Add(recordedPath);
+        var v2Mounts = ReadMountInfo("/proc/self/mountinfo").Where(m => m.FsType == "cgroup2").Select(m => m.MountPoint).ToList();
+        foreach (var line in membership.Where(l => l.StartsWith("0::", StringComparison.Ordinal)))
+            dirs.AddRange(v2Mounts.Select(m => m + line[3..]));
 
         var figures = new List<ResourceFigure>();
-        foreach (var (resource, current, limit, v1Current, v1Limit) in Resources)
+        foreach (var (resource, current, limit) in Resources)
         {
-            var figure = v2Dirs.Distinct()
-                .Select(dir => Figure(resource, Path.Combine(dir, current), Path.Combine(dir, limit)))
-                .FirstOrDefault(f => f is not null);
-            if (figure is null && V1Dir(v1Current.Controller) is { } cd && V1Dir(v1Limit.Controller) is { } ld)
-                figure = Figure(resource, Path.Combine(cd, v1Current.File), Path.Combine(ld, v1Limit.File));
+            var figure = dirs.Distinct().Select(dir => Figure(resource, Path.Combine(dir, current), Path.Combine(dir, limit))).FirstOrDefault(f => f is not null);
             if (figure is not null) figures.Add(figure);
         }
         return new CgroupView { Membership = membership, Figures = figures };
     }
 
-    // resource, v2 current and limit files, v1 (controller, file) for the same two figures.
-    private static readonly (string, string, string, (string Controller, string File), (string Controller, string File))[] Resources =
+    private static readonly (string Resource, string Current, string Limit)[] Resources =
     [
-        ("memory", "memory.current", "memory.max", ("memory", "memory.usage_in_bytes"), ("memory", "memory.limit_in_bytes")),
-        ("pids", "pids.current", "pids.max", ("pids", "pids.current"), ("pids", "pids.max")),
-        ("cpu", "cpu.stat", "cpu.max", ("cpuacct", "cpuacct.usage"), ("cpu", "cpu.cfs_quota_us")),
+        ("memory", "memory.current", "memory.max"),
+        ("pids", "pids.current", "pids.max"),
+        ("cpu", "cpu.stat", "cpu.max"),
     ];
 
     private static ResourceFigure? Figure(string resource, string currentFile, string limitFile)
@@ -109,20 +97,11 @@ public static class Inspector
         var current = FirstLine(currentFile);
         var limit = FirstLine(limitFile);
         if (current is null || limit is null) return null;
-        // cpu.stat's usage_usec is one line of several; v1's quota is per cpu.cfs_period_us, written next
-        // to it as in v2's cpu.max ("QUOTA PERIOD").
-        if (currentFile.EndsWith("/cpu.stat", StringComparison.Ordinal))
+        // cpu.stat is several "key value" lines: the figure is usage_usec.
+        if (resource == "cpu")
             current = Lines(currentFile).FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal)) ?? current;
-        if (limitFile.EndsWith("/cpu.cfs_quota_us", StringComparison.Ordinal) && FirstLine(Path.Combine(Path.GetDirectoryName(limitFile)!, "cpu.cfs_period_us")) is { } period)
-            limit = $"{limit} {period}";
         return new ResourceFigure { Resource = resource, Current = current, Limit = limit, CurrentFile = currentFile, LimitFile = limitFile };
     }
-
-    /// <summary>(mount point, is cgroup2, v1 controllers) of the host's cgroup mounts.</summary>
-    private static List<(string MountPoint, bool IsV2, string[] Controllers)> CgroupMounts()
-        => [.. ReadMountInfo("/proc/self/mountinfo")
-            .Where(m => m.FsType is "cgroup" or "cgroup2")
-            .Select(m => (m.MountPoint, m.FsType == "cgroup2", m.SuperOptions.Split(',')))];
 
     /// <summary>Parses mountinfo: "ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL…] - TYPE SOURCE SUPER".</summary>
     public static List<MountView> ReadMountInfo(string path)

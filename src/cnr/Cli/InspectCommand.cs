@@ -58,7 +58,7 @@ internal static class InspectCommand
 
         o.WriteLine();
         o.WriteLine($"cgroup         {string.Join(" | ", v.Cgroup.Membership)}");
-        if (v.Cgroup.Figures.Count == 0) o.WriteLine("  (no memory/pids/cpu files found for this container's cgroups)");
+        if (v.Cgroup.Figures.Count == 0) o.WriteLine("  (no memory/pids/cpu figures: they need the cgroup v2 controllers, which this host does not delegate)");
         foreach (var f in v.Cgroup.Figures)
             o.WriteLine($"  {f.Resource,-12} {Describe(f)}   ({f.CurrentFile}, {f.LimitFile})");
 
@@ -104,28 +104,23 @@ internal static class InspectCommand
         switch (f.Resource)
         {
             case "memory":
-                return $"{Bytes(f.Current)} of {(IsUnlimited(f.Limit) ? "no limit" : Bytes(f.Limit))}";
+                return $"{Bytes(f.Current)} of {(f.Limit == "max" ? "no limit" : Bytes(f.Limit))}";
             case "pids":
-                return $"{f.Current} of {(IsUnlimited(f.Limit) ? "no limit" : f.Limit)}";
+                return $"{f.Current} of {(f.Limit == "max" ? "no limit" : f.Limit)}";
             default:
-                var usage = f.Current.StartsWith("usage_usec ", StringComparison.Ordinal)
-                    ? $"{f.Current[11..]} µs used"
-                    : long.TryParse(f.Current, out var ns) ? $"{ns / 1000} µs used" : f.Current;
+                var usage = f.Current.StartsWith("usage_usec ", StringComparison.Ordinal) ? $"{f.Current[11..]} µs used" : f.Current;
                 return $"{usage}, quota {CpuQuota(f.Limit)}";
         }
     }
 
-    private static bool IsUnlimited(string limit)
-        => limit == "max" || limit == "-1" || (ulong.TryParse(limit, out var n) && n >= 0x7FFF_FFFF_FFFF_F000UL);
-
     private static string Bytes(string s)
         => ulong.TryParse(s, out var n) ? (n >= 1 << 20 ? $"{n / 1048576.0:0.0} MiB" : $"{n / 1024.0:0.0} KiB") : s;
 
-    /// <summary>cpu.max "50000 100000" is 50% of one CPU; v1's cpu.cfs_quota_us gives only the quota.</summary>
+    /// <summary>cpu.max "50000 100000" is 50% of one CPU.</summary>
     private static string CpuQuota(string limit)
     {
         var f = limit.Split(' ');
-        if (f[0] is "max" or "-1") return "none";
+        if (f[0] == "max") return "none";
         return f.Length == 2 && double.TryParse(f[0], out var q) && double.TryParse(f[1], out var p) && p > 0
             ? $"{limit} ({q / p * 100:0.#}% of one CPU)"
             : limit;
