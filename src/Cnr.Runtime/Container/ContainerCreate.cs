@@ -40,7 +40,7 @@ public static class ContainerCreate
         var bundle = Path.GetFullPath(o.Bundle);
         var spec = SpecLoader.Load(bundle);
         var process = spec.Process ?? throw new SpecException("process: missing (a container needs a process to run)");
-        if (spec.Linux?.Seccomp is { } seccomp) SeccompFilter.Validate(seccomp);
+        var seccomp = spec.Linux?.Seccomp is { } profile ? SeccompFilter.Compile(profile) : null;
         CgroupManager.Validate(spec.Linux?.Resources);
         if (process.Terminal && !o.Foreground && o.ConsoleSocket is null)
             throw new SpecException("process.terminal: cannot allocate a tty when cnr detaches without --console-socket (pass --console-socket, or set process.terminal to false)");
@@ -91,6 +91,7 @@ public static class ContainerCreate
                     ReportSteps = Steps.On,
                     PreserveFds = o.PreserveFds,
                     SendTerminal = process.Terminal,
+                    Seccomp = seccomp,
                 },
                 NewNamespaces = newNs,
                 Joins = joins,

@@ -57,6 +57,8 @@ public static class ContainerExec
                 ReportSteps = Steps.On,
                 PreserveFds = o.PreserveFds,
                 SendTerminal = o.Process.Terminal,
+                // Compiled here, on the host: init has joined the container's mount namespace and must not open libseccomp.
+                Seccomp = spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompFilter.Compile(profile) : null,
             },
             Joins = joins,
             InheritFds = inherit,

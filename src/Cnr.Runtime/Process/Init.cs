@@ -108,7 +108,7 @@ public static class Init
 
     private static void FinishAndExec(InitConfig config, SyncSocket sync, Spec.Process process, bool waitForStart)
     {
-        var seccomp = config.Spec.Linux?.Seccomp;
+        var seccomp = config.Seccomp;
         ProcessAttributes.ApplyEarly(process);
         ChangeDirectory(process.Cwd);
         var executable = ProcessAttributes.ResolveExecutable(process);

@@ -13,12 +13,14 @@ internal static class SpecCommand
     {
         var bundle = new Option<string?>("--bundle", "-b") { Description = "path to the root of the bundle directory" };
         var rootless = new Option<bool>("--rootless") { Description = "generate a configuration for a rootless container" };
-        var cmd = new Command("spec", "create a new specification file (config.json)") { Options = { bundle, rootless } };
-        Verbs.SetAction(cmd, r => Write(r.GetValue(bundle), r.GetValue(rootless)));
+        var seccomp = new Option<string?>("--seccomp") { Description = "add a seccomp profile: \"default\" (an allowlist in the spirit of Docker's; see README)" };
+        seccomp.AcceptOnlyFromAmong("default");
+        var cmd = new Command("spec", "create a new specification file (config.json)") { Options = { bundle, rootless, seccomp } };
+        Verbs.SetAction(cmd, r => Write(r.GetValue(bundle), r.GetValue(rootless), r.GetValue(seccomp)));
         return cmd;
     }
 
-    private static int Write(string? bundleDir, bool rootless)
+    private static int Write(string? bundleDir, bool rootless, string? seccompProfile)
     {
         if (bundleDir is not null && !Directory.Exists(bundleDir))
             throw new UsageException($"bundle {bundleDir}: no such directory (create it first, e.g. `mkdir -p {bundleDir}/rootfs`)");
@@ -32,8 +34,10 @@ internal static class SpecCommand
                 : new SyscallException("open", Errno.Last, file);
         using var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write);
         // Tabs, as `runc spec` indents.
+        var spec = DefaultSpec.Create(rootless);
+        if (seccompProfile == "default") spec.Linux!.Seccomp = Cnr.Seccomp.DefaultProfile.Create();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, IndentCharacter = '\t', IndentSize = 1 }))
-            JsonSerializer.Serialize(writer, DefaultSpec.Create(rootless), SpecJson.Default.RuntimeSpec);
+            JsonSerializer.Serialize(writer, spec, SpecJson.Default.RuntimeSpec);
         stream.WriteByte((byte)'\n');
         return 0;
     }

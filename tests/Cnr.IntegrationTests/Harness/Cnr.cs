@@ -63,8 +63,11 @@ public static class Cnr
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.Append(e.Data).Append('\n'); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
+        // A created or detached container keeps cnr's stdout/stderr open: wait for EOF only a little while.
+        var outClosed = new ManualResetEventSlim(); // not disposed: the handlers may fire after we return
+        var errClosed = new ManualResetEventSlim();
+        p.OutputDataReceived += (_, e) => { if (e.Data is null) outClosed.Set(); else lock (stdout) stdout.Append(e.Data).Append('\n'); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is null) errClosed.Set(); else lock (stderr) stderr.Append(e.Data).Append('\n'); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         if (stdin is not null) p.StandardInput.Write(stdin);
@@ -75,7 +78,8 @@ public static class Cnr
             p.WaitForExit();
             throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in time\n{stdout}\n{stderr}");
         }
-        p.WaitForExit();
+        outClosed.Wait(TimeSpan.FromSeconds(2));
+        errClosed.Wait(TimeSpan.FromSeconds(2));
         return new CnrResult(p.ExitCode, stdout.ToString(), stderr.ToString());
     }
 }

@@ -1,0 +1,70 @@
+using Cnr.Diagnostics;
+using Cnr.Linux;
+using Cnr.Spec;
+
+namespace Cnr.Seccomp;
+
+/// <summary>linux.seccomp as a kernel filter, like crun does it: the parent validates and compiles the profile
+/// with libseccomp (on the host, before anything exists, so bad input leaves nothing behind); init receives the
+/// BPF and loads it with seccomp() itself, last, on the thread that calls execve. Init never opens libseccomp:
+/// after pivot_root (or setns, for exec) a library lookup would search the container's root, and init still
+/// holds every capability then.</summary>
+public static class SeccompFilter
+{
+    private const int SECCOMP_SET_MODE_FILTER = 1;
+
+    /// <summary>Checks everything that needs no libseccomp: actions, errnoRet, comparisons, argument indexes,
+    /// architectures and flags. Errors name the JSON path and the accepted words.</summary>
+    public static void Validate(LinuxSeccomp seccomp) => SeccompProgram.Translate(seccomp);
+
+    /// <summary>Validates and compiles the profile to BPF with libseccomp, without loading anything.</summary>
+    public static CompiledFilter Compile(LinuxSeccomp seccomp)
+    {
+        var program = SeccompProgram.Translate(seccomp);
+        using var builder = SeccompBuilder.Build(program);
+        return new CompiledFilter
+        {
+            Bpf = builder.ExportBpf(),
+            Flags = program.Flags,
+            Rules = builder.RuleCount,
+            DefaultAction = program.DefaultActionText,
+        };
+    }
+
+    /// <summary>seccomp(SECCOMP_SET_MODE_FILTER) on the calling thread (on all threads with
+    /// SECCOMP_FILTER_FLAG_TSYNC). Without no_new_privs the caller must still hold CAP_SYS_ADMIN. Nothing may be
+    /// logged afterwards: the filter can forbid the very write that logging needs.</summary>
+    public static unsafe void Load(CompiledFilter filter)
+    {
+        string flags = filter.Flags == 0 ? "0" : string.Join('|', SeccompNames.Flags.Where(f => (filter.Flags & f.Value) != 0).Select(f => f.Key));
+        if (Steps.On)
+            Steps.Report("seccomp", $"seccomp(SECCOMP_SET_MODE_FILTER, {flags}, …): {filter.Rules} rules, default {filter.DefaultAction}", null);
+        fixed (byte* bpf = filter.Bpf)
+        {
+            var program = new SockFprog { Len = (ushort)(filter.Bpf.Length / 8), Filter = bpf };
+            long rc = Libc.syscall(Libc.SYS_seccomp, SECCOMP_SET_MODE_FILTER, (nint)filter.Flags, (nint)(&program), 0, 0, 0);
+            Errno.Check(rc, "seccomp", $"(SECCOMP_SET_MODE_FILTER, {flags}) linux.seccomp");
+            // With TSYNC, a positive result is the thread that could not be synchronised.
+            if (rc > 0) throw new InvalidOperationException($"seccomp (SECCOMP_SET_MODE_FILTER, {flags}): thread {rc} has a conflicting filter");
+        }
+    }
+
+    /// <summary>struct sock_fprog</summary>
+    private unsafe struct SockFprog
+    {
+        public ushort Len;
+        public byte* Filter;
+    }
+}
+
+/// <summary>A compiled filter, as the parent sends it to init (JSON inside the init config).</summary>
+public sealed class CompiledFilter
+{
+    /// <summary>struct sock_filter[]: 8 bytes per BPF instruction.</summary>
+    public byte[] Bpf { get; set; } = [];
+    /// <summary>SECCOMP_FILTER_FLAG_* bits for seccomp().</summary>
+    public uint Flags { get; set; }
+    /// <summary>For the steps view: how many rules libseccomp compiled, and the default action.</summary>
+    public int Rules { get; set; }
+    public string DefaultAction { get; set; } = "";
+}

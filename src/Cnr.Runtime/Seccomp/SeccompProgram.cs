@@ -1,0 +1,114 @@
+using Cnr.Linux;
+using Cnr.Spec;
+using static Cnr.Seccomp.SeccompNames;
+
+namespace Cnr.Seccomp;
+
+/// <summary>One seccomp_rule_add: a syscall by name (resolved when compiling, by the installed libseccomp),
+/// a libseccomp action value, and conditions that must all hold. <paramref name="Path"/> is the config entry it
+/// came from, for error messages.</summary>
+internal sealed record SeccompRule(string Syscall, uint Action, LibSeccomp.ScmpArgCmp[] Conditions, string Path);
+
+/// <summary>linux.seccomp translated into the libseccomp calls that build the filter, and the flags for seccomp():
+/// pure and checked, so that the parent can reject a bad config before creating anything, and tests can read what
+/// will be loaded.</summary>
+internal sealed record SeccompProgram(
+    uint DefaultAction,
+    string DefaultActionText,
+    IReadOnlyList<(string Path, string Name)> Architectures,
+    uint Flags,
+    IReadOnlyList<SeccompRule> Rules)
+{
+    private const string Root = "linux.seccomp";
+
+    public static SeccompProgram Translate(LinuxSeccomp seccomp)
+    {
+        if (seccomp.ListenerPath is not null) throw NotifyUnsupported(Root + ".listenerPath");
+        uint defaultAction = Action(seccomp.DefaultAction, seccomp.DefaultErrnoRet, Root + ".defaultAction", Root + ".defaultErrnoRet");
+
+        var architectures = new List<(string, string)>();
+        for (int i = 0; i < (seccomp.Architectures?.Count ?? 0); i++)
+        {
+            string arch = seccomp.Architectures![i];
+            if (!SeccompNames.Architectures.TryGetValue(arch, out var name))
+                throw new SpecException($"{Root}.architectures[{i}]: \"{arch}\" is not a seccomp architecture ({List(SeccompNames.Architectures)})");
+            architectures.Add(($"{Root}.architectures[{i}]", name));
+        }
+
+        uint flags = 0;
+        for (int i = 0; i < (seccomp.Flags?.Count ?? 0); i++)
+        {
+            string flag = seccomp.Flags![i];
+            if (!SeccompNames.Flags.TryGetValue(flag, out uint bit))
+                throw new SpecException($"{Root}.flags[{i}]: \"{flag}\" is not a seccomp filter flag cnr supports ({List(SeccompNames.Flags)})");
+            flags |= bit;
+        }
+
+        var rules = new List<SeccompRule>();
+        for (int i = 0; i < (seccomp.Syscalls?.Count ?? 0); i++)
+        {
+            var call = seccomp.Syscalls![i];
+            string path = $"{Root}.syscalls[{i}]";
+            if (call.Names is not { Count: > 0 })
+                throw new SpecException($"{path}.names: empty; name at least one system call");
+            for (int n = 0; n < call.Names.Count; n++)
+                if (string.IsNullOrEmpty(call.Names[n]))
+                    throw new SpecException($"{path}.names[{n}]: empty; give a system call name such as \"mkdir\"");
+            uint action = Action(call.Action, call.ErrnoRet, path + ".action", path + ".errnoRet");
+            var conditions = new LibSeccomp.ScmpArgCmp[call.Args?.Count ?? 0];
+            for (int a = 0; a < conditions.Length; a++)
+                conditions[a] = Condition(call.Args![a], $"{path}.args[{a}]");
+
+            // libseccomp refuses a rule that repeats the default action (EACCES); runc drops it, and so do we.
+            if (action == defaultAction) continue;
+            foreach (var conditionSet in ConditionSets(conditions))
+                foreach (var name in call.Names)
+                    rules.Add(new SeccompRule(name, action, conditionSet, path));
+        }
+        return new SeccompProgram(defaultAction, ActionText(seccomp.DefaultAction, defaultAction), architectures, flags, rules);
+    }
+
+    /// <summary>runc's rule: conditions on different arguments are AND-ed in one rule; as soon as two conditions
+    /// test the same argument (which libseccomp cannot AND), every condition becomes a rule of its own (OR).</summary>
+    private static IEnumerable<LibSeccomp.ScmpArgCmp[]> ConditionSets(LibSeccomp.ScmpArgCmp[] conditions)
+    {
+        bool repeatsAnArgument = conditions.Select(c => c.Arg).Distinct().Count() < conditions.Length;
+        return repeatsAnArgument ? conditions.Select(c => new[] { c }) : [conditions];
+    }
+
+    private static uint Action(string name, uint? errnoRet, string actionPath, string errnoPath)
+    {
+        if (!Actions.TryGetValue(name ?? "", out uint action))
+            throw new SpecException($"{actionPath}: \"{name}\" is not a seccomp action ({List(Actions)})");
+        if (action == SCMP_ACT_NOTIFY) throw NotifyUnsupported(actionPath);
+        bool returnsErrno = action is SCMP_ACT_ERRNO or SCMP_ACT_TRACE;
+        if (errnoRet is uint errno)
+        {
+            if (!returnsErrno)
+                throw new SpecException($"{errnoPath}: {name} returns no errno; drop it or use SCMP_ACT_ERRNO");
+            if (errno > MaxErrno)
+                throw new SpecException($"{errnoPath}: {errno} is not an errno (0–{MaxErrno})");
+        }
+        return returnsErrno ? action | (errnoRet ?? EPERM) : action;
+    }
+
+    private static LibSeccomp.ScmpArgCmp Condition(LinuxSeccompArg arg, string path)
+    {
+        if (arg.Index > 5)
+            throw new SpecException($"{path}.index: {arg.Index} is not a system call argument (0–5)");
+        if (!Ops.TryGetValue(arg.Op ?? "", out int op))
+            throw new SpecException($"{path}.op: \"{arg.Op}\" is not a seccomp comparison ({List(Ops)})");
+        // For SCMP_CMP_MASKED_EQ the spec's value is the mask and valueTwo the datum, as libseccomp takes them.
+        return new LibSeccomp.ScmpArgCmp
+        {
+            Arg = arg.Index, Op = op, DatumA = arg.Value, DatumB = op == SCMP_CMP_MASKED_EQ ? arg.ValueTwo : 0,
+        };
+    }
+
+    private static SpecException NotifyUnsupported(string path)
+        => new($"{path}: SCMP_ACT_NOTIFY (listenerPath) is not supported by cnr yet");
+
+    /// <summary>"SCMP_ACT_ERRNO(EPERM)", "SCMP_ACT_KILL_PROCESS": for the steps view.</summary>
+    private static string ActionText(string name, uint action)
+        => (action & 0xffff0000) is SCMP_ACT_ERRNO or SCMP_ACT_TRACE ? $"{name}({Errno.Name((int)(action & 0xffff))})" : name;
+}
