@@ -9,7 +9,7 @@ public sealed class InspectAndDemoTests
     [RootFact]
     public void Inspect_RunningContainer_ShowsItsOwnPidAndMountNamespaces_Pid1_AndItsCapabilities()
     {
-        using var b = new TestBundle("inspect").WithArgs(LabBundle.Quiet("sleep 60"));
+        using var b = new TestBundle("inspect").WithArgs("sleep", "60");
         b.Write();
         var run = b.Cnr("run", "-d", "--bundle", b.Dir, b.Id);
         Assert.True(run.ExitCode == 0, run.ToString());

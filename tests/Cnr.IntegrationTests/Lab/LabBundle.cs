@@ -32,10 +32,6 @@ public static class LabBundle
         return b;
     }
 
-    /// <summary>process.args for a detached container that lets go of the harness's pipes: `run -d` hands
-    /// the container cnr's own stdio, and the harness reads until every holder has closed them.</summary>
-    public static string[] Quiet(string command) => ["sh", "-c", $"exec {command} </dev/null >/dev/null 2>&1"];
-
     /// <summary>A lab bundle whose rootfs is a private copy (cp -a keeps owners), for a test that writes.</summary>
     public static TestBundle OpenWritable(string name, params string[] args)
     {

@@ -68,7 +68,7 @@ public sealed class LabBundleTests
     [Trait("Category", "CgroupV2")]
     public void Limits_Inspect_ShowsMemoryPidsAndCpuLimits()
     {
-        using var b = LabBundle.Open("limits", LabBundle.Quiet("sleep 60"));
+        using var b = LabBundle.Open("limits", "sleep", "60");
         b.Write();
         var run = b.Cnr("run", "-d", "--bundle", b.Dir, b.Id);
         Assert.True(run.ExitCode == 0, run.ToString());
