@@ -8,6 +8,10 @@ cd "$(dirname "$0")"
 src=../mybox/rootfs shift=100000
 [[ -x $src/bin/busybox ]] || { echo "userns/prepare.sh: $src is not built (make bundles)" >&2; exit 1; }
 [[ -d rootfs && rootfs -nt $src/bin/busybox ]] && exit 0
+if ((EUID != 0)); then
+    echo "userns/prepare.sh: skipped: shifting the owners needs root (sudo make bundles)" >&2
+    exit 0
+fi
 rm -rf rootfs.tmp
 cp -a "$src" rootfs.tmp
 find rootfs.tmp -printf '%U %G %p\0' | while IFS=' ' read -r -d '' uid gid path; do
