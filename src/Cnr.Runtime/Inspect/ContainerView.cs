@@ -25,9 +25,9 @@ public sealed class ContainerView
     /// <summary>0 disabled, 1 strict, 2 filter (the Seccomp: line).</summary>
     public int SeccompMode { get; init; }
     public int? SeccompFilters { get; init; }
+    /// <summary>The hostname init set, from the recorded config: the kernel shows a UTS namespace's name only
+    /// to a process inside it.</summary>
     public string? Hostname { get; init; }
-    /// <summary>"kernel" when read from the container's UTS namespace, "config" when only the recorded config says it.</summary>
-    public string? HostnameSource { get; init; }
     /// <summary>The mount the container sees as "/" (the last one stacked there).</summary>
     public MountView? Root { get; init; }
     public List<MountView> Mounts { get; init; } = [];

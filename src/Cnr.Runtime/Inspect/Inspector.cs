@@ -38,11 +38,9 @@ public static class Inspector
             NoNewPrivs = status.GetValueOrDefault("NoNewPrivs") == "1",
             SeccompMode = int.TryParse(status.GetValueOrDefault("Seccomp"), out var mode) ? mode : 0,
             SeccompFilters = int.TryParse(status.GetValueOrDefault("Seccomp_filters"), out var n) ? n : null,
-            // /proc/sys/kernel/hostname answers for the *reader's* UTS namespace, even under the container's
-            // /proc, and joining the namespace is not something a verb that only looks should do: the
-            // recorded config is what init set.
+            // /proc/sys/kernel/hostname answers for the *reader's* UTS namespace, even read through the
+            // container's /proc (measured), and joining the namespace is not for a verb that only looks.
             Hostname = record.Config.Hostname,
-            HostnameSource = record.Config.Hostname is null ? null : "config",
             Root = mounts.LastOrDefault(m => m.MountPoint == "/"),
             Mounts = mounts,
         };

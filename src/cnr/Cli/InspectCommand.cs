@@ -74,7 +74,7 @@ internal static class InspectCommand
                     + (v.SeccompFilters is { } n ? $", {n} filter(s)" : ""));
 
         o.WriteLine();
-        if (v.Hostname is not null) o.WriteLine($"hostname       {v.Hostname}   (from the {v.HostnameSource}; inside: cat /proc/sys/kernel/hostname)");
+        if (v.Hostname is not null) o.WriteLine($"hostname       {v.Hostname}   (as configured; inside: cat /proc/sys/kernel/hostname)");
         if (v.Root is { } root)
             o.WriteLine($"root           / is {root.FsType} {root.Source}, directory {root.FsRoot} of that filesystem, {root.Options}");
         o.WriteLine($"mounts         (/proc/{v.HostPid}/mountinfo: as the container sees them)");
