@@ -27,6 +27,8 @@ internal static class Verbs
         PullCommand.Create(),
         StatsCommand.Create(),
         EventsCommand.Create(),
+        InspectCommand.Create(),
+        DemoCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1.</summary>

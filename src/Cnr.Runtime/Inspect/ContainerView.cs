@@ -1,0 +1,89 @@
+using System.Text.Json.Serialization;
+
+namespace Cnr.Inspect;
+
+/// <summary>The kernel's view of one running container, read from /proc and the cgroup filesystem, each
+/// figure next to the host's where the two can differ. What `cnr inspect` prints.</summary>
+public sealed class ContainerView
+{
+    public string Id { get; init; } = "";
+    /// <summary>The init's pid as the host sees it (the first NSpid field).</summary>
+    public int HostPid { get; init; }
+    /// <summary>The same process's pid inside its own pid namespace (the last NSpid field): 1 for a new one.</summary>
+    public int ContainerPid { get; init; }
+    public List<int> NsPids { get; init; } = [];
+    public List<NamespaceView> Namespaces { get; init; } = [];
+    /// <summary>The Uid:/Gid: lines of /proc/PID/status (real, effective, saved, filesystem), host ids.</summary>
+    public List<uint> HostUids { get; init; } = [];
+    public List<uint> HostGids { get; init; } = [];
+    /// <summary>/proc/PID/uid_map lines: "inside outside count".</summary>
+    public List<string> UidMap { get; init; } = [];
+    public List<string> GidMap { get; init; } = [];
+    public CgroupView Cgroup { get; init; } = new();
+    public CapabilitySets Capabilities { get; init; } = new();
+    public bool NoNewPrivs { get; init; }
+    /// <summary>0 disabled, 1 strict, 2 filter (the Seccomp: line).</summary>
+    public int SeccompMode { get; init; }
+    public int? SeccompFilters { get; init; }
+    /// <summary>The hostname init set, from the recorded config: the kernel shows a UTS namespace's name only
+    /// to a process inside it.</summary>
+    public string? Hostname { get; init; }
+    /// <summary>The mount the container sees as "/" (the last one stacked there).</summary>
+    public MountView? Root { get; init; }
+    public List<MountView> Mounts { get; init; } = [];
+}
+
+/// <summary>One /proc/PID/ns entry next to the host's (/proc/self/ns of cnr): the same inode means shared.</summary>
+public sealed class NamespaceView
+{
+    public string Type { get; init; } = "";
+    public string? Container { get; init; }
+    public string? Host { get; init; }
+    public bool Shared { get; init; }
+}
+
+public sealed class CgroupView
+{
+    /// <summary>The lines of /proc/PID/cgroup ("0::/cnr/ID" on cgroup v2).</summary>
+    public List<string> Membership { get; init; } = [];
+    /// <summary>memory, pids and cpu with their limits, from whichever hierarchy holds each controller.</summary>
+    public List<ResourceFigure> Figures { get; init; } = [];
+}
+
+/// <summary>One live figure and its limit, as the cgroup files write them ("max" = no limit).</summary>
+public sealed class ResourceFigure
+{
+    public string Resource { get; init; } = "";
+    public string Current { get; init; } = "";
+    public string Limit { get; init; } = "";
+    /// <summary>The files the two were read from, for a student to `cat` too.</summary>
+    public string CurrentFile { get; init; } = "";
+    public string LimitFile { get; init; } = "";
+}
+
+/// <summary>Capability sets from /proc/PID/status, decoded to names.</summary>
+public sealed class CapabilitySets
+{
+    public List<string> Effective { get; init; } = [];
+    public List<string> Permitted { get; init; } = [];
+    public List<string> Bounding { get; init; } = [];
+    public List<string> Inheritable { get; init; } = [];
+    public List<string> Ambient { get; init; } = [];
+}
+
+/// <summary>One /proc/PID/mountinfo line, the mount point as the container sees it.</summary>
+public sealed class MountView
+{
+    public string MountPoint { get; init; } = "";
+    public string FsType { get; init; } = "";
+    public string Source { get; init; } = "";
+    /// <summary>The directory of the source filesystem mounted there: for a bind mount, the host path.</summary>
+    public string FsRoot { get; init; } = "";
+    public string Options { get; init; } = "";
+    public string SuperOptions { get; init; } = "";
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
+[JsonSerializable(typeof(ContainerView))]
+public sealed partial class InspectJson : JsonSerializerContext;
