@@ -27,6 +27,7 @@ deps:
 	scripts/install-deps.sh $(TEST_DEPS)
 
 bundles: $(ROOTFS)/bin/busybox
+	for p in bundles/*/prepare.sh; do "$$p"; done
 
 # Rebuilt when missing or when the script changes; /bin/busybox comes from busybox-static.
 $(ROOTFS)/bin/busybox: scripts/make-busybox-rootfs.sh
@@ -47,7 +48,8 @@ bench: all bundles
 
 install: all
 	install -D -m 0755 bin/cnr $(DESTDIR)$(PREFIX)/bin/cnr
+	install -D -m 0755 native/build/chroot-escape $(DESTDIR)$(PREFIX)/libexec/cnr/chroot-escape
 
 clean:
-	rm -rf bin out $(ROOTFS) $(ROOTFS).tmp native/build tests/.scratch
+	rm -rf bin out bundles/*/rootfs bundles/*/rootfs.tmp native/build tests/.scratch
 	find src tests -depth -type d \( -name bin -o -name obj \) -exec rm -rf {} +

@@ -39,6 +39,12 @@ internal static class StatsCommand
             }
             bool once = r.GetValue(noStream) || fmt == "json" || Console.IsOutputRedirected;
             var previous = new Dictionary<string, (ulong CpuNs, DateTime At)>();
+            if (once && fmt == "table")
+            {
+                // CPU % is a rate: one sample now, the row half a second later.
+                foreach (var (rec, cg) in targets) previous[rec.Id] = (cg.Stats().Cpu.Usage.Total, DateTime.UtcNow);
+                Thread.Sleep(500);
+            }
             while (true)
             {
                 var rows = new List<string[]> { new[] { "ID", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS", "BLOCK I/O" } };

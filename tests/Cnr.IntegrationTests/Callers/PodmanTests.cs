@@ -140,7 +140,9 @@ public sealed class PodmanTests(PodmanFixture f) : IClassFixture<PodmanFixture>
     public void Podman_RunInteractive_GivesTheProcessATerminal()
     {
         // script(1) gives podman a terminal of its own, so `-it` goes through conmon and cnr's --console-socket.
-        var r = f.PodmanInTerminal("run", "--rm", "-it", Cg, ImageArchive.Name, "sh", "-c", "tty; echo done");
+        // The short sleep: podman's attach can miss the output of a process that exits within milliseconds
+        // on a loaded machine (seen with runc too); what is tested is the terminal, not that race.
+        var r = f.PodmanInTerminal("run", "--rm", "-it", Cg, ImageArchive.Name, "sh", "-c", "tty; echo done; sleep 0.3");
         Assert.True(r.ExitCode == 0, f.Why(r));
         Assert.Contains("/dev/pts/0", r.Stdout);
         Assert.Contains("done", r.Stdout);
@@ -207,7 +209,8 @@ public sealed class PodmanTests(PodmanFixture f) : IClassFixture<PodmanFixture>
     {
         var r = f.Podman("run", "--rm", Cg, "--user", "1000:1000", ImageArchive.Name, "id");
         Assert.True(r.ExitCode == 0, f.Why(r));
-        Assert.Equal("uid=1000 gid=1000 groups=1000\n", r.Stdout);
+        // names appear when the image's /etc/passwd has the user (bundles/mybox has "student")
+        Assert.Matches(@"^uid=1000(\(\w+\))? gid=1000(\(\w+\))? groups=1000", r.Stdout);
     }
 
     [CallerFact("podman", "conmon")]
