@@ -24,15 +24,15 @@ all:
 	cp -f out/publish/cnr bin/cnr
 
 deps:
-	scripts/install-deps.sh $(TEST_DEPS)
+	tests/install-deps.sh $(TEST_DEPS)
 
 bundles: $(ROOTFS)/bin/busybox
 	for p in bundles/*/prepare.sh; do "$$p"; done
 
 # Rebuilt when missing or when the script changes; /bin/busybox comes from busybox-static.
-$(ROOTFS)/bin/busybox: scripts/make-busybox-rootfs.sh
-	scripts/install-deps.sh busybox-static
-	scripts/make-busybox-rootfs.sh $(ROOTFS)
+$(ROOTFS)/bin/busybox: bundles/make-busybox-rootfs.sh
+	tests/install-deps.sh busybox-static
+	bundles/make-busybox-rootfs.sh $(ROOTFS)
 
 # What `runc run mybox` does in the lab: the bundle is the current directory.
 run: all bundles
@@ -41,10 +41,10 @@ run: all bundles
 
 test: all bundles deps
 	@if [[ -x tests/vm/setup.sh ]]; then tests/vm/setup.sh; fi
-	scripts/test.sh
+	tests/run-all.sh
 
 bench: all bundles
-	scripts/bench.sh
+	tests/bench.sh
 
 install: all
 	install -D -m 0755 bin/cnr $(DESTDIR)$(PREFIX)/bin/cnr

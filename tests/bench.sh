@@ -10,7 +10,7 @@ runs=${BENCH_RUNS:-100}
 
 if ((EUID != 0)); then echo "bench: containers need root: sudo make bench" >&2; exit 1; fi
 [[ -x bin/cnr && -x bundles/mybox/rootfs/bin/busybox ]] || { echo "bench: run make bundles all first" >&2; exit 1; }
-scripts/install-deps.sh hyperfine runc crun
+tests/install-deps.sh hyperfine runc crun
 
 work=$repo/.bench
 rm -rf "$work"
