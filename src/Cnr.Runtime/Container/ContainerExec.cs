@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Cnr.Cgroups;
 using Cnr.Diagnostics;
 using Cnr.Linux;
@@ -23,8 +22,6 @@ public sealed class ExecOptions
 /// its cgroup, and gets the container's seccomp filter with its own capabilities and no_new_privs.</summary>
 public static class ContainerExec
 {
-    private static readonly int[] Forwarded = [1, 2, 3, 10, 12, 14, 15, 23, 29];
-
     public static int Exec(ContainerStore store, ContainerRecord record, ExecOptions o)
     {
         var status = store.StatusOf(record, ContainerDelete.IsFrozen);
@@ -84,16 +81,6 @@ public static class ContainerExec
         if (o.PidFile is not null) ContainerCreate.WritePidFile(o.PidFile, pid);
         if (o.Detach) { master?.Dispose(); return 0; }
 
-        var registrations = Forwarded.Select(sig => PosixSignalRegistration.Create((PosixSignal)sig, ctx =>
-        {
-            ctx.Cancel = true;
-            Libc.kill(pid, sig);
-        })).ToList();
-        var terminal = master is not null ? new TerminalForwarder(master) : null;
-        int waitStatus;
-        while (Libc.waitpid(pid, out waitStatus, 0) < 0 && Errno.Last == 4) { }
-        terminal?.Dispose();
-        foreach (var r in registrations) r.Dispose();
-        return Libc.ExitStatus(waitStatus);
+        return ForegroundProcess.Wait(pid, master);
     }
 }

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using Cnr.Terminal;
 using Cnr.Hooks;
 using Cnr.Linux;
 using Cnr.State;
@@ -10,9 +8,6 @@ namespace Cnr.Container;
 /// delete. The exit status is the container's (128+N after signal N).</summary>
 public static class ContainerRun
 {
-    // Forwarded to the container: what a user sends to cnr is meant for the process inside.
-    private static readonly int[] Forwarded = [1, 2, 3, 10, 12, 14, 15, 23, 29];
-
     public static int Run(CreateOptions o, bool detach)
     {
         using var c = ContainerCreate.Create(o);
@@ -33,19 +28,9 @@ public static class ContainerRun
 
         c.Lock?.Dispose();
         c.Lock = null;
-        var registrations = Forwarded.Select(sig => PosixSignalRegistration.Create((PosixSignal)sig, ctx =>
-        {
-            ctx.Cancel = true;
-            Libc.kill(pid, sig);
-        })).ToList();
-        var terminal = c.TerminalMaster is { } master ? new TerminalForwarder(master) : null;
-        int status;
-        while (Libc.waitpid(pid, out status, 0) < 0 && Errno.Last == 4) { }
-        terminal?.Dispose();
-        foreach (var r in registrations) r.Dispose();
-
+        int status = ForegroundProcess.Wait(pid, c.TerminalMaster);
         using (ContainerLock.Take(c.Store.DirOf(o.Id)))
             ContainerDelete.Destroy(c.Store, c.Record);
-        return Libc.ExitStatus(status);
+        return status;
     }
 }

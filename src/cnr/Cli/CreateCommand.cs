@@ -8,30 +8,50 @@ internal static class CreateCommand
 {
     public static Command Create()
     {
-        var id = CommonOptions.Id();
-        var bundle = CommonOptions.Bundle();
-        var pidFile = CommonOptions.PidFile();
-        var console = CommonOptions.ConsoleSocket();
-        var noPivot = CommonOptions.NoPivot();
-        var keyring = CommonOptions.NoNewKeyring();
-        var preserve = CommonOptions.PreserveFds();
-        var explain = CommonOptions.Explain();
-        var cmd = new Command("create", "create a container (start runs its process)") { id, bundle, pidFile, console, noPivot, keyring, preserve, explain };
+        var o = new CreateOptionSet();
+        var cmd = new Command("create", "create a container (start runs its process)");
+        o.AddTo(cmd);
         Verbs.SetAction(cmd, r =>
         {
-            CommonOptions.ConfigureSteps(r.GetValue(explain));
-            using var c = ContainerCreate.Create(new CreateOptions
-            {
-                Id = r.GetValue(id)!,
-                Bundle = r.GetValue(bundle)!,
-                StateRoot = r.GetValue(GlobalOptions.Root)!,
-                PidFile = r.GetValue(pidFile),
-                ConsoleSocket = r.GetValue(console),
-                NoPivot = r.GetValue(noPivot),
-                PreserveFds = r.GetValue(preserve),
-            });
+            using var c = ContainerCreate.Create(o.Read(r, foreground: false));
             return 0;
         });
         return cmd;
+    }
+}
+
+/// <summary>The flags `create` and `run` share, and what they become.</summary>
+internal sealed class CreateOptionSet
+{
+    private readonly Argument<string> _id = CommonOptions.Id();
+    private readonly Option<string> _bundle = CommonOptions.Bundle();
+    private readonly Option<string?> _pidFile = CommonOptions.PidFile();
+    private readonly Option<string?> _console = CommonOptions.ConsoleSocket();
+    private readonly Option<bool> _noPivot = CommonOptions.NoPivot();
+    private readonly Option<bool> _keyring = CommonOptions.NoNewKeyring();
+    private readonly Option<int> _preserve = CommonOptions.PreserveFds();
+    private readonly Option<bool> _explain = CommonOptions.Explain();
+
+    public void AddTo(Command cmd)
+    {
+        cmd.Arguments.Add(_id);
+        foreach (var option in new Option[] { _bundle, _pidFile, _console, _noPivot, _keyring, _preserve, _explain })
+            cmd.Options.Add(option);
+    }
+
+    public CreateOptions Read(ParseResult r, bool foreground)
+    {
+        CommonOptions.ConfigureSteps(r.GetValue(_explain));
+        return new CreateOptions
+        {
+            Id = r.GetValue(_id)!,
+            Bundle = r.GetValue(_bundle)!,
+            StateRoot = r.GetValue(GlobalOptions.Root)!,
+            PidFile = r.GetValue(_pidFile),
+            ConsoleSocket = r.GetValue(_console),
+            NoPivot = r.GetValue(_noPivot),
+            PreserveFds = r.GetValue(_preserve),
+            Foreground = foreground,
+        };
     }
 }

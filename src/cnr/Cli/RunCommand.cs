@@ -8,31 +8,14 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var id = CommonOptions.Id();
-        var bundle = CommonOptions.Bundle();
-        var pidFile = CommonOptions.PidFile();
-        var console = CommonOptions.ConsoleSocket();
-        var noPivot = CommonOptions.NoPivot();
-        var keyring = CommonOptions.NoNewKeyring();
-        var preserve = CommonOptions.PreserveFds();
+        var o = new CreateOptionSet();
         var detach = CommonOptions.Detach();
-        var explain = CommonOptions.Explain();
-        var cmd = new Command("run", "create and run a container") { id, bundle, pidFile, console, noPivot, keyring, preserve, detach, explain };
+        var cmd = new Command("run", "create and run a container") { detach };
+        o.AddTo(cmd);
         Verbs.SetAction(cmd, r =>
         {
-            CommonOptions.ConfigureSteps(r.GetValue(explain));
             bool d = r.GetValue(detach);
-            return ContainerRun.Run(new CreateOptions
-            {
-                Id = r.GetValue(id)!,
-                Bundle = r.GetValue(bundle)!,
-                StateRoot = r.GetValue(GlobalOptions.Root)!,
-                PidFile = r.GetValue(pidFile),
-                ConsoleSocket = r.GetValue(console),
-                NoPivot = r.GetValue(noPivot),
-                PreserveFds = r.GetValue(preserve),
-                Foreground = !d,
-            }, d);
+            return ContainerRun.Run(o.Read(r, foreground: !d), d);
         });
         return cmd;
     }
