@@ -65,6 +65,12 @@ if [[ -x tests/vm/run-cgroup-tests.sh ]]; then
     run cgroup-v2 tests/vm/run-cgroup-tests.sh
 fi
 
+# The tests put their containers under /cnr-test/<id> (and callers under /cnr-test/<caller>-<id>) in each
+# hierarchy; what they leave is the empty parent. rmdir removes only an empty cgroup, never anything else.
+for parent in /sys/fs/cgroup/cnr-test /sys/fs/cgroup/*/cnr-test; do
+    [[ -d $parent ]] && rmdir "$parent" 2>/dev/null
+done
+
 echo "=== timings: ${timings[*]/%/;}"
 ((failed > 0)) && status=1
 echo "$passed passed, $failed failed, $skipped skipped"
