@@ -156,7 +156,7 @@ public sealed class PodmanTests(PodmanFixture f) : IClassFixture<PodmanFixture>
         Assert.True(r.ExitCode == 0, f.Why(r));
         try
         {
-            r = f.PodmanInTerminal("exec", "-it", name, "sh", "-c", "tty");
+            r = f.PodmanInTerminal("exec", "-it", name, "sh", "-c", "tty; sleep 0.3"); // see Podman_RunInteractive
             Assert.True(r.ExitCode == 0, f.Why(r));
             Assert.Contains("/dev/pts/", r.Stdout);
         }
