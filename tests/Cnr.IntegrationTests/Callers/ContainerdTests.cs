@@ -128,7 +128,7 @@ public sealed class ContainerdTests(ContainerdFixture f) : IClassFixture<Contain
             r = f.Ctr("task", "exec", "--exec-id", "e2", id, "sh", "-c", "exit 4");
             Assert.True(r.ExitCode == 4, f.Why(r));
 
-            r = f.Box.Exec("script", ["-qec", $"ctr -a {f.Socket} task exec -t --exec-id e3 {id} sh -c tty", "/dev/null"]);
+            r = f.Box.Exec("script", ["-qec", $"ctr -a {f.Socket} task exec -t --exec-id e3 {id} sh -c 'tty; sleep 0.3'", "/dev/null"]); // attach timing margin, see Ctr_RunTty
             Assert.True(r.ExitCode == 0, f.Why(r));
             Assert.Contains("/dev/pts/", r.Stdout);
 

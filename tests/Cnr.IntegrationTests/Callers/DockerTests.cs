@@ -98,7 +98,7 @@ public sealed class DockerTests(DockerFixture f) : IClassFixture<DockerFixture>
             r = f.Docker("exec", name, "sh", "-c", "exit 9");
             Assert.True(r.ExitCode == 9, f.Why(r));
 
-            r = f.Box.Exec("script", ["-qec", $"{DockerFixture.DockerCli} -H unix://{f.Socket} exec -it {name} sh -c tty", "/dev/null"]);
+            r = f.Box.Exec("script", ["-qec", $"{DockerFixture.DockerCli} -H unix://{f.Socket} exec -it {name} sh -c 'tty; sleep 0.3'", "/dev/null"]); // attach timing margin, see PodmanTests
             Assert.True(r.ExitCode == 0, f.Why(r));
             Assert.Contains("/dev/pts/", r.Stdout);
 
@@ -136,7 +136,7 @@ public sealed class DockerTests(DockerFixture f) : IClassFixture<DockerFixture>
     [CallerFact("dockerd")]
     public void Docker_RunInteractive_GivesTheProcessATerminal()
     {
-        var r = f.Box.Exec("script", ["-qec", $"{DockerFixture.DockerCli} -H unix://{f.Socket} run --rm -it --runtime cnr --network host {ImageArchive.Name} sh -c tty", "/dev/null"]);
+        var r = f.Box.Exec("script", ["-qec", $"{DockerFixture.DockerCli} -H unix://{f.Socket} run --rm -it --runtime cnr --network host {ImageArchive.Name} sh -c 'tty; sleep 0.3'", "/dev/null"]); // attach timing margin, see PodmanTests
         Assert.True(r.ExitCode == 0, f.Why(r));
         Assert.Contains("/dev/pts/0", r.Stdout);
     }
