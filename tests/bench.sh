@@ -231,7 +231,7 @@ import glob, json, statistics, sys
 work, resources_what, layer_mib, tree_mib, tree_files = sys.argv[1:]
 print()
 for b, what in (("true", "run /bin/true"), ("echo", "run sh -c 'echo hi'")):
-    results = {r["command"]: r for f in glob.glob(f"{work}/{b}-*.json") for r in json.load(open(f))["results"]}
+    results = {r["command"]: r for f in sorted(glob.glob(f"{work}/{b}-*.json")) for r in json.load(open(f))["results"]}
     cnr = results["cnr"]["median"]
     others = ", ".join(f"{n} {r['median'] * 1000:.1f} ms (cnr/{n} {cnr / r['median']:.2f})" for n, r in results.items() if n != "cnr")
     print(f"median {what}: cnr {cnr * 1000:.1f} ms; {others}")
@@ -268,7 +268,7 @@ for rt, rs in rounds.items():
 res = {r["command"]: r["median"] for r in json.load(open(f"{work}/resources.json"))["results"]}
 print(f"\ncgroup setup: run /bin/true with linux.resources = {resources_what}")
 for rt in ("cnr", "runc"):
-    print(f"  {rt:5} {ms(res[rt]):>7} ms without, {ms(res[rt + '-res']):>7} ms with (+{ms(res[rt + '-res'] - res[rt])} ms)")
+    print(f"  {rt:5} {ms(res[rt]):>7} ms without, {ms(res[rt + '-res']):>7} ms with ({(res[rt + '-res'] - res[rt]) * 1000:+.1f} ms)")
 print(f"  cnr/runc: {ratio(res['cnr'], res['runc'])} without, {ratio(res['cnr-res'], res['runc-res'])} with")
 
 unpack = {r["command"]: r["median"] for r in json.load(open(f"{work}/unpack.json"))["results"]}
