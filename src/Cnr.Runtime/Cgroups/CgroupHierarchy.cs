@@ -23,7 +23,10 @@ public sealed class CgroupHierarchy
     public static CgroupHierarchy? Find(out string reason)
     {
         var mounts = ReadMounts();
-        var v2 = mounts.Where(m => m.Type == "cgroup2").Select(m => m.Point).ToList();
+        // A later mount on the same point hides an earlier one (mountinfo lists them in mount order).
+        var visible = new Dictionary<string, string>();
+        foreach (var (point, type) in mounts) visible[point] = type;
+        var v2 = mounts.Select(m => m.Point).Distinct().Where(p => visible[p] == "cgroup2").ToList();
         var v1 = mounts.Any(m => m.Type == "cgroup");
         var root = v2.Contains("/sys/fs/cgroup") ? "/sys/fs/cgroup" : v2.FirstOrDefault();
         if (root is null)
@@ -31,8 +34,14 @@ public sealed class CgroupHierarchy
             reason = v1 ? "cgroup v1 only: no cgroup2 hierarchy is mounted" : "no cgroup2 hierarchy is mounted";
             return null;
         }
-        var controllers = File.ReadAllText(Path.Combine(root, "cgroup.controllers"))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        string text;
+        try { text = File.ReadAllText(Path.Combine(root, "cgroup.controllers")); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reason = $"the cgroup2 hierarchy at {root} is not readable here";
+            return null;
+        }
+        var controllers = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
         var has = controllers.Count == 0 ? "without controllers" : "with controllers " + string.Join(' ', controllers.Order());
         reason = v1 ? $"hybrid cgroups: v1 controllers at /sys/fs/cgroup, cgroup2 at {root} {has}" : $"cgroup2 at {root} {has}";
         return new CgroupHierarchy(root, controllers, reason);
