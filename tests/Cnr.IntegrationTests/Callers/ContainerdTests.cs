@@ -118,7 +118,14 @@ public sealed class ContainerdTests(ContainerdFixture f) : IClassFixture<Contain
         Assert.True(r.ExitCode == 0, f.Why(r));
         try
         {
-            r = f.Ctr("task", "ls");
+            // the shim may list the task a moment after `run -d` returns on a loaded machine
+            for (int i = 0; i < 20; i++)
+            {
+                r = f.Ctr("task", "ls");
+                if (r.ExitCode == 0 && r.Stdout.Contains("RUNNING")) break;
+                Thread.Sleep(100);
+            }
+            Assert.True(r.ExitCode == 0, f.Why(r));
             Assert.Matches($"{id}\\s+\\d+\\s+RUNNING", r.Stdout);
 
             r = f.Ctr("task", "exec", "--exec-id", "e1", id, "echo", "from-exec");
