@@ -107,7 +107,10 @@ public sealed class CgroupResourcesTests
             Devices = [new LinuxDeviceCgroup { Allow = false, Access = "rwm" }, new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 11, Access = "r" }],
         }, "mknod /dev/kmsg2 c 1 11 && : < /dev/kmsg2 && echo open-ok");
         foreach (var set in new[] { b.Spec.Process!.Capabilities!.Bounding, b.Spec.Process.Capabilities.Effective, b.Spec.Process.Capabilities.Permitted })
+        {
             set!.Add("CAP_MKNOD");
+            set.Add("CAP_SYSLOG"); // with kernel.dmesg_restrict=1, opening kmsg also needs it: test only the device rule
+        }
         var r = b.Run();
         Assert.True(r.Stdout.Contains("open-ok"), r.ToString());
     }

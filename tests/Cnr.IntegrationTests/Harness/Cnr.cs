@@ -78,8 +78,8 @@ public static class Cnr
             p.WaitForExit();
             throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in time\n{stdout}\n{stderr}");
         }
-        outClosed.Wait(TimeSpan.FromSeconds(2));
-        errClosed.Wait(TimeSpan.FromSeconds(2));
+        outClosed.Wait(TimeSpan.FromSeconds(5)); // output of a finished process, on a loaded machine
+        errClosed.Wait(TimeSpan.FromSeconds(5));
         return new CnrResult(p.ExitCode, stdout.ToString(), stderr.ToString());
     }
 }
