@@ -55,20 +55,7 @@ public sealed class InitProcess : IDisposable
                 else joins.Add((fd.Fd, type.CloneFlag));
             }
             ulong newNs = req.NewNamespaces;
-            // setns(pid)/setns(time) and unshare of either apply to children only: the child forks once more.
-            // Then clone() must not create the pid namespace itself: a pid-namespace init cannot
-            // clone(CLONE_PARENT), so the pid namespace is unshared together with the rest.
-            bool forkAfter = (newNs & NamespaceType.CLONE_NEWTIME) != 0
-                             || (joins.Count > 0 && (newNs & NamespaceType.CLONE_NEWPID) != 0)
-                             || req.Joins.Any(j => j.Type.Type is "pid" or "time");
-            // Without joins, clone() itself creates the namespaces (one process, no second fork); the time
-            // namespace can only be made with unshare (its flag collides with clone's exit-signal bits).
-            // The cgroup namespace comes last, once the parent has put the child in its cgroup (BeforeGo).
-            ulong lateFlags = newNs & NamespaceType.CLONE_NEWCGROUP;
-            ulong cloneFlags = joins.Count == 0 ? newNs & ~(NamespaceType.CLONE_NEWTIME | lateFlags) : 0;
-            if (forkAfter) cloneFlags &= ~NamespaceType.CLONE_NEWPID;
-            ulong unshareFlags = newNs & ~(cloneFlags | lateFlags);
-            bool userNamespace = (newNs & NamespaceType.CLONE_NEWUSER) != 0 || req.Joins.Any(j => j.Type.Type == "user");
+            var (cloneFlags, unshareFlags, lateFlags, forkAfter, userNamespace) = CloneStrategy.For(newNs, req.Joins.Select(j => j.Type).ToList());
             if (Steps.On)
                 Steps.Report("clone", (cgroupDir is null ? $"clone({NamespaceType.FlagNames(cloneFlags)}|SIGCHLD)"
                         : $"clone3({NamespaceType.FlagNames(cloneFlags)}|CLONE_INTO_CGROUP, cgroup={req.Cgroup!.FullPath})")
