@@ -18,6 +18,8 @@ TEST_DEPS := busybox-static
 # fail the build: each one is a place where the binary may behave differently from the JIT build.
 all:
 	@mkdir -p out bin
+	@if [[ ! -x bin/cnr ]]; then echo "make: building cnr as one NativeAOT binary: the first build restores packages and" \
+	    "generates native code for 1-3 minutes without output; later builds take seconds to a minute"; fi
 	dotnet publish src/cnr/cnr.csproj -c Release -o out/publish -nologo -clp:NoSummary 2>&1 | tee out/publish.log
 	@if grep -qE 'warning IL[0-9]+|AOT analysis warning' out/publish.log; then \
 	    echo "make: the publish produced trim/AOT warnings (above); cnr must stay at zero" >&2; exit 1; fi

@@ -59,10 +59,11 @@ if ((EUID != 0)); then
 fi
 
 run unit dotnet test tests/Cnr.Tests "${hang[@]}"
+# One line per integration test as it ends, and each skipped one with its reason: the phase takes minutes.
 run integration unshare -m --propagation private -- \
-    dotnet test tests/Cnr.IntegrationTests --filter "Category!=CgroupV2" "${hang[@]}"
+    dotnet test tests/Cnr.IntegrationTests --filter "Category!=CgroupV2" --logger "console;verbosity=normal" "${hang[@]}"
 if [[ -x tests/vm/run-cgroup-tests.sh ]]; then
-    run cgroup-v2 tests/vm/run-cgroup-tests.sh
+    run cgroup-v2 tests/vm/run-cgroup-tests.sh "--logger:console;verbosity=normal"
 fi
 
 # The tests put their containers under /cnr-test/<id> (and callers under /cnr-test/<caller>-<id>) in each
