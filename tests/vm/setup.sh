@@ -8,7 +8,7 @@
 set -euo pipefail
 D=$(cd "$(dirname "$0")" && pwd)
 # command -> package, for what the student VM runs from the host's /
-SYSTEMD_NEEDS=(/lib/systemd/systemd:systemd /usr/bin/dbus-daemon:dbus /sbin/apparmor_parser:apparmor /usr/sbin/aa-status:apparmor)
+SYSTEMD_NEEDS=(/lib/systemd/systemd:systemd /usr/bin/dbus-daemon:dbus /sbin/apparmor_parser:apparmor /usr/sbin/aa-status:apparmor /bin/kmod:kmod)
 missing_systemd() {
   local n
   for n in "${SYSTEMD_NEEDS[@]}"; do [ -x "${n%%:*}" ] || echo "${n#*:}"; done | sort -u
