@@ -58,6 +58,10 @@ IFS=: read -r -a RWS <<< "${VM_RW:-}"
 for dir in "${RWS[@]}"; do
   [ -n "$dir" ] || continue
   dir=$(readlink -f "$dir") && [ -d "$dir" ] || { echo "run-in-vm: VM_RW: no such dir $dir" >&2; exit 125; }
+  # the guest's systemd writes its own /etc and /var: sharing those (or /) would write the host's
+  if [ -n "$SYSTEMD" ]; then case "$dir/" in //|/etc/*|/var/|/var/lib/*|/var/log/*|/usr/*|/lib/*|/bin/*|/sbin/*)
+    echo "run-in-vm: VM_RW: $dir cannot be shared read-write with a --systemd guest (its systemd would write the host's system files); share a dir of your own" >&2; exit 125;;
+  esac; fi
   echo "$dir" >> "$W/rwmounts"
 done
 
