@@ -28,11 +28,11 @@ if [ "${1:-}" = --systemd ]; then
   if [ ${#pkgs[@]} -gt 0 ]; then
     echo "setup: installing ${pkgs[*]} for the student VM (run-in-vm.sh --systemd)" >&2
     # policy-rc.d 101: the packages' scripts must not start their services on this host
-    prc=/usr/sbin/policy-rc.d; own_prc=
-    if [ ! -e "$prc" ]; then printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"; own_prc=1; fi
-    rc=0; apt_install "${pkgs[@]}" >&2 || rc=$?
-    [ -n "$own_prc" ] && rm -f "$prc"
-    [ $rc = 0 ] || exit $rc
+    prc=/usr/sbin/policy-rc.d
+    if [ ! -e "$prc" ]; then
+      trap 'rm -f "$prc"' EXIT; printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"
+    fi
+    apt_install "${pkgs[@]}" >&2
   fi
 fi
 "$D/build-initramfs.sh"
