@@ -5,6 +5,7 @@
 #   2. integration tests as root, inside a private mount namespace, so that a runtime bug cannot leak
 #      mounts onto the machine (everything but Category=CgroupV2)
 #   3. the cgroup v2 group in a throwaway cgroup-v2 kernel (tests/vm/run-cgroup-tests.sh), when present
+#   4. the student VM: systemd as PID 1, AppArmor, D-Bus (tests/vm/check-student-vm.sh); CNR_STUDENT_VM=0 skips it
 # Expects bin/cnr and bundles/mybox/rootfs built (make test does that first).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +65,12 @@ run integration unshare -m --propagation private -- \
     dotnet test tests/Cnr.IntegrationTests --filter "Category!=CgroupV2" --logger "console;verbosity=normal" "${hang[@]}"
 if [[ -x tests/vm/run-cgroup-tests.sh ]]; then
     run cgroup-v2 tests/vm/run-cgroup-tests.sh "--logger:console;verbosity=normal"
+fi
+# The student VM (systemd, AppArmor, D-Bus, pure cgroup v2) boots once and checks itself and bin/cnr there.
+if [[ ${CNR_STUDENT_VM:-1} == 0 ]]; then
+    echo "=== student-vm: SKIPPED: CNR_STUDENT_VM=0"
+elif [[ -x tests/vm/check-student-vm.sh ]]; then
+    run student-vm tests/vm/check-student-vm.sh
 fi
 
 # The tests put their containers under /cnr-test/<id> (and callers under /cnr-test/<caller>-<id>) in each

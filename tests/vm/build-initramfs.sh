@@ -18,7 +18,7 @@ for f in $(deps overlay); do
   b=$(basename "$f"); grep -qx "$b" "$T/mods/order" || { cp "$M/$f" "$T/mods/$b"; echo "$b" >> "$T/mods/order"; }
 done
 cp "$D/src/init" "$T/init"; chmod +x "$T/init"
-cp "$D/src/stage2" "$T/stage2"
+cp "$D/src/stage2" "$D/src/systemd-prep" "$D/src/systemd-command" "$T/"
 (cd "$T" && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -1) > "$OUTF.tmp"
 mv "$OUTF.tmp" "$OUTF"
 echo "built $OUTF for UML $KVER"

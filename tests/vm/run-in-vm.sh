@@ -1,20 +1,31 @@
 #!/bin/bash
-# run-in-vm.sh 'COMMAND' -- boots a throwaway user-mode-linux guest (Debian's kernel 6.1, no KVM needed) whose
+# run-in-vm.sh [--systemd] 'COMMAND' -- boots a throwaway user-mode-linux guest (Debian's kernel 6.1, no KVM needed) whose
 # only cgroup hierarchy is cgroup v2 (controllers cpu io memory pids), runs COMMAND there as root under the
 # host's /bin/bash with the host's / visible read-only (copy-on-write over a guest tmpfs, writes discarded),
 # cwd = host cwd, host environment exported; prints its stdout/stderr and exits with its exit code
 # (124: timeout, 125: the guest could not run it).
+#   --systemd   a student-like host instead of a bare kernel: the host's systemd is PID 1, AppArmor is enabled,
+#               D-Bus runs; COMMAND runs once `systemctl is-system-running` says running or degraded
+#               (README.md: which units are left out, boot time, debugging)
 #
 #   VM_RW=dir1:dir2   host dirs shared read-WRITE at the same path (results and scratch space)
 #   VM_MEM=2G  VM_TIMEOUT=seconds (0 = none)  VM_DEBUG=1 (dump the guest console)
+#   VM_CONSOLE=file   keep the guest console there   VM_KARGS='…'  more kernel arguments
 # The guest has 1 CPU; syscall-heavy work is 10-15x slower than on the host (UML runs on ptrace).
 set -u
 D=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
-[ $# -ge 1 ] || { echo "usage: $0 'COMMAND'" >&2; exit 2; }
+SYSTEMD=
+[ "${1:-}" = --systemd ] && { SYSTEMD=1; shift; }
+[ $# -ge 1 ] || { echo "usage: $0 [--systemd] 'COMMAND'" >&2; exit 2; }
 CMD="$*"
 MEM=${VM_MEM:-2G}; TMO=${VM_TIMEOUT:-0}
 INITRD="$D/build/initramfs-uml.cpio.gz"
-if ! command -v linux.uml >/dev/null || [ ! -f "$INITRD" ] || [ "$D/src/init" -nt "$INITRD" ] || [ "$D/src/stage2" -nt "$INITRD" ]; then
+stale() { [ ! -f "$INITRD" ] || [ -n "$(find "$D/src" "$D/build-initramfs.sh" -newer "$INITRD" | head -1)" ]; }
+if [ -n "$SYSTEMD" ]; then
+  if ! command -v linux.uml >/dev/null || stale || ! "$D/setup.sh" --check-systemd; then
+    "$D/setup.sh" --systemd >/dev/null || { echo "run-in-vm: setup failed (needs root and apt: user-mode-linux, busybox-static, systemd, dbus, apparmor)" >&2; exit 125; }
+  fi
+elif ! command -v linux.uml >/dev/null || stale; then
   "$D/setup.sh" >/dev/null || { echo "run-in-vm: setup failed (needs root and apt: user-mode-linux, busybox-static)" >&2; exit 125; }
 fi
 
@@ -47,6 +58,10 @@ IFS=: read -r -a RWS <<< "${VM_RW:-}"
 for dir in "${RWS[@]}"; do
   [ -n "$dir" ] || continue
   dir=$(readlink -f "$dir") && [ -d "$dir" ] || { echo "run-in-vm: VM_RW: no such dir $dir" >&2; exit 125; }
+  # the guest's systemd writes its own /etc and /var: sharing those (or /) would write the host's
+  if [ -n "$SYSTEMD" ]; then case "$dir/" in //|/etc/*|/var/|/var/lib/*|/var/log/*|/usr/*|/lib/*|/bin/*|/sbin/*)
+    echo "run-in-vm: VM_RW: $dir cannot be shared read-write with a --systemd guest (its systemd would write the host's system files); share a dir of your own" >&2; exit 125;;
+  esac; fi
   echo "$dir" >> "$W/rwmounts"
 done
 
@@ -55,6 +70,13 @@ cat "$W/out" & CAT1=$!
 cat "$W/err" >&2 & CAT2=$!
 COMMON="quiet loglevel=3 panic=-1 cgroup_no_v1=all"
 [ -n "${VM_DEBUG:-}" ] && COMMON="loglevel=7 panic=-1 cgroup_no_v1=all vm.debug=1"
+if [ -n "$SYSTEMD" ]; then
+  # AppArmor is built into Debian's UML kernel but not its default LSM; systemd >= 252 defaults to cgroup v2
+  # alone, said here too so that a host's systemd configured otherwise still boots a pure v2 guest
+  COMMON="$COMMON vm.systemd=1 apparmor=1 security=apparmor systemd.unified_cgroup_hierarchy=1 vm.boottimeout=${VM_BOOT_TIMEOUT:-600}"
+  [ -n "${VM_DEBUG:-}" ] && COMMON="$COMMON systemd.show_status=1 systemd.log_target=console"
+fi
+COMMON="$COMMON ${VM_KARGS:-}"
 KVER=$(ls /usr/lib/uml/modules | head -1)
 # guest RAM is a sparse file in $TMPDIR: /dev/shm (tmpfs) is the fastest place for it
 set -m; TMPDIR=/dev/shm linux.uml mem="$MEM" initrd="$INITRD" $COMMON \
@@ -73,7 +95,12 @@ for _ in $(seq 100); do kill -0 -- "-$VMM" 2>/dev/null || break; sleep 0.02; don
 # if UML died before opening the fifos, unblock the readers (an O_RDWR open of a fifo never blocks)
 for f in out err; do exec 3<>"$W/$f"; exec 3>&-; done
 wait "$CAT1" "$CAT2" 2>/dev/null
-if [ -n "${VM_DEBUG:-}" ]; then echo "--- guest console ---" >&2; grep -v epollctl "$W/console.log" >&2; fi
+if [ -n "${VM_DEBUG:-}" ]; then
+  echo "--- guest console ---" >&2; grep -v epollctl "$W/console.log" >&2
+  [ -s "$W/uptime" ] && echo "run-in-vm: systemd reached '$(cat "$W/state")' at guest uptime $(cut -d' ' -f1 "$W/uptime")s" >&2
+  [ -s "$W/failed" ] && { echo "run-in-vm: failed units in the guest:" >&2; cat "$W/failed" >&2; }
+fi
+[ -n "${VM_CONSOLE:-}" ] && cp "$W/console.log" "$VM_CONSOLE"
 if [ -s "$W/rc" ]; then exit "$(cat "$W/rc")"; fi
 if [ -e "$W/timedout" ]; then echo "run-in-vm: timed out after ${TMO}s" >&2; exit 124; fi
 echo "run-in-vm: no exit code from the guest (linux.uml exited with $VRC)" >&2

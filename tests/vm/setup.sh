@@ -1,12 +1,38 @@
 #!/bin/bash
 # One-time setup for run-in-vm.sh on Debian/Ubuntu (as root): user-mode-linux and a static busybox, then the
 # initramfs in tests/vm/build/. Idempotent; run-in-vm.sh calls it when something is missing.
+#   setup.sh --systemd          also what the student VM (run-in-vm.sh --systemd) needs from the host: the
+#                               guest's userland is the host's own, so systemd, dbus and apparmor are installed
+#                               here (none of them is started on the host)
+#   setup.sh --check-systemd    exit 0 when those are all present, installs nothing
 set -euo pipefail
 D=$(cd "$(dirname "$0")" && pwd)
+# command -> package, for what the student VM runs from the host's /
+SYSTEMD_NEEDS=(/lib/systemd/systemd:systemd /usr/bin/dbus-daemon:dbus /sbin/apparmor_parser:apparmor /usr/sbin/aa-status:apparmor /bin/kmod:kmod)
+missing_systemd() {
+  local n
+  for n in "${SYSTEMD_NEEDS[@]}"; do [ -x "${n%%:*}" ] || echo "${n#*:}"; done | sort -u
+}
+if [ "${1:-}" = --check-systemd ]; then [ -z "$(missing_systemd)" ]; exit; fi
+apt_install() {
+  apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "$@" \
+    || { apt-get -o DPkg::Lock::Timeout=900 update && apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "$@"; }
+}
 # the initramfs needs a static busybox (the Debian busybox package is dynamic)
 static_busybox() { [ -x /bin/busybox ] && [[ "$(ldd /bin/busybox 2>&1)" == *"not a dynamic"* ]]; }
 if ! command -v linux.uml >/dev/null || ! static_busybox; then
-  apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends user-mode-linux busybox-static \
-    || { apt-get -o DPkg::Lock::Timeout=900 update && apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends user-mode-linux busybox-static; }
+  apt_install user-mode-linux busybox-static
+fi
+if [ "${1:-}" = --systemd ]; then
+  mapfile -t pkgs < <(missing_systemd)
+  if [ ${#pkgs[@]} -gt 0 ]; then
+    echo "setup: installing ${pkgs[*]} for the student VM (run-in-vm.sh --systemd)" >&2
+    # policy-rc.d 101: the packages' scripts must not start their services on this host
+    prc=/usr/sbin/policy-rc.d
+    if [ ! -e "$prc" ]; then
+      trap 'rm -f "$prc"' EXIT; printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"
+    fi
+    apt_install "${pkgs[@]}" >&2
+  fi
 fi
 "$D/build-initramfs.sh"
