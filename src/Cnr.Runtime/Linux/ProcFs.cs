@@ -4,25 +4,28 @@ using static Cnr.Linux.Libc;
 namespace Cnr.Linux;
 
 /// <summary>The procfs the runtime trusts. After pivot_root the path "/proc" belongs to the container: an image
-/// (or a config without a proc mount) can put anything there, so the init reaches procfs only through this fd.
-/// The container's init opens it from the host's /proc before pivot_root (<see cref="OpenBeforePivot"/>); its
-/// mount namespace is still a copy of the host's then, and "self" there resolves to the init, whose pid the
-/// parent's pid namespace sees. Any other process (`cnr exec`'s init, tests) gets a fresh procfs instance of its
-/// own (fsopen), or "/proc" where that is refused. Either way the fd is checked to be procfs.
-/// Paths handed around as "/proc/self/fd/N" (<see cref="SelfFd"/>) are resolved here, never by "/proc".</summary>
+/// (or a config without a proc mount) can put anything there, so the init reaches procfs only through this fd,
+/// taken before pivot_root (<see cref="OpenBeforePivot"/>). Preferably a fresh procfs instance (fsopen, as
+/// runc does): it belongs to the container's pid namespace, so the fd the init holds until `start` shows no host
+/// process (a host /proc fd would lead to /proc/1/root of the host). Where the kernel refuses that, the host's
+/// /proc: before pivot_root the init's mount namespace is still a copy of the host's, and "self" there resolves
+/// to the init, whose pid the parent's pid namespace sees. Either way the fd is checked to be procfs.
+/// `cnr exec`'s init gets the same on first use. Paths handed around as "/proc/self/fd/N" (<see cref="SelfFd"/>)
+/// are resolved here, never by "/proc".</summary>
 internal static class ProcFs
 {
     private const string SelfFdPrefix = "/proc/self/fd/";
     private static SafeFd? _root;
 
-    /// <summary>The container's init, first thing, before pivot_root: the host's /proc.</summary>
-    public static void OpenBeforePivot() => _root ??= Checked(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC, 0), "/proc");
+    /// <summary>The container's init, first thing, while "/proc" is still the host's.</summary>
+    public static void OpenBeforePivot() => _ = Root;
 
-    private static SafeFd Root => _root ??= OpenFresh();
+    private static SafeFd Root => _root ??= OpenProcFs();
 
-    private static SafeFd OpenFresh()
+    private static unsafe SafeFd OpenProcFs()
     {
-        int fs = (int)syscall(SYS_fsopen, Utf8("proc"), FSOPEN_CLOEXEC, 0, 0, 0, 0);
+        int fs;
+        fixed (byte* name = "proc\0"u8) fs = (int)syscall(SYS_fsopen, (nint)name, FSOPEN_CLOEXEC, 0, 0, 0, 0);
         if (fs >= 0)
         {
             using var config = new SafeFd(fs);
@@ -81,10 +84,10 @@ internal static class ProcFs
     }
 
     /// <summary>Writes a procfs file (sysctl, oom_score_adj): <paramref name="path"/> under procfs's root, with
-    /// no symlink and no other filesystem on the way.</summary>
+    /// nothing on the way that leaves it ("self" is an ordinary link to the pid, and stays inside).</summary>
     public static unsafe void Write(string path, string text)
     {
-        int fd = openat2(Root.Fd, path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+        int fd = openat2(Root.Fd, path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
         using var file = SafeFd.Check(fd, "open", "/proc/" + path);
         var bytes = Encoding.ASCII.GetBytes(text);
         fixed (byte* p = bytes)
@@ -95,7 +98,7 @@ internal static class ProcFs
     /// <summary>A small procfs file's text, or null where it cannot be read.</summary>
     public static unsafe string? Read(string path)
     {
-        int fd = openat2(Root.Fd, path, O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+        int fd = openat2(Root.Fd, path, O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
         if (fd < 0) return null;
         using var file = new SafeFd(fd);
         byte* buf = stackalloc byte[4096];
@@ -117,14 +120,5 @@ internal static class ProcFs
                 if (int.TryParse(new string((sbyte*)(buf + off + 19)), out int fd)) fds.Add(fd);
         }
         return fds;
-    }
-
-    private static unsafe nint Utf8(string s)
-    {
-        // Lives for the process: fsopen is called at most once.
-        var bytes = Encoding.UTF8.GetBytes(s + "\0");
-        var p = System.Runtime.InteropServices.NativeMemory.Alloc((nuint)bytes.Length);
-        bytes.CopyTo(new Span<byte>(p, bytes.Length));
-        return (nint)p;
     }
 }

@@ -130,11 +130,18 @@ public static class RootfsSetup
         if ((mode & S_IFMT) == S_IFDIR) Mounter.Mount("tmpfs", root.PathOf(fd), "tmpfs", MS_RDONLY, null, path, path);
         else
         {
-            devNull ??= SafeFd.Check(root.OpenNoSymlinks("/dev/null", 0), "openat2", "/dev/null (to mask " + path + ")");
-            if (!DeviceNodes.IsDevice(devNull.Fd, "", S_IFCHR, 1, 3))
-                throw new InvalidOperationException($"linux.maskedPaths: /dev/null in the container is not the character device 1:3, so {path} cannot be masked; let cnr create /dev (no bind mount on /dev) or give it a real /dev/null");
+            devNull ??= OpenDevNull(root, path);
             Mounter.Mount(ProcFs.SelfFd(devNull.Fd), root.PathOf(fd), null, MS_BIND, null, path, path, shownSource: "/dev/null");
         }
+    }
+
+    private static SafeFd OpenDevNull(InRoot root, string maskedPath)
+    {
+        int fd = root.OpenNoSymlinks("/dev/null", 0);
+        string what = fd < 0 ? (Errno.Last == E.ELOOP ? "a symlink" : Errno.Name(Errno.Last)) : "another file";
+        if (fd >= 0 && DeviceNodes.IsDevice(fd, "", S_IFCHR, 1, 3)) return new SafeFd(fd);
+        if (fd >= 0) close(fd);
+        throw new InvalidOperationException($"linux.maskedPaths: /dev/null in the container is not the character device 1:3 ({what}), so {maskedPath} cannot be masked; let cnr make /dev (no bind mount on /dev) or give it a real /dev/null");
     }
 
     private static ulong? RootPropagation(RuntimeSpec spec)

@@ -1,5 +1,4 @@
 using Cnr.IntegrationTests.Harness;
-using Cnr.Spec;
 using Xunit;
 
 namespace Cnr.IntegrationTests.Security;
@@ -13,13 +12,7 @@ public class CapLastCapTests
     {
         using var b = new TestBundle("caplast").CopyRootfs()
             .WithArgs("sh", "-c", "grep -E '^Cap(Bnd|Eff|Prm):' /hostproc/self/status");
-        var kernel = Path.Combine(b.Dir, "rootfs", "proc", "sys", "kernel");
-        Directory.CreateDirectory(kernel);
-        File.WriteAllText(Path.Combine(kernel, "cap_last_cap"), "-1\n");
-        // The rest of the image's /proc leads to the real one, so that everything else works as it should.
-        File.CreateSymbolicLink(Path.Combine(b.Dir, "rootfs", "proc", "self"), "/hostproc/self");
-        // procfs elsewhere, so that the process can show its own capabilities while /proc stays the image's.
-        b.Spec.Mounts!.Single(m => m.Type == "proc").Destination = "/hostproc";
+        FakeProcImage.Plant(FakeProcImage.Apply(b), "sys/kernel/cap_last_cap", "-1\n");
 
         var r = b.Run();
 

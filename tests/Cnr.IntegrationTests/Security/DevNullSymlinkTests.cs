@@ -27,4 +27,25 @@ public class DevNullSymlinkTests
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal(["0", "0", "character special file"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
+
+    [RootFact]
+    public void Run_DevBoundFromBundleWithDevNullSymlink_RefusedInOneLine()
+    {
+        using var b = new TestBundle("devbind").CopyRootfs().WithArgs("true");
+        var dev = Path.Combine(b.Dir, "dev");
+        Directory.CreateDirectory(dev);
+        File.CreateSymbolicLink(Path.Combine(dev, "null"), "/proc/timer_list");
+        // A /dev bound in is taken as it is (no device nodes made), so its /dev/null must already be the device.
+        var devMount = b.Spec.Mounts!.Single(m => m.Destination == "/dev");
+        (devMount.Type, devMount.Source, devMount.Options) = ("bind", "dev", ["rbind"]);
+
+        var r = b.Run();
+
+        Assert.True(r.ExitCode != 0, r.ToString());
+        var line = Host.OneErrorLine(r);
+        Assert.Contains("linux.maskedPaths", line);
+        Assert.Contains("/dev/null in the container is not the character device 1:3", line);
+        Host.AssertNothingLeftBehind(b);
+        HostCgroups.AssertNoneLeft(b);
+    }
 }
