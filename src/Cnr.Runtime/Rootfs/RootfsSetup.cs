@@ -12,7 +12,6 @@ namespace Cnr.Rootfs;
 /// <see cref="BindConsole"/> → <see cref="Finish"/> (masked and read-only paths, read-only root).</summary>
 public static class RootfsSetup
 {
-
     /// <summary>Before pivot_root, in the container's mount namespace. <paramref name="rootfs"/> is the absolute
     /// host path of root.path; the working directory must be the bundle (relative bind sources resolve there).</summary>
     public static void Prepare(RuntimeSpec spec, string rootfs)
