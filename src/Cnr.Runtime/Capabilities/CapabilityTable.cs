@@ -1,3 +1,5 @@
+using Cnr.Linux;
+
 namespace Cnr.Capabilities;
 
 /// <summary>Linux capability names (as config.json writes them, "CAP_NET_ADMIN") and their numbers
@@ -22,19 +24,33 @@ public static class CapabilityTable
 
     private static int _last = -1;
 
-    /// <summary>The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap); capabilities
-    /// above it cannot be raised or dropped. Falls back to <see cref="LastKnown"/> where /proc is unreadable.</summary>
-    public static int Last
+    /// <summary>The highest capability the running kernel knows; capabilities above it cannot be raised or
+    /// dropped. Asked of the kernel itself (<see cref="ProbeLast"/>), never read from
+    /// /proc/sys/kernel/cap_last_cap: in the init that path is the container's, and an image saying "-1" there
+    /// would keep every capability in the bounding set. The first use caches it, so the init asks before
+    /// its seccomp filter can forbid prctl.</summary>
+    public static int Last => _last >= 0 ? _last : _last = ProbeLast(cap => Libc.prctl(Libc.PR_CAPBSET_READ, (nuint)cap, 0, 0, 0) >= 0 ? 0 : Errno.Last);
+
+    /// <summary>The highest capability for which <paramref name="read"/> (PR_CAPBSET_READ: 0, or an errno) does
+    /// not answer EINVAL, found by bisection over 0..63. Any other error is thrown: guessing low would keep
+    /// capabilities.</summary>
+    internal static int ProbeLast(Func<int, int> read)
     {
-        get
+        const int EINVAL = 22;
+        int Known(int cap) => read(cap) switch
         {
-            if (_last < 0)
-            {
-                try { _last = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").AsSpan().Trim()); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { _last = LastKnown; }
-            }
-            return _last;
+            0 => 1,
+            EINVAL => 0,
+            var errno => throw new SyscallException("prctl(PR_CAPBSET_READ)", errno, cap.ToString()),
+        };
+        if (Known(0) == 0) throw new SyscallException("prctl(PR_CAPBSET_READ)", EINVAL, "0: the kernel knows no capability");
+        int low = 0, high = 63; // low is known; the answer is in [low, high]
+        while (low < high)
+        {
+            int mid = (low + high + 1) / 2;
+            if (Known(mid) == 1) low = mid; else high = mid - 1;
         }
+        return low;
     }
 
     /// <summary>Parses a capability name: "CAP_NET_ADMIN" as config.json writes it; for the command line

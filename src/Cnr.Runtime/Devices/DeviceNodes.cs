@@ -53,10 +53,18 @@ internal static class DeviceNodes
             if (name.Length == 0) throw new ArgumentException($"linux.devices[{index}].path: \"{d.Path}\" names no file");
             using var parent = root.OpenOrCreate(dir, directory: true);
             int errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, path, type | perm, d) : E.EPERM;
+            if (errno == E.EEXIST && !IsDevice(parent.Fd, name, type, (uint)d.Major, (uint)d.Minor))
+            {
+                // What the image has there (a symlink to a host file, another device) is not what the config asks
+                // for; left standing, it would be what the runtime and the process use as this device.
+                Errno.Check(StatMode(parent.Fd, name, AT_SYMLINK_NOFOLLOW, out var mode), "stat", path);
+                InRoot.Unlink(parent, name, path, mode);
+                errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, path, type | perm, d) : E.EPERM;
+            }
             if (errno == E.EPERM && type != S_IFIFO)
             {
                 canMknod = false;
-                BindHostDevice(root, parent, name, path);
+                BindHostDevice(root, parent, name, path, type, d);
             }
             else if (errno == 0)
             {
@@ -81,15 +89,31 @@ internal static class DeviceNodes
         return mknodat(parent.Fd, name, mode, makedev(d.Major, d.Minor)) < 0 ? Errno.Last : 0;
     }
 
-    private static void BindHostDevice(InRoot root, SafeFd parent, string name, string path)
+    /// <summary>The host's node of the same path, checked to be the device the config names, bound through its fd
+    /// onto a plain file: the host path is the container path, since before pivot_root the host's /dev is
+    /// still "/dev".</summary>
+    private static void BindHostDevice(InRoot root, SafeFd parent, string name, string path, uint type, LinuxDevice d)
     {
-        int fd = openat(parent.Fd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
-        if (fd < 0) throw new SyscallException("create", Errno.Last, path);
-        close(fd);
-        using var target = SafeFd.Check(openat(parent.Fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), "open", path);
-        // The host path is the container path: before pivot_root the host's /dev is still "/dev".
-        Mounter.Mount(path, root.PathOf(target, path), null, MS_BIND, null, path, root.Shell(path));
+        using var source = OpenDevice(path, type, (uint)d.Major, (uint)d.Minor) ?? throw new InvalidOperationException(
+            $"device {path}: the host's {path} is not {d.Type} {d.Major}:{d.Minor}, and in a user namespace the container's node can only be the host's, bound");
+        using var target = InRoot.ReplaceWithFile(parent, name, path);
+        Mounter.Mount(ProcFs.SelfFd(source.Fd), root.PathOf(target), null, MS_BIND, null, path, root.Shell(path), shownSource: path);
     }
+
+    /// <summary>The host's device node at <paramref name="path"/> (before pivot_root), if it is the device asked
+    /// for; null if it is something else.</summary>
+    private static SafeFd? OpenDevice(string path, uint type, uint major, uint minor)
+    {
+        var fd = SafeFd.Check(open(path, O_PATH | O_CLOEXEC, 0), "open", path);
+        if (IsDevice(fd.Fd, "", type, major, minor)) return fd;
+        fd.Dispose();
+        return null;
+    }
+
+    /// <summary>Whether dirfd/name (not followed if a symlink) is a device of this type and number; a fifo has no number.</summary>
+    internal static bool IsDevice(int dirfd, string name, uint type, uint major, uint minor)
+        => StatX(dirfd, name, AT_SYMLINK_NOFOLLOW, out var st) == 0 && (st.Mode & S_IFMT) == type
+           && (type == S_IFIFO || (st.RdevMajor, st.RdevMinor) == (major, minor));
 
     /// <summary>/dev/fd, stdin, stdout, stderr, ptmx (the devpts instance's own, so each container has its own
     /// pty numbering) and, when /proc is mounted, core.</summary>

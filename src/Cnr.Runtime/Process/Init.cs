@@ -55,6 +55,8 @@ public static class Init
     {
         var spec = config.Spec;
         var process = spec.Process!;
+        // While "/proc" is still the host's: after pivot_root it is whatever the container has there.
+        ProcFs.OpenBeforePivot();
         if (spec.Hooks is { } h && (h.Prestart?.Count > 0 || h.CreateRuntime?.Count > 0))
         {
             sync.Send(SyncMessage.Hooks);
@@ -79,9 +81,11 @@ public static class Init
         }
         foreach (var (key, value) in spec.Linux?.Sysctl ?? [])
         {
-            var path = "/proc/sys/" + key.Replace('.', '/');
-            if (Steps.On) Steps.Report("sysctl", $"write {path} = {value}", $"sysctl -w {key}={value}");
-            File.WriteAllText(path, value);
+            // Through the runtime's procfs: /proc/sys answers for the namespaces of the process that writes,
+            // whichever procfs instance it is reached by, and the container's "/proc" may be an image's file.
+            var path = "sys/" + key.Replace('.', '/');
+            if (Steps.On) Steps.Report("sysctl", $"write /proc/{path} = {value}", $"sysctl -w {key}={value}");
+            ProcFs.Write(path, value);
         }
 
         if (process.Terminal) SetUpTerminal(config, sync, process);
@@ -100,15 +104,20 @@ public static class Init
 
     private static void SetUpTerminal(InitConfig config, SyncSocket sync, Spec.Process process)
     {
-        var (master, slave) = Pty.Open();
+        var (master, slave, slavePath) = Pty.Open();
         using (master) sync.SendFd(master.Fd, SyncMessage.Terminal);
-        Pty.BecomeControllingTerminal(slave, process.ConsoleSize);
-        if (!config.Exec) RootfsSetup.BindConsole(slave);
+        using (slave)
+        {
+            Pty.BecomeControllingTerminal(slave, slavePath, process.ConsoleSize);
+            if (!config.Exec) RootfsSetup.BindConsole(slave, slavePath);
+        }
     }
 
     private static void FinishAndExec(InitConfig config, SyncSocket sync, Spec.Process process, bool waitForStart)
     {
         var seccomp = config.Seccomp;
+        // Asked of the kernel (prctl) now, before the seccomp filter below may forbid prctl.
+        _ = Capabilities.CapabilityTable.Last;
         ProcessAttributes.ApplyEarly(process);
         ChangeDirectory(process.Cwd);
         var executable = ProcessAttributes.ResolveExecutable(process);
@@ -144,10 +153,11 @@ public static class Init
     }
 
     /// <summary>Blocks until `cnr start` opens the exec fifo for reading. The fifo is reached through the O_PATH
-    /// fd taken before pivot_root, reopened via /proc/self/fd (the state dir is not visible in here).</summary>
+    /// fd taken before pivot_root, reopened via self/fd of the runtime's procfs (the state dir is not visible in
+    /// here, and the container's /proc/self/fd could be an image's directory that lets the process run now).</summary>
     private static unsafe void WaitForStart(int fifoFd)
     {
-        int fd = Errno.Check(Libc.open($"/proc/self/fd/{fifoFd}", Libc.O_WRONLY | Libc.O_CLOEXEC, 0), "open", "exec fifo");
+        int fd = Errno.Check(ProcFs.Open($"self/fd/{fifoFd}", Libc.O_WRONLY), "open", "exec fifo");
         byte zero = (byte)'0';
         Libc.write(fd, &zero, 1);
         Libc.close(fd);

@@ -149,7 +149,7 @@ public static class ProcessAttributes
     private static void SetOomScoreAdj(int adj)
     {
         if (Steps.On) Steps.Report("oom_score_adj", $"write /proc/self/oom_score_adj {adj}", $"echo {adj} > /proc/self/oom_score_adj");
-        WriteProcFile("/proc/self/oom_score_adj", adj.ToString());
+        ProcFs.Write("self/oom_score_adj", adj.ToString());
     }
 
     private static unsafe void SetScheduler(Scheduler scheduler)
@@ -244,7 +244,7 @@ public static class ProcessAttributes
         var dropped = new List<int>();
         for (int cap = 0; cap <= lastCap; cap++)
             // Only what is still there: dropping needs CAP_SETPCAP even when the capability is already gone.
-            if ((bounding & (1UL << cap)) == 0 && Libc.prctl(Libc.PR_CAPBSET_READ, (nuint)cap, 0, 0, 0) == 1)
+            if ((bounding & (1UL << cap)) == 0 && Errno.Check(Libc.prctl(Libc.PR_CAPBSET_READ, (nuint)cap, 0, 0, 0), "prctl(PR_CAPBSET_READ)", $"`{CapabilityTable.Name(cap)}`") == 1)
                 dropped.Add(cap);
         if (Steps.On)
             Steps.Report("capabilities",
@@ -322,8 +322,8 @@ public static class ProcessAttributes
     /// for good; runc then leaves the groups alone unless the config asks for some.</summary>
     private static bool SetgroupsDenied()
     {
-        try { return File.ReadAllText("/proc/self/setgroups").Trim() == "deny"; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        try { return ProcFs.Read("self/setgroups")?.Trim() == "deny"; }
+        catch (Exception e) when (e is SyscallException or InvalidOperationException) { return false; }
     }
 
     private static unsafe void SetCapabilities(CapabilitySets caps)
@@ -412,19 +412,10 @@ public static class ProcessAttributes
     private static void MarkByWalkingProcSelfFd(int[] kept)
     {
         // Collect first: the listing has an fd of its own, which may be gone by the time it is marked (EBADF).
-        var open = Directory.GetFileSystemEntries("/proc/self/fd").Select(p => int.Parse(Path.GetFileName(p))).ToArray();
+        var open = ProcFs.OpenFds();
         foreach (int fd in open)
             if (fd >= 3 && Array.BinarySearch(kept, fd) < 0 && Libc.fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC) != 0 && Errno.Last is int errno and not EBADF)
                 throw new SyscallException("fcntl(F_SETFD, FD_CLOEXEC)", errno, $"fd {fd}");
-    }
-
-    private static unsafe void WriteProcFile(string path, string text)
-    {
-        using var fd = SafeFd.Check(Libc.open(path, Libc.O_WRONLY | Libc.O_CLOEXEC, 0), "open", $"`{path}`");
-        var bytes = Encoding.ASCII.GetBytes(text);
-        fixed (byte* p = bytes)
-            if (Libc.write(fd.Fd, p, bytes.Length) != bytes.Length)
-                throw new SyscallException("write", Errno.Last, $"`{text}` to `{path}`");
     }
 
     private static string Describe(int errno)

@@ -9,7 +9,8 @@ namespace Cnr.Rootfs;
 /// <summary>Paths of the container resolved inside its root, the way the kernel would resolve them once the
 /// root is "/": every lookup is openat2(root, path, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS), so a symlink in the
 /// image ("evil" → /etc, "x" → ../../..) stays inside the rootfs. Callers act on the resulting O_PATH fd
-/// through /proc/self/fd/N (mount(2) takes no fd), never on a host path that a symlink could redirect.</summary>
+/// through /proc/self/fd/N of the runtime's own procfs (mount(2) takes no fd; <see cref="ProcFs"/>), never on a
+/// host path that a symlink could redirect, nor through the container's /proc.</summary>
 internal sealed class InRoot : IDisposable
 {
     private const ulong Resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -21,21 +22,17 @@ internal sealed class InRoot : IDisposable
     /// before pivot_root, "" after.</summary>
     public string ShellPrefix { get; }
 
-    private readonly bool _procFds;
-
     public InRoot(string root, string shellPrefix)
     {
         Root = SafeFd.Check(open(root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), "open", root);
         ShellPrefix = shellPrefix;
-        // After pivot_root a container without /proc has no /proc/self/fd; its root is then "/" itself, so
-        // plain absolute paths cannot leave it either.
-        _procFds = StatMode(AT_FDCWD, "/proc/self/fd", 0, out _) == 0;
     }
 
     public void Dispose() => Root.Dispose();
 
-    /// <summary>The path mount(2) and friends should be given for an fd this class opened.</summary>
-    public string PathOf(SafeFd fd, string cleanPath) => _procFds ? "/proc/self/fd/" + fd.Fd.ToString() : cleanPath;
+    /// <summary>The path <see cref="Mounter"/> should be given for an fd this class opened (resolved through the
+    /// runtime's procfs, <see cref="ProcFs.WithPaths"/>).</summary>
+    public string PathOf(SafeFd fd) => ProcFs.SelfFd(fd.Fd);
 
     public string Shell(string cleanPath) => ShellPrefix + cleanPath;
 
@@ -49,6 +46,33 @@ internal sealed class InRoot : IDisposable
 
     public SafeFd Open(string path)
         => SafeFd.Check(openat2(Root.Fd, path, O_PATH | O_CLOEXEC, Resolve), "openat2", path);
+
+    /// <summary>openat2 of <paramref name="path"/> with no symlink allowed anywhere on the way: the fd, or -1 with
+    /// errno (ELOOP: a symlink; ENOTDIR; ENOENT).</summary>
+    public int OpenNoSymlinks(string path, int flags)
+        => openat2(Root.Fd, path, O_PATH | O_CLOEXEC | flags, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+
+    /// <summary>Makes <paramref name="name"/> in <paramref name="parent"/> an empty regular file (the target of a
+    /// file bind mount), replacing what the image has there unless it is a regular file already: a symlink
+    /// (which would redirect the mount), a device, a fifo (which an open would block on). A directory is an error.</summary>
+    public static SafeFd ReplaceWithFile(SafeFd parent, string name, string path)
+    {
+        if (StatMode(parent.Fd, name, AT_SYMLINK_NOFOLLOW, out var mode) == 0 && (mode & S_IFMT) != S_IFREG)
+            Unlink(parent, name, path, mode);
+        int fd = openat(parent.Fd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+        if (fd < 0) throw new SyscallException("create", Errno.Last, path);
+        close(fd);
+        return SafeFd.Check(openat(parent.Fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), "open", path);
+    }
+
+    /// <summary>Removes what the image has at <paramref name="name"/> so the runtime can put its own there.</summary>
+    public static void Unlink(SafeFd parent, string name, string path, uint mode)
+    {
+        if ((mode & S_IFMT) == S_IFDIR)
+            throw new SyscallException("create", E.EISDIR, $"{path}: the rootfs has a directory there");
+        if (Steps.On) Steps.Report("mknod", $"unlinkat(\"{name}\") (the image's, not the runtime's)", null);
+        Errno.Check(unlinkat(parent.Fd, name, 0), "unlink", path);
+    }
 
     /// <summary>Opens <paramref name="path"/>, first creating what is missing as `mkdir -p` would (0755), and
     /// the last component as a directory or, for <paramref name="directory"/> false, an empty file (the
@@ -110,8 +134,8 @@ internal sealed class InRoot : IDisposable
     /// <summary>Where an fd under the root is, as a path inside the root (to resolve a relative symlink).</summary>
     private string RootRelative(SafeFd fd)
     {
-        string root = ReadLink(AT_FDCWD, "/proc/self/fd/" + Root.Fd) ?? "/";
-        string at = ReadLink(AT_FDCWD, "/proc/self/fd/" + fd.Fd) ?? root;
+        string root = ProcFs.FdTarget(Root.Fd) ?? "/";
+        string at = ProcFs.FdTarget(fd.Fd) ?? root;
         return root == "/" ? at : at.StartsWith(root, StringComparison.Ordinal) ? at[root.Length..] : "/";
     }
 

@@ -10,7 +10,7 @@ internal static class Mounter
 {
     private const ulong PropagationMask = MS_PRIVATE | MS_SHARED | MS_SLAVE | MS_UNBINDABLE;
 
-    /// <param name="target">the path handed to the kernel (usually /proc/self/fd/N)</param>
+    /// <param name="target">the path handed to the kernel (usually /proc/self/fd/N, <see cref="ProcFs.SelfFd"/>)</param>
     /// <param name="dest">the destination as the container sees it, for the call and errors</param>
     /// <param name="shellDest">the destination as the shell line should show it (rootfs-prefixed before pivot)</param>
     /// <param name="shownSource">the source to show when <paramref name="source"/> is a /proc/self/fd path</param>
@@ -26,7 +26,7 @@ internal static class Mounter
         if (Steps.On)
             Steps.Report("mount", $"mount({Quote(shownSource ?? source)}, \"{dest}\", {Quote(fstype)}, {MountOptions.FlagNames(flags)}, {Quote(data)})",
                 ShellLine(shownSource ?? source, fstype, flags, data, shellDest));
-        return Libc.mount(source, target, fstype, flags, data) < 0 ? Errno.Last : 0;
+        return ProcFs.WithPaths(source, target, (s, t) => Libc.mount(s, t!, fstype, flags, data) < 0 ? Errno.Last : 0);
     }
 
     /// <summary>"mount proc to /proc: EPERM (Operation not permitted)".</summary>

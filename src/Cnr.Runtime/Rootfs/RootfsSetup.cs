@@ -36,7 +36,10 @@ public static class RootfsSetup
             DeviceNodes.Symlinks(root, procMounted: mounts.Exists(m => m.Type == "proc"));
         }
         if (spec.Process?.Terminal == true)
-            root.OpenOrCreate("/dev/console", directory: false).Dispose();
+        {
+            using var dev = root.OpenOrCreate("/dev", directory: true);
+            InRoot.ReplaceWithFile(dev, "console", "/dev/console").Dispose();
+        }
     }
 
     /// <summary>Makes the rootfs the container's "/" (the working directory ends at the new "/").</summary>
@@ -67,12 +70,16 @@ public static class RootfsSetup
         Chdir("/");
     }
 
-    /// <summary>After <see cref="EnterRoot"/>: the terminal's pty slave (e.g. /dev/pts/0) becomes /dev/console.</summary>
-    public static void BindConsole(string slavePath)
+    /// <summary>After <see cref="EnterRoot"/>: the terminal's pty slave (e.g. /dev/pts/0) becomes /dev/console,
+    /// bound through the slave's own fd (checked to be a pty) onto the plain file <see cref="Prepare"/> made: no
+    /// path of the container is followed to find either (CVE-2025-52565).</summary>
+    public static void BindConsole(SafeFd slave, string slavePath)
     {
+        if (!Terminal.Pty.IsPtySlave(slave.Fd))
+            throw new InvalidOperationException($"{slavePath} is not a pty; /dev/console is bound only to the container's terminal");
         using var root = new InRoot("/", "");
-        using var console = root.OpenOrCreate("/dev/console", directory: false);
-        Mounter.Mount(slavePath, root.PathOf(console, "/dev/console"), null, MS_BIND, null, "/dev/console", "/dev/console");
+        using var console = SafeFd.Check(root.OpenNoSymlinks("/dev/console", 0), "openat2", "/dev/console (made before pivot_root)");
+        Mounter.Mount(ProcFs.SelfFd(slave.Fd), root.PathOf(console), null, MS_BIND, null, "/dev/console", "/dev/console", shownSource: slavePath);
     }
 
     /// <summary>After <see cref="EnterRoot"/> and <see cref="BindConsole"/>: linux.readonlyPaths, linux.maskedPaths,
@@ -82,7 +89,12 @@ public static class RootfsSetup
         using (var root = new InRoot("/", ""))
         {
             foreach (var p in spec.Linux?.ReadonlyPaths ?? []) ReadonlyPath(root, InRoot.Clean(p));
-            foreach (var p in spec.Linux?.MaskedPaths ?? []) MaskPath(root, InRoot.Clean(p));
+            SafeFd? devNull = null;
+            try
+            {
+                foreach (var p in spec.Linux?.MaskedPaths ?? []) MaskPath(root, InRoot.Clean(p), ref devNull);
+            }
+            finally { devNull?.Dispose(); }
         }
         if (spec.Root?.Readonly == true)
         {
@@ -98,22 +110,37 @@ public static class RootfsSetup
         using (var fd = root.TryOpen(path))
         {
             if (fd is null) return;
-            var at = root.PathOf(fd, path);
+            var at = root.PathOf(fd);
             Mounter.Mount(at, at, null, MS_BIND | MS_REC, null, path, path, shownSource: path);
         }
         using var top = root.Open(path);
-        Mounter.Mount(null, root.PathOf(top, path), null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(top, path)), null, path, path);
+        Mounter.Mount(null, root.PathOf(top), null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(top, path)), null, path, path);
     }
 
     /// <summary>A path the container must not see: a directory is covered by an empty read-only tmpfs, a file
-    /// by /dev/null.</summary>
-    private static void MaskPath(InRoot root, string path)
+    /// by the container's /dev/null, opened once with no symlink allowed and checked to be the device 1:3, then
+    /// bound through that fd: an image's /dev/null could be a symlink to anything (CVE-2025-31133). (The host's
+    /// cannot serve: its mount is gone from this mount namespace after pivot_root.)</summary>
+    private static void MaskPath(InRoot root, string path, ref SafeFd? devNull)
     {
         using var fd = root.TryOpen(path);
         if (fd is null) return;
         Errno.Check(StatMode(fd.Fd, "", 0, out var mode), "stat", path);
-        if ((mode & S_IFMT) == S_IFDIR) Mounter.Mount("tmpfs", root.PathOf(fd, path), "tmpfs", MS_RDONLY, null, path, path);
-        else Mounter.Mount("/dev/null", root.PathOf(fd, path), null, MS_BIND, null, path, path);
+        if ((mode & S_IFMT) == S_IFDIR) Mounter.Mount("tmpfs", root.PathOf(fd), "tmpfs", MS_RDONLY, null, path, path);
+        else
+        {
+            devNull ??= OpenDevNull(root, path);
+            Mounter.Mount(ProcFs.SelfFd(devNull.Fd), root.PathOf(fd), null, MS_BIND, null, path, path, shownSource: "/dev/null");
+        }
+    }
+
+    private static SafeFd OpenDevNull(InRoot root, string maskedPath)
+    {
+        int fd = root.OpenNoSymlinks("/dev/null", 0);
+        string what = fd < 0 ? (Errno.Last == E.ELOOP ? "a symlink" : Errno.Name(Errno.Last)) : "another file";
+        if (fd >= 0 && DeviceNodes.IsDevice(fd, "", S_IFCHR, 1, 3)) return new SafeFd(fd);
+        if (fd >= 0) close(fd);
+        throw new InvalidOperationException($"linux.maskedPaths: /dev/null in the container is not the character device 1:3 ({what}), so {maskedPath} cannot be masked; let cnr make /dev (no bind mount on /dev) or give it a real /dev/null");
     }
 
     private static ulong? RootPropagation(RuntimeSpec spec)

@@ -37,12 +37,12 @@ internal static class SpecMounts
         else if (type is "cgroup" or "cgroup2") Cgroup(root, dest, type, o, index);
         else
         {
-            using var target = root.OpenOrCreate(dest, directory: true);
+            using var target = type is "proc" or "sysfs" ? OrdinaryDirectory(root, dest, type, index) : root.OpenOrCreate(dest, directory: true);
             string source = string.IsNullOrEmpty(m.Source) ? type : m.Source;
             // A read-only tmpfs is filled first, then made read-only.
             bool copyUp = o.TmpCopyUp && type == "tmpfs";
             ulong flags = copyUp ? o.Flags & ~MS_RDONLY : o.Flags;
-            int rc = Mounter.TryMount(source, root.PathOf(target, dest), type, flags, o.Data, dest, root.Shell(dest));
+            int rc = Mounter.TryMount(source, root.PathOf(target), type, flags, o.Data, dest, root.Shell(dest));
             if (rc == E.EPERM && type == "sysfs")
             {
                 // A user namespace that does not own the network namespace may not mount sysfs: show the
@@ -56,10 +56,39 @@ internal static class SpecMounts
             {
                 using var top = root.Open(dest);
                 TmpCopyUp.Copy(target, top, dest, root.Shell(dest));
-                if (flags != o.Flags) Mounter.Mount(null, root.PathOf(top, dest), type, o.Flags | MS_REMOUNT, o.Data, dest, root.Shell(dest));
+                if (flags != o.Flags) Mounter.Mount(null, root.PathOf(top), type, o.Flags | MS_REMOUNT, o.Data, dest, root.Shell(dest));
             }
             Finish(root, dest, o);
         }
+    }
+
+    /// <summary>The destination of a procfs or sysfs mount, which must be a plain directory of the rootfs with no
+    /// symlink on the way (runc's rule): the masked and read-only paths under /proc and /sys are resolved in the
+    /// container later, and a symlink of the image would have procfs land elsewhere and leave them unmasked.</summary>
+    private static SafeFd OrdinaryDirectory(InRoot root, string dest, string type, int index)
+    {
+        int fd = root.OpenNoSymlinks(dest, O_DIRECTORY);
+        if (fd < 0 && Errno.Last == E.ENOENT)
+        {
+            // Every component that exists is a plain directory: create the rest, then look again.
+            root.OpenOrCreate(dest, directory: true).Dispose();
+            fd = root.OpenNoSymlinks(dest, O_DIRECTORY);
+        }
+        if (fd >= 0) return new SafeFd(fd);
+        int errno = Errno.Last;
+        if (errno != E.ELOOP && errno != E.ENOTDIR) throw new SyscallException("openat2", errno, dest);
+        string problem = errno == E.ENOTDIR ? "is not a directory"
+            : IsPlainDirectory(root, InRoot.Clean(dest + "/..")) ? "is a symlink" : "is under a symlink";
+        throw new InvalidOperationException(
+            $"mounts[{index}]: {type} on {dest}: {dest} in the rootfs {problem}; procfs and sysfs must be mounted on an ordinary directory");
+    }
+
+    private static bool IsPlainDirectory(InRoot root, string path)
+    {
+        int fd = root.OpenNoSymlinks(path, O_DIRECTORY);
+        if (fd < 0) return false;
+        close(fd);
+        return true;
     }
 
     /// <summary>mount --bind, then the remount that applies ro/nosuid/… (the kernel ignores them on the bind
@@ -68,13 +97,16 @@ internal static class SpecMounts
     {
         int rc = StatMode(AT_FDCWD, source, 0, out var mode);
         if (rc < 0) throw new SyscallException("mount", Errno.Last, $"{source} to {dest} (mounts[{index}].source)");
+        // Relative to the bundle (the working directory now): made absolute, since the mount itself runs with the
+        // working directory in the runtime's procfs to resolve the target's fd (ProcFs.WithPaths).
+        string kernelSource = source.StartsWith('/') ? source : Path.Join(Environment.CurrentDirectory, source);
         using (var target = root.OpenOrCreate(dest, directory: (mode & S_IFMT) == S_IFDIR))
-            Mounter.Mount(source, root.PathOf(target, dest), null, o.Flags & (MS_BIND | MS_REC), null, dest, root.Shell(dest));
+            Mounter.Mount(kernelSource, root.PathOf(target), null, o.Flags & (MS_BIND | MS_REC), null, dest, root.Shell(dest), shownSource: source);
         if ((o.Flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) != 0 || o.ClearFlags != 0)
         {
             using var top = root.Open(dest);
             ulong flags = Mounter.RemountFlags(o.Flags, o.ClearFlags, Mounter.LockedFlags(top, dest));
-            Mounter.Mount(null, root.PathOf(top, dest), null, flags, null, dest, root.Shell(dest));
+            Mounter.Mount(null, root.PathOf(top), null, flags, null, dest, root.Shell(dest));
         }
         Finish(root, dest, o);
     }
@@ -88,7 +120,7 @@ internal static class SpecMounts
         using (var target = root.OpenOrCreate(dest, directory: true))
         {
             // v1 option words (controller names) mean nothing to cgroup2.
-            int rc = Mounter.TryMount("cgroup2", root.PathOf(target, dest), "cgroup2", o.Flags, type == "cgroup2" ? o.Data : null, dest, root.Shell(dest));
+            int rc = Mounter.TryMount("cgroup2", root.PathOf(target), "cgroup2", o.Flags, type == "cgroup2" ? o.Data : null, dest, root.Shell(dest));
             if (rc == 0) { Finish(root, dest, o); return; }
             if (HostCgroup2() is { } host)
             {
@@ -118,7 +150,7 @@ internal static class SpecMounts
         if (o.Propagation.Length == 0 && o.RecursiveSet == 0 && o.RecursiveClear == 0) return;
         using var top = root.Open(dest);
         foreach (var p in o.Propagation)
-            Mounter.Mount(null, root.PathOf(top, dest), null, p, null, dest, root.Shell(dest));
+            Mounter.Mount(null, root.PathOf(top), null, p, null, dest, root.Shell(dest));
         if (o.RecursiveSet != 0 || o.RecursiveClear != 0)
             Mounter.SetRecursive(top, o.RecursiveSet, o.RecursiveClear, dest, root.Shell(dest));
     }

@@ -188,6 +188,7 @@ public static class SpecValidator
                 if (string.IsNullOrEmpty(devices[i].Path))
                     throw new SpecException($"linux.devices[{i}].path", "missing", "give the device's path inside the container, e.g. \"/dev/fuse\"");
                 RequireAbsolute($"linux.devices[{i}].path", devices[i].Path);
+                DevicePath(i, devices[i].Path);
                 if (devices[i].Type is not ("c" or "b" or "u" or "p"))
                     throw new SpecException($"linux.devices[{i}].type", $"\"{devices[i].Type}\" is not a device type", "c (character), b (block), u (unbuffered character), p (FIFO)");
             }
@@ -270,6 +271,13 @@ public static class SpecValidator
             throw new SpecException(name, "needs a mount namespace", "add {\"type\": \"mount\"} to linux.namespaces");
         for (int i = 0; i < paths.Count; i++)
             RequireAbsolute($"{name}[{i}]", paths[i]);
+    }
+
+    // runc's rule: a device node anywhere else (/dev/../etc/x) would be a way to plant one in the image's files.
+    private static void DevicePath(int index, string path)
+    {
+        if (!Rootfs.InRoot.Clean(path).StartsWith("/dev/", StringComparison.Ordinal))
+            throw new SpecException($"linux.devices[{index}].path", $"\"{path}\" is not under /dev", "give a path in /dev, e.g. \"/dev/fuse\"");
     }
 
     private static void RequireAbsolute(string path, string value)

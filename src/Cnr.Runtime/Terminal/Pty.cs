@@ -8,27 +8,48 @@ namespace Cnr.Terminal;
 /// process's controlling terminal and stdio.</summary>
 public static unsafe class Pty
 {
-    public static (SafeFd Master, string SlavePath) Open()
+    /// <summary>A new pty from the container's /dev/ptmx. The slave is opened from the master (TIOCGPTPEER), never
+    /// by its path, and checked to be a pty of a devpts: /dev/pts in the container may be an image's directory.
+    /// <c>SlavePath</c> is only for messages.</summary>
+    public static (SafeFd Master, SafeFd Slave, string SlavePath) Open()
     {
         var master = SafeFd.Check(Libc.open("/dev/ptmx", Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC, 0), "open", "/dev/ptmx");
-        int unlock = 0;
-        Errno.Check(Libc.ioctl(master.Fd, Libc.TIOCSPTLCK, (nint)(&unlock)), "ioctl(TIOCSPTLCK)", "/dev/ptmx");
-        int n;
-        Errno.Check(Libc.ioctl(master.Fd, Libc.TIOCGPTN, (nint)(&n)), "ioctl(TIOCGPTN)", "/dev/ptmx");
-        var slave = $"/dev/pts/{n}";
-        if (Steps.On) Steps.Report("terminal", $"open(\"/dev/ptmx\") → master; slave {slave}", null);
-        return (master, slave);
+        try
+        {
+            int unlock = 0;
+            Errno.Check(Libc.ioctl(master.Fd, Libc.TIOCSPTLCK, (nint)(&unlock)), "ioctl(TIOCSPTLCK)", "/dev/ptmx");
+            int n;
+            Errno.Check(Libc.ioctl(master.Fd, Libc.TIOCGPTN, (nint)(&n)), "ioctl(TIOCGPTN)", "/dev/ptmx");
+            var slavePath = $"/dev/pts/{n}";
+            var slave = SafeFd.Check(Libc.ioctl(master.Fd, Libc.TIOCGPTPEER, Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC), "ioctl(TIOCGPTPEER)", "/dev/ptmx");
+            if (!IsPtySlave(slave.Fd))
+            {
+                slave.Dispose();
+                throw new InvalidOperationException($"/dev/ptmx in the container did not give a pty of a devpts; mount devpts on /dev/pts");
+            }
+            if (Steps.On) Steps.Report("terminal", $"open(\"/dev/ptmx\") → master; ioctl(TIOCGPTPEER) → slave {slavePath}", null);
+            return (master, slave, slavePath);
+        }
+        catch
+        {
+            master.Dispose();
+            throw;
+        }
     }
 
+    /// <summary>A character device with a pty slave major, on a devpts filesystem.</summary>
+    public static bool IsPtySlave(int fd)
+        => Libc.StatX(fd, "", 0, out var st) == 0 && (st.Mode & Libc.S_IFMT) == Libc.S_IFCHR
+           && st.RdevMajor is >= Libc.PtySlaveMajorFirst and <= Libc.PtySlaveMajorLast
+           && Libc.FsFlags(fd, out long magic, out _) == 0 && magic == Libc.DEVPTS_SUPER_MAGIC;
+
     /// <summary>In the init, after setsid(): the slave becomes the controlling terminal and fds 0, 1, 2.</summary>
-    public static void BecomeControllingTerminal(string slavePath, Spec.Box? size)
+    public static void BecomeControllingTerminal(SafeFd slave, string slavePath, Spec.Box? size)
     {
         Errno.Check(Libc.setsid(), "setsid");
-        int fd = Errno.Check(Libc.open(slavePath, Libc.O_RDWR | Libc.O_CLOEXEC, 0), "open", slavePath);
-        Errno.Check(Libc.ioctl(fd, Libc.TIOCSCTTY, 0), "ioctl(TIOCSCTTY)", slavePath);
-        if (size is { Height: > 0, Width: > 0 }) SetSize(fd, (ushort)size.Height, (ushort)size.Width);
-        for (int i = 0; i < 3; i++) Errno.Check(Libc.dup2(fd, i), "dup2", slavePath);
-        Libc.close(fd);
+        Errno.Check(Libc.ioctl(slave.Fd, Libc.TIOCSCTTY, 0), "ioctl(TIOCSCTTY)", slavePath);
+        if (size is { Height: > 0, Width: > 0 }) SetSize(slave.Fd, (ushort)size.Height, (ushort)size.Width);
+        for (int i = 0; i < 3; i++) Errno.Check(Libc.dup2(slave.Fd, i), "dup2", slavePath);
         if (Steps.On) Steps.Report("terminal", $"setsid(); ioctl({slavePath}, TIOCSCTTY); dup2 → 0, 1, 2", "setsid --ctty");
     }
 

@@ -99,3 +99,17 @@ public static class Host
         return lines[0];
     }
 }
+
+/// <summary>The cgroup side of "nothing left behind", kept apart from <see cref="Host"/>'s process and mount checks.</summary>
+public static class HostCgroups
+{
+    /// <summary>No cgroup directory of the test's own cgroupsPath (/cnr-test/ID) under any cgroup2 mount cnr uses.</summary>
+    public static void AssertNoneLeft(TestBundle b)
+    {
+        foreach (var mount in new[] { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" })
+        {
+            var dir = Path.Combine(mount, "cnr-test", b.Id);
+            Assert.False(Directory.Exists(dir), $"cgroup {dir} left behind");
+        }
+    }
+}

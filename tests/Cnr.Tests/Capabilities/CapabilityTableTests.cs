@@ -63,4 +63,21 @@ public class CapabilityTableTests
         Assert.Empty(CapabilityTable.Decode(0));
         Assert.Equal(41, CapabilityTable.Decode(0x1ffffffffff).Count());
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(31)]
+    [InlineData(37)]
+    [InlineData(40)]
+    [InlineData(63)]
+    public void ProbeLast_FindsTheHighestCapabilityTheKernelAnswersFor(int last)
+        => Assert.Equal(last, CapabilityTable.ProbeLast(cap => cap <= last ? 0 : 22));
+
+    [Fact]
+    public void ProbeLast_AnotherError_IsThrownNotTakenAsTheEnd()
+    {
+        // A seccomp filter answering EPERM must not make the init think the kernel has few capabilities.
+        var e = Assert.Throws<Cnr.Linux.SyscallException>(() => CapabilityTable.ProbeLast(cap => cap < 5 ? 0 : 1));
+        Assert.Equal(1, e.Number);
+    }
 }

@@ -342,6 +342,28 @@ public sealed class SpecValidatorTests : IDisposable
         Assert.StartsWith("linux.devices[0].path: \"dev/fuse\" is not an absolute path", Error());
     }
 
+    [Theory]
+    [InlineData("/dev/../../etc/x")]
+    [InlineData("/dev/../etc/x")]
+    [InlineData("/etc/x")]
+    [InlineData("/dev")]
+    [InlineData("/dev/net/../..")]
+    public void Devices_PathOutsideDev_IsRefused(string path)
+    {
+        _spec.Linux!.Devices = [new LinuxDevice { Path = path, Type = "c", Major = 1, Minor = 3 }];
+        Assert.Equal($"linux.devices[0].path: \"{path}\" is not under /dev (give a path in /dev, e.g. \"/dev/fuse\")", Error());
+    }
+
+    [Theory]
+    [InlineData("/dev/fuse")]
+    [InlineData("/dev/net/tun")]
+    [InlineData("/dev/./net/../fuse")]
+    public void Devices_PathUnderDev_IsValid(string path)
+    {
+        _spec.Linux!.Devices = [new LinuxDevice { Path = path, Type = "c", Major = 10, Minor = 229 }];
+        Valid();
+    }
+
     [Fact]
     public void MaskedPaths_NeedMountNamespaceAndAbsolutePaths()
     {
