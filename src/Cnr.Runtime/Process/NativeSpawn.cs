@@ -45,7 +45,8 @@ internal static unsafe partial class NativeSpawn
         bool ForkAfterJoin, string? TimensOffsets, bool BecomeRoot, ulong LateUnshareFlags, int CgroupFd, string? ExePath,
         int ParentSyncFd);
 
-    /// <summary>Everything is marshalled before clone: the child may not allocate.</summary>
+    /// <summary>Everything is marshalled before clone: the child may not allocate. Call it on the main thread: the
+    /// child's death signal (PR_SET_PDEATHSIG) fires when the thread that cloned it ends, not the process.</summary>
     public static int Spawn(Request r)
     {
         using var strings = new NativeStrings();
