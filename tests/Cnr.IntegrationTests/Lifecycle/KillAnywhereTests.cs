@@ -38,15 +38,9 @@ public sealed class KillAnywhereTests
     [RootFactWithProgram("/usr/bin/strace", "strace (apt-get install strace) holds exec between its steps")]
     public void KillNine_OfExecWhileItsChildWaitsForTheGoAhead_TheChildExitsByItself()
     {
-        using var b = new TestBundle("kg").WithArgs("sleep", "100");
-        b.Write();
-        var r = b.CnrDetached("run", "--detach", "--bundle", b.Dir, b.Id);
-        Assert.True(r.ExitCode == 0, r.ToString());
-        var psi = new ProcessStartInfo("/usr/bin/setsid") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "strace", "-qq", "-o", "/dev/null", "-e", "trace=sendto", "-e", "inject=sendto:delay_enter=3000000:when=1",
-                     Repo.CnrBinary, "--root", b.StateRoot, "exec", b.Id, "sleep", "100" }) psi.ArgumentList.Add(a);
-        using var strace = System.Diagnostics.Process.Start(psi)!;
-        strace.StandardInput.Close();
+        using var b = Running("kg");
+        using var strace = InSession("strace", "-qq", "-o", "/dev/null", "-e", "trace=sendto", "-e", "inject=sendto:delay_enter=3000000:when=1",
+            Repo.CnrBinary, "--root", b.StateRoot, "exec", b.Id, "sleep", "100");
         var deadline = DateTime.UtcNow.AddSeconds(20);
         List<string> cnrs;
         while ((cnrs = SessionProcesses(strace.Id).Where(IsCnr).ToList()).Count < 2)
@@ -169,10 +163,7 @@ public sealed class KillAnywhereTests
     [RootFactWithProgram("/usr/bin/strace", "strace (apt-get install strace) holds exec between its steps")]
     public void ExecRacingDelete_SaysTheContainerWasDeleted()
     {
-        using var b = new TestBundle("xd").WithArgs("sleep", "100");
-        b.Write();
-        var r = b.CnrDetached("run", "--detach", "--bundle", b.Dir, b.Id);
-        Assert.True(r.ExitCode == 0, r.ToString());
+        using var b = Running("xd");
         var exec = Task.Run(() => Harness.Cnr.Exec("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=setns", "-e", "inject=setns:delay_enter=400000",
             Repo.CnrBinary, "--root", b.StateRoot, "exec", b.Id, "true"], timeout: TimeSpan.FromSeconds(30)));
         // Two processes with exec's command line: cnr and its cloned child, held in its first setns.
@@ -194,11 +185,7 @@ public sealed class KillAnywhereTests
     [RootFact]
     public void FiveMegabyteAnnotation_RunAndExecWork()
     {
-        using var b = new TestBundle("ba").WithArgs("sleep", "100");
-        b.Spec.Annotations = new Dictionary<string, string> { ["org.example.big"] = new string('x', 5 * 1024 * 1024) };
-        b.Write();
-        var r = b.CnrDetached("run", "--detach", "--bundle", b.Dir, b.Id);
-        Assert.True(r.ExitCode == 0, r.ToString());
+        using var b = Running("ba", t => t.Spec.Annotations = new Dictionary<string, string> { ["org.example.big"] = new string('x', 5 * 1024 * 1024) });
         var e = b.Cnr("exec", b.Id, "echo", "hello");
         Assert.True(e.ExitCode == 0, e.ToString());
         Assert.Equal("hello", e.Stdout.Trim());
@@ -209,25 +196,47 @@ public sealed class KillAnywhereTests
     [RootFact]
     public void ExecInit_StartUpReadsNothingOfTheImage_FifosInItsSysDoNotHangExec()
     {
-        using var b = new TestBundle("ff").CopyRootfs().WithArgs("sleep", "100");
-        b.Spec.Mounts = b.Spec.Mounts!.Where(m => m.Destination is not ("/sys" or "/sys/fs/cgroup")).ToList();
-        var cpu = Path.Combine(b.Dir, "rootfs", "sys", "devices", "system", "cpu");
-        Directory.CreateDirectory(cpu);
-        foreach (var f in new[] { "online", "possible" }) Assert.Equal(0, mkfifo(Path.Combine(cpu, f), 0b110_100_100));
-        b.Write();
-        var r = b.CnrDetached("run", "--detach", "--bundle", b.Dir, b.Id);
-        Assert.True(r.ExitCode == 0, r.ToString());
+        using var b = Running("ff", t =>
+        {
+            t.CopyRootfs();
+            t.Spec.Mounts = t.Spec.Mounts!.Where(m => m.Destination is not ("/sys" or "/sys/fs/cgroup")).ToList();
+            var cpu = Path.Combine(t.Dir, "rootfs", "sys", "devices", "system", "cpu");
+            Directory.CreateDirectory(cpu);
+            foreach (var f in new[] { "online", "possible" }) Assert.Equal(0, mkfifo(Path.Combine(cpu, f), 0b110_100_100));
+        });
         var e = Harness.Cnr.Run(["--root", b.StateRoot, "exec", b.Id, "echo", "in"], timeout: TimeSpan.FromSeconds(20));
         Assert.True(e.ExitCode == 0, e.ToString());
         Assert.Equal("in", e.Stdout.Trim());
     }
 
+    /// <summary>A container running `sleep 100`, made with `run --detach` after <paramref name="configure"/>.</summary>
+    private static TestBundle Running(string name, Action<TestBundle>? configure = null)
+    {
+        var b = new TestBundle(name).WithArgs("sleep", "100");
+        try
+        {
+            configure?.Invoke(b);
+            b.Write();
+            var r = b.CnrDetached("run", "--detach", "--bundle", b.Dir, b.Id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            return b;
+        }
+        catch
+        {
+            b.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Starts cnr in a session of its own (setsid), stdio to /dev/null: every process it makes
     /// inherits the session, which is how the leftovers are found. Returns its pid, the session id.</summary>
     private static System.Diagnostics.Process CnrInSession(TestBundle b, params string[] verbAndArgs)
+        => InSession([Repo.CnrBinary, "--root", b.StateRoot, .. verbAndArgs]);
+
+    private static System.Diagnostics.Process InSession(params string[] argv)
     {
         var psi = new ProcessStartInfo("/usr/bin/setsid") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Repo.CnrBinary, "--root", b.StateRoot }.Concat(verbAndArgs)) psi.ArgumentList.Add(a);
+        foreach (var a in argv) psi.ArgumentList.Add(a);
         // stdio as /dev/null through a shell would add a process; pipes are fine: nobody reads them, and the
         // container's few bytes fit.
         var p = System.Diagnostics.Process.Start(psi)!;
