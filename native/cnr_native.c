@@ -13,13 +13,17 @@
  * The rule in the child: async-signal-safe calls only — raw syscalls, no malloc, no stdio, no locks, no
  * errno-setting library state that another thread could have held. The child never returns to C#.
  *
- * One more step runs in the re-executed image itself: see cnr_join_mount_namespace at the end.
+ * One more step runs in the re-executed image itself: see cnr_init_constructor at the end.
  *
- * Messages on the sync socket (SOCK_SEQPACKET, one datagram each) sent by this file:
- *   'R'            the child is in its namespaces: the parent may write uid_map/gid_map and cgroup.procs
- *   'P' <int32>    (only with fork_after_join) the pid of the real init, as the parent sees it
- *   'X' <int32>    a step failed before execve; the int is errno, followed by the step's name
- * and received: 'G' — go ahead (maps written). EOF instead of 'G' means the parent died: the child exits.
+ * The messages on the sync socket are documented in one place: src/Cnr.Runtime/Process/SyncSocket.cs. This file
+ * sends 'R', 'P' and 'X' and receives 'G'.
+ *
+ * The parent may be killed (kill -9) at any moment; every process made here must then go away by itself, or
+ * it would hold the container's state lock and cgroup forever. Two mechanisms, as runc's nsexec uses both:
+ * the child closes the parent's end of the socketpair at once (its copy would hide the parent's death: every
+ * wait on the socket then ends in EOF), and PR_SET_PDEATHSIG(SIGKILL) kills it even while it is not waiting.
+ * The kernel clears the death signal on fork and on any credential change (setresuid, capability drops), so
+ * it is set again after each; the C# init clears it itself once the parent has recorded it (see Init.cs).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,7 +32,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h> /* ST_* flags, as statfs(2) reports them in f_flags */
 #include <sys/statfs.h>
@@ -57,6 +63,7 @@ struct cnr_spawn_args {
     uint64_t late_unshare_flags;/* after the go-ahead: CLONE_NEWCGROUP, once the parent has placed us in our cgroup */
     int32_t cgroup_fd;         /* >= 0: clone3(CLONE_INTO_CGROUP) — start in the container's cgroup */
     const char *exe_path;      /* non-NULL: exec this path after binding it read-only onto itself (below) */
+    int32_t parent_sync_fd;    /* the parent's end of the sync socket: closed in the child at once */
 };
 
 struct clone_args_v2 {          /* struct clone_args as of Linux 5.7 (CLONE_INTO_CGROUP) */
@@ -97,9 +104,20 @@ static void write_file(int sync_fd, const char *path, const char *data)
     close(fd);
 }
 
+/* Dies with the parent. The parent may already be gone by the time this runs (the signal is then never
+ * sent): the sync socket tells, since the child holds no copy of the parent's end. */
+static void die_with_parent(int sync_fd)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    struct pollfd p = { .fd = sync_fd, .events = POLLRDHUP };
+    if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR))) _exit(126);
+}
+
 static __attribute__((noreturn)) void child(const struct cnr_spawn_args *a)
 {
     int fd = a->sync_fd;
+    if (a->parent_sync_fd >= 0) close(a->parent_sync_fd);
+    die_with_parent(fd);
 
     /* The .NET runtime ignores SIGPIPE and installs handlers; an ignored signal survives execve. */
     struct sigaction dfl;
@@ -128,6 +146,7 @@ static __attribute__((noreturn)) void child(const struct cnr_spawn_args *a)
     if (a->become_root) {
         if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(fd, "setresgid");
         if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(fd, "setresuid");
+        die_with_parent(fd);
     }
 
     /* A cgroup namespace is rooted at the cgroup its creator is in: made only now, after the parent moved
@@ -141,6 +160,7 @@ static __attribute__((noreturn)) void child(const struct cnr_spawn_args *a)
             send_msg(fd, 'P', (int32_t)pid, NULL);
             _exit(0);
         }
+        die_with_parent(fd); /* CLONE_PARENT: the parent is cnr's, as for the child */
     }
 
     for (int i = 0; i < a->nkeep; i++)
@@ -204,18 +224,67 @@ int32_t cnr_spawn(const struct cnr_spawn_args *a)
 }
 
 /*
- * `cnr init SYNCFD MNTNSFD` — the init of `cnr exec` joins the container's mount namespace here, in an ELF
- * constructor: after the dynamic loader has mapped cnr and libc from the host (the container may have no
- * loader of its own) and before the .NET runtime starts its threads (setns(CLONE_NEWNS) needs a
- * single-threaded caller). Every other invocation of cnr returns at the first comparison.
+ * `cnr init SYNCFD [MNTNSFD USERNS]` — runs as an ELF constructor of every `cnr init`, before the .NET runtime
+ * starts its threads and before it reads a single file. Every other invocation of cnr returns at the first
+ * comparison.
+ *
+ * First: non-dumpable, so that no process of the container can ptrace the init or open its /proc/PID/{root,exe,
+ * fd}. For `cnr exec` (MNTNSFD given) it then joins the container's mount namespace here (setns(CLONE_NEWNS)
+ * needs a single-threaded caller), after the dynamic loader mapped cnr and libc from the host.
+ *
+ * The .NET runtime's start-up opens files by path: /dev/urandom, /sys/devices/system/cpu/..., /proc/self/
+ * mountinfo, /sys/fs/cgroup/... A container's image must not answer those (a FIFO there would hang `cnr exec`,
+ * a crafted file would mislead it), so the init keeps an fd of the container's root and chroots back to the
+ * host's root until the C# init has started (Init.JoinedInit enters the container's root through that fd,
+ * before it resolves anything of process.*). That is safe only while the init is out of reach of the
+ * container: non-dumpable protects it unless a process holds CAP_SYS_PTRACE in the user namespace its memory
+ * was created in (mm->user_ns, fixed at execve) — hence the container's user namespace is joined here too,
+ * after execve, where the init's mm already belongs to the host's. USERNS is that namespace's fd; "host" when
+ * the container has none; "stay" when the native child had to join it before execve (a caller that is not
+ * root needs it before any other join) and for a `create` that joins a mount namespace: the init then stays
+ * in the root setns gave it.
  */
-__attribute__((constructor)) static void cnr_join_mount_namespace(int argc, char **argv, char **envp)
+static int container_root_fd = -1;
+
+/* The fd of the container's root that the C# exec init enters (fchdir + chroot "."), or -1. */
+int32_t cnr_container_root_fd(void) { return container_root_fd; }
+
+static int parse_fd(const char *s)
+{
+    int v = 0;
+    for (; *s >= '0' && *s <= '9'; s++) v = v * 10 + (*s - '0');
+    return v;
+}
+
+__attribute__((constructor)) static void cnr_init_constructor(int argc, char **argv, char **envp)
 {
     (void)envp;
-    if (argc < 4 || strcmp(argv[1], "init") != 0) return;
-    int sync_fd = 0, ns_fd = 0;
-    for (const char *p = argv[2]; *p >= '0' && *p <= '9'; p++) sync_fd = sync_fd * 10 + (*p - '0');
-    for (const char *p = argv[3]; *p >= '0' && *p <= '9'; p++) ns_fd = ns_fd * 10 + (*p - '0');
+    if (argc < 3 || strcmp(argv[1], "init") != 0) return;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (argc < 5) return;
+    int sync_fd = parse_fd(argv[2]), ns_fd = parse_fd(argv[3]);
+    int stay = strcmp(argv[4], "stay") == 0;
+    int user_fd = stay || strcmp(argv[4], "host") == 0 ? -1 : parse_fd(argv[4]);
+    int host_root = -1;
+    if (!stay) {
+        host_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (host_root < 0) fail(sync_fd, "open(\"/\")");
+    }
+    if (user_fd >= 0) {
+        if (setns(user_fd, CLONE_NEWUSER) < 0) fail(sync_fd, "setns(user)");
+        close(user_fd);
+        if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(sync_fd, "setresgid");
+        if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(sync_fd, "setresuid");
+        die_with_parent(sync_fd); /* a credential change cleared it */
+    }
     if (setns(ns_fd, CLONE_NEWNS) < 0) fail(sync_fd, "setns(mount)");
     close(ns_fd);
+    if (host_root >= 0) {
+        /* setns put us at the container's root: keep it, then go back to the host's root for now */
+        container_root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (container_root_fd < 0) fail(sync_fd, "open(\"/\") in the container");
+        if (fchdir(host_root) < 0) fail(sync_fd, "fchdir(host root)");
+        if (chroot(".") < 0) fail(sync_fd, "chroot(host root)");
+        close(host_root);
+    }
 }

@@ -57,15 +57,6 @@ public static class ContainerCreate
         SafeFd? fifo = null;
         try
         {
-            var fifoPath = store.FifoPath(o.Id);
-            Errno.Check(Libc.mkfifo(fifoPath, 0b110_010_010), "mkfifo", fifoPath);
-            // 0622 whatever the caller's umask: an init that switched to another uid must still open it.
-            File.SetUnixFileMode(fifoPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
-            fifo = SafeFd.Check(Libc.open(fifoPath, Libc.O_PATH | Libc.O_CLOEXEC, 0), "open", fifoPath);
-
-            cgroup = CgroupManager.For(o.Id, spec.Linux);
-            cgroup.Create();
-
             ulong newNs = 0;
             var joins = new List<(string, NamespaceType)>();
             foreach (var ns in namespaces)
@@ -74,6 +65,32 @@ public static class ContainerCreate
                 if (ns.Path is { Length: > 0 } p) joins.Add((p, type));
                 else newNs |= type.CloneFlag;
             }
+            cgroup = CgroupManager.For(o.Id, spec.Linux);
+            // Recorded before anything exists, and again as soon as the init does: a `cnr create` killed at any
+            // point leaves a container that `list` shows ("creating", or "stopped" once its init is gone) and
+            // that `delete --force` removes — processes, cgroup and state — from this record alone.
+            var record = new ContainerRecord
+            {
+                Id = o.Id,
+                Bundle = bundle,
+                Rootfs = rootfs,
+                Created = DateTime.UtcNow,
+                Owner = Libc.geteuid() == 0 ? "root" : Libc.geteuid().ToString(),
+                CgroupPath = cgroup.FullPath,
+                NewPidNamespace = (newNs & NamespaceType.CLONE_NEWPID) != 0,
+                Config = spec,
+                Creating = true,
+            };
+            store.Save(record);
+
+            var fifoPath = store.FifoPath(o.Id);
+            Errno.Check(Libc.mkfifo(fifoPath, 0b110_010_010), "mkfifo", fifoPath);
+            // 0622 whatever the caller's umask: an init that switched to another uid must still open it.
+            File.SetUnixFileMode(fifoPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
+            fifo = SafeFd.Check(Libc.open(fifoPath, Libc.O_PATH | Libc.O_CLOEXEC, 0), "open", fifoPath);
+
+            cgroup.Create();
+
             var inherit = new List<int> { fifo.Fd };
             for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
 
@@ -97,19 +114,14 @@ public static class ContainerCreate
                 Joins = joins,
                 InheritFds = inherit,
                 Cgroup = cg,
+                OnPid = pid =>
+                {
+                    record.Pid = pid;
+                    record.InitStartTime = ProcStat.Read(pid)?.StartTime ?? 0;
+                    store.Save(record);
+                },
             });
 
-            var record = new ContainerRecord
-            {
-                Id = o.Id,
-                Bundle = bundle,
-                Rootfs = rootfs,
-                Created = DateTime.UtcNow,
-                Owner = Libc.geteuid() == 0 ? "root" : Libc.geteuid().ToString(),
-                CgroupPath = cgroup.FullPath,
-                NewPidNamespace = (newNs & NamespaceType.CLONE_NEWPID) != 0,
-                Config = spec,
-            };
             var created = new CreatedContainer { Record = record, Init = init, Store = store, Cgroup = cgroup, Lock = lk };
             var initRef = init;
             init.WaitCreated(
@@ -123,10 +135,12 @@ public static class ContainerCreate
                 {
                     if (consoleSocket is not null) { using (master) consoleSocket.Send(master); }
                     else created.TerminalMaster = master;
+                },
+                onCreated: () =>
+                {
+                    record.Creating = false;
+                    store.Save(record);
                 });
-            record.Pid = init.Pid;
-            record.InitStartTime = ProcStat.Read(init.Pid)?.StartTime ?? 0;
-            store.Save(record);
             if (o.PidFile is not null) WritePidFile(o.PidFile, init.Pid);
             fifo.Dispose();
             return created;

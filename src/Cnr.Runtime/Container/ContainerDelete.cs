@@ -13,13 +13,17 @@ public static class ContainerDelete
     public static void Delete(ContainerStore store, ContainerRecord record, bool force)
     {
         var status = store.StatusOf(record, IsFrozen);
-        if (status is "running" or "paused" && !force)
+        if (status is "running" or "paused" or "creating" && !force)
             throw new InvalidOperationException($"cannot delete container {record.Id} that is not stopped: {status}");
         if (status != "stopped")
         {
             Libc.kill(record.Pid, 9);
             WaitGone(record);
         }
+        // What a killed `create` or `exec` may have left outside the init's pid namespace; the cgroup's
+        // processes go with the cgroup (Destroy).
+        if (force && record.CgroupPath is not { Length: > 0 })
+            foreach (var pid in ContainerProcesses.Pids(record)) Libc.kill(pid, 9);
         Destroy(store, record);
     }
 

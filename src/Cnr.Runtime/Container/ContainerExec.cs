@@ -27,6 +27,7 @@ public static class ContainerExec
         var status = store.StatusOf(record, ContainerDelete.IsFrozen);
         if (status is "stopped") throw new InvalidOperationException("cannot exec in a stopped container");
         if (status is "paused") throw new InvalidOperationException("cannot exec in a paused container");
+        if (status is "creating") throw new InvalidOperationException("cannot exec in a container that is still being created");
         if (o.Process.Terminal && o.Detach && o.ConsoleSocket is null)
             throw new InvalidOperationException("cannot allocate a tty when cnr detaches without --console-socket");
         if (o.Process.Args is not { Count: > 0 }) throw new InvalidOperationException("exec: process.args must not be empty");
@@ -42,28 +43,29 @@ public static class ContainerExec
         spec.Process = o.Process;
         var cgroup = record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) ? CgroupManager.Load(cg) : null;
 
-        using var init = InitProcess.Start(new LaunchRequest
-        {
-            Config = new InitConfig
-            {
-                Exec = true,
-                ContainerId = record.Id,
-                Spec = spec,
-                Bundle = record.Bundle,
-                Rootfs = record.Rootfs,
-                ReportSteps = Steps.On,
-                PreserveFds = o.PreserveFds,
-                SendTerminal = o.Process.Terminal,
-                // Compiled here, on the host: init has joined the container's mount namespace and must not open libseccomp.
-                Seccomp = spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompFilter.Compile(profile) : null,
-            },
-            Joins = joins,
-            InheritFds = inherit,
-            Cgroup = cgroup,
-        });
+        InitProcess? init = null;
         SafeFd? master = null;
         try
         {
+            init = InitProcess.Start(new LaunchRequest
+            {
+                Config = new InitConfig
+                {
+                    Exec = true,
+                    ContainerId = record.Id,
+                    Spec = spec,
+                    Bundle = record.Bundle,
+                    Rootfs = record.Rootfs,
+                    ReportSteps = Steps.On,
+                    PreserveFds = o.PreserveFds,
+                    SendTerminal = o.Process.Terminal,
+                    // Compiled here, on the host: init has joined the container's mount namespace and must not open libseccomp.
+                    Seccomp = spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompFilter.Compile(profile) : null,
+                },
+                Joins = joins,
+                InheritFds = inherit,
+                Cgroup = cgroup,
+            });
             init.WaitCreated(onTerminal: m =>
             {
                 if (consoleSocket is not null) { using (m) consoleSocket.Send(m); }
@@ -71,16 +73,32 @@ public static class ContainerExec
             });
             init.WaitExec();
         }
-        catch
+        catch (Exception e)
         {
             master?.Dispose();
-            init.Kill();
+            init?.Kill();
+            init?.Dispose();
+            if (e is InitFailedException or SyscallException or IOException && Vanished(store, record) is { } why)
+                throw new InvalidOperationException(why, e);
             throw;
         }
+        using var _ = init;
         int pid = init.Pid;
         if (o.PidFile is not null) ContainerCreate.WritePidFile(o.PidFile, pid);
         if (o.Detach) { master?.Dispose(); return 0; }
 
         return ForegroundProcess.Wait(pid, master);
+    }
+
+    /// <summary>A `delete` (or the container's own end) between our status check and the joins: its namespaces,
+    /// cgroup or init vanish under us, which shows as ENOENT, a killed init or a reset socket. A delete holds
+    /// the container's lock until the state is gone: taking it first makes the answer certain.</summary>
+    private static string? Vanished(ContainerStore store, ContainerRecord record)
+    {
+        try { using (ContainerLock.Take(store.DirOf(record.Id), TimeSpan.FromSeconds(2))) { } }
+        catch (SyscallException) { } // the directory is gone already
+        if (!store.Exists(record.Id)) return $"container {record.Id} was deleted while exec was starting";
+        if (!ContainerStore.IsAlive(record.Pid, record.InitStartTime)) return $"container {record.Id} stopped while exec was starting";
+        return null;
     }
 }

@@ -14,6 +14,7 @@ public static class ContainerStart
         {
             case "created": break;
             case "stopped": throw new InvalidOperationException("cannot start a container that has stopped");
+            case "creating": throw new InvalidOperationException("cannot start a container that is still being created");
             default: throw new InvalidOperationException("cannot start an already running container");
         }
         Release(store, record);
@@ -44,7 +45,7 @@ public static class ContainerStart
                 if (r == 1) return;
             }
             if (!ContainerStore.IsAlive(record.Pid, record.InitStartTime))
-                throw new InvalidOperationException("cannot start a container that has stopped (its init exited)");
+                throw new InvalidOperationException($"cannot start container {record.Id}: its init exited after create, before start (`cnr delete {record.Id}` removes it)");
         }
     }
 }

@@ -37,11 +37,15 @@ public static class Init
                 {
                     // After `create` returns nobody listens any more: reporting must never fail the container.
                     try { sync.Send(SyncMessage.Step, $"{s.Mechanism}\0{s.Call}\0{s.Shell}"); }
-                    catch (SyscallException) { Steps.SetSink(null); }
+                    catch (SyncPeerGoneException) { Steps.SetSink(null); }
                 });
             if (config.Exec) JoinedInit(config, sync);
             else ContainerInit(config, sync);
             return 0; // not reached: both end in execve
+        }
+        catch (SyncPeerGoneException)
+        {
+            return 1; // the parent died before the container was recorded: nobody is left to tell
         }
         catch (Exception e)
         {
@@ -93,13 +97,25 @@ public static class Init
         FinishAndExec(config, sync, process, waitForStart: true);
     }
 
-    /// <summary>`cnr exec`: the native helper has already joined every namespace of the container (setns into
-    /// its mount namespace also put us at its root); only the process attributes remain.</summary>
+    /// <summary>`cnr exec`: the native helper has already joined every namespace of the container; only the
+    /// process attributes remain.</summary>
     private static void JoinedInit(InitConfig config, SyncSocket sync)
     {
+        EnterContainerRoot();
         var process = config.Spec.Process!;
         if (process.Terminal) SetUpTerminal(config, sync, process);
         FinishAndExec(config, sync, process, waitForStart: false);
+    }
+
+    /// <summary>The runtime started up in the host's root, so that no file of the image could answer its
+    /// start-up reads (native/cnr_native.c, constructor); from here on every path is the container's.</summary>
+    private static void EnterContainerRoot()
+    {
+        int root = NativeSpawn.ContainerRootFd();
+        if (root < 0) return;
+        Errno.Check(Libc.fchdir(root), "fchdir", "(the container's root)");
+        Errno.Check(Libc.chroot("."), "chroot", "(the container's root)");
+        Libc.close(root);
     }
 
     private static void SetUpTerminal(InitConfig config, SyncSocket sync, Spec.Process process)
@@ -130,18 +146,20 @@ public static class Init
         if (seccomp is not null && !process.NoNewPrivileges) SeccompFilter.Load(seccomp);
         ProcessAttributes.ApplyIdentity(process);
         ChangeDirectory(process.Cwd);
+        if (process.NoNewPrivileges) ProcessAttributes.SetNoNewPrivileges();
 
+        // Created means: nothing that can fail is left but waiting on the exec fifo (create) or execve (exec).
+        // From here the init may outlive its parent (`create` returns; a detached exec), so the death signal
+        // native/ set goes; a parent killed before it recorded the container is seen as EOF instead.
+        Libc.prctl(Libc.PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        sync.Send(SyncMessage.Created);
         if (waitForStart)
         {
-            sync.Send(SyncMessage.Created);
+            if (sync.Receive() is not { Type: SyncMessage.Recorded })
+                throw new SyncPeerGoneException("the parent died before it recorded the container");
             WaitForStart(config.FifoFd);
             HookRunner.RunInContainer("startContainer", config.Spec.Hooks?.StartContainer, config);
         }
-        else
-        {
-            sync.Send(SyncMessage.Created);
-        }
-        if (process.NoNewPrivileges) ProcessAttributes.SetNoNewPrivileges();
         if (seccomp is not null && process.NoNewPrivileges) SeccompFilter.Load(seccomp);
         ProcessAttributes.Exec(executable, process.Args!, process.Env ?? []);
     }

@@ -18,6 +18,9 @@ public sealed class LaunchRequest
     /// <summary>The container's cgroup: the child is cloned straight into it (clone3 CLONE_INTO_CGROUP), or
     /// moved there before it may go on where the kernel cannot do that.</summary>
     public Cgroups.CgroupManager? Cgroup { get; init; }
+    /// <summary>Called with the init's pid as soon as it exists (and again when a second fork replaces it),
+    /// before the init may go on: `create` records it so that `delete --force` finds it whatever happens next.</summary>
+    public Action<int>? OnPid { get; init; }
 }
 
 public sealed class InitFailedException(string message) : Exception(message);
@@ -28,6 +31,8 @@ public sealed class InitProcess : IDisposable
 {
     public int Pid { get; private set; }
     public SyncSocket Sync { get; }
+    /// <summary>How far the init got, as the parent saw it: for the message when it dies.</summary>
+    private string _after = "clone";
 
     private InitProcess(SyncSocket sync) => Sync = sync;
 
@@ -45,17 +50,24 @@ public sealed class InitProcess : IDisposable
             using var exe = exePath is null ? SealedExe.Create() : null;
             using var cgroupDir = req.Cgroup?.OpenDirectory();
             var joins = new List<(int, ulong)>();
-            int mountNs = -1;
+            int mountNs = -1, userNs = -1;
+            // exec as root: the user namespace too is joined after execve, so that the init's memory belongs to
+            // the host's user namespace and non-dumpable keeps the container out (native/, constructor).
+            bool lateUserJoin = req.Config.Exec && Libc.geteuid() == 0;
             foreach (var (path, type) in req.Joins)
             {
                 var fd = SafeFd.Check(Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "open", $"{path} (linux.namespaces {type.Type})");
                 joinFds.Add(fd);
                 // The mount namespace is joined by the new image itself (native/cnr_native.c, constructor).
                 if (type.CloneFlag == NamespaceType.CLONE_NEWNS) mountNs = fd.Fd;
+                else if (lateUserJoin && type.CloneFlag == NamespaceType.CLONE_NEWUSER) userNs = fd.Fd;
                 else joins.Add((fd.Fd, type.CloneFlag));
             }
             ulong newNs = req.NewNamespaces;
-            var (cloneFlags, unshareFlags, lateFlags, forkAfter, userNamespace) = CloneStrategy.For(newNs, req.Joins.Select(j => j.Type).ToList());
+            // The user namespace an exec as root joins in the re-executed image (userNs) is not joined in the child:
+            // the child then neither setns'es it nor becomes its root.
+            var joinedInChild = req.Joins.Select(j => j.Type).Where(t => !(lateUserJoin && t.CloneFlag == NamespaceType.CLONE_NEWUSER)).ToList();
+            var (cloneFlags, unshareFlags, lateFlags, forkAfter, userNamespace) = CloneStrategy.For(newNs, joinedInChild);
             if (Steps.On)
                 Steps.Report("clone", (cgroupDir is null ? $"clone({NamespaceType.FlagNames(cloneFlags)}|SIGCHLD)"
                         : $"clone3({NamespaceType.FlagNames(cloneFlags)}|CLONE_INTO_CGROUP, cgroup={req.Cgroup!.FullPath})")
@@ -71,28 +83,35 @@ public sealed class InitProcess : IDisposable
                     exePath is null ? null : $"mount --make-rslave / && mount --bind {exePath} {exePath} && mount -o remount,bind,ro {exePath}");
             var keep = new List<int> { child.Fd };
             if (mountNs >= 0) keep.Add(mountNs);
+            if (userNs >= 0) keep.Add(userNs);
             keep.AddRange(req.InheritFds);
             string? timens = spec.Linux?.TimeOffsets is { Count: > 0 } offs
                 ? string.Concat(offs.Select(kv => $"{(kv.Key == "boottime" ? "boottime" : "monotonic")} {kv.Value.Secs} {kv.Value.Nanosecs}\n"))
                 : null;
             init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request(
                 cloneFlags, unshareFlags, exe?.Fd ?? -1, child.Fd,
-                mountNs >= 0 ? ["cnr", "init", child.Fd.ToString(), mountNs.ToString()] : ["cnr", "init", child.Fd.ToString()], [],
-                joins, keep, forkAfter, timens, userNamespace, lateFlags, cgroupDir?.Fd ?? -1, exePath));
+                mountNs >= 0 ? ["cnr", "init", child.Fd.ToString(), mountNs.ToString(), ConstructorUserNs(req, userNs, userNamespace)] : ["cnr", "init", child.Fd.ToString()], [],
+                joins, keep, forkAfter, timens, userNamespace, lateFlags, cgroupDir?.Fd ?? -1, exePath, parent.Fd));
             child.Dispose();
+            req.OnPid?.Invoke(init.Pid);
 
             init.Expect(SyncMessage.Ready);
+            init._after = "joining its namespaces";
             if ((newNs & NamespaceType.CLONE_NEWUSER) != 0) WriteIdMaps(init.Pid, spec.Linux);
             if (req.Cgroup is not null && !req.Cgroup.Contains(init.Pid)) req.Cgroup.AddProcess(init.Pid);
-            init.Sync.Send(SyncMessage.Go);
+            init.Send(SyncMessage.Go);
+            init._after = "the go-ahead (id maps and cgroup done)";
             if (forkAfter)
             {
                 int intermediate = init.Pid;
                 var msg = init.Expect(SyncMessage.Pid);
                 init.Pid = BitConverter.ToInt32(msg, 0);
                 Libc.waitpid(intermediate, out _, 0);
+                req.OnPid?.Invoke(init.Pid);
+                init._after = "its fork into the pid namespace";
             }
-            init.Sync.Send(SyncMessage.Config, JsonSerializer.SerializeToUtf8Bytes(req.Config, InitJson.Default.InitConfig));
+            init.Send(SyncMessage.Config, JsonSerializer.SerializeToUtf8Bytes(req.Config, InitJson.Default.InitConfig));
+            init._after = "receiving its config";
             return init;
         }
         catch
@@ -108,6 +127,11 @@ public sealed class InitProcess : IDisposable
         }
     }
 
+    /// <summary>The constructor's USERNS argument (native/cnr_native.c): join this one; "host": none, start up
+    /// in the host's root; "stay": start up in the root setns gives.</summary>
+    private static string ConstructorUserNs(LaunchRequest req, int userNs, bool joinedInChild)
+        => userNs >= 0 ? userNs.ToString() : req.Config.Exec && !joinedInChild ? "host" : "stay";
+
     /// <summary>The host binary's path when the child gets a mount namespace of its own in which "/" may become a
     /// slave (not with a shared rootfsPropagation); null means: use a sealed copy.</summary>
     private static string? ReadOnlyBindPath(LaunchRequest req)
@@ -119,25 +143,35 @@ public sealed class InitProcess : IDisposable
     }
 
     /// <summary>Handles the init's messages until it reports Created. Steps go to the step sink; a hooks
-    /// request runs <paramref name="onHooks"/>; a pty master goes to <paramref name="onTerminal"/>.</summary>
-    public void WaitCreated(Action? onHooks = null, Action<SafeFd>? onTerminal = null)
+    /// request runs <paramref name="onHooks"/>; a pty master goes to <paramref name="onTerminal"/>. With
+    /// <paramref name="onCreated"/> (create, not exec) the init then waits for the parent to have recorded it
+    /// (<see cref="SyncMessage.Recorded"/>), so that it never outlives a parent killed before that.</summary>
+    public void WaitCreated(Action? onHooks = null, Action<SafeFd>? onTerminal = null, Action? onCreated = null)
     {
         while (true)
         {
-            var msg = Sync.Receive() ?? throw new InitFailedException(DiedMessage());
+            var msg = Sync.Receive() ?? throw Died();
             switch (msg.Type)
             {
-                case SyncMessage.Created: return;
-                case SyncMessage.Step: ForwardStep(msg.Payload); break;
+                case SyncMessage.Created:
+                    if (onCreated is null) return;
+                    onCreated();
+                    Send(SyncMessage.Recorded);
+                    return;
+                case SyncMessage.Step:
+                    _after = $"step \"{ForwardStep(msg.Payload)}\"";
+                    break;
                 case SyncMessage.Error: throw new InitFailedException(Encoding.UTF8.GetString(msg.Payload));
                 case SyncMessage.SpawnFailed: throw SpawnFailure(msg.Payload);
                 case SyncMessage.Hooks:
                     onHooks?.Invoke();
-                    Sync.Send(SyncMessage.HooksDone);
+                    Send(SyncMessage.HooksDone);
+                    _after = "the createRuntime/prestart hooks";
                     break;
                 case SyncMessage.Terminal:
                     var fd = Sync.ReceiveFd();
                     if (onTerminal is null) fd.Dispose(); else onTerminal(fd);
+                    _after = "sending its terminal";
                     break;
                 default: throw new InitFailedException($"unexpected message '{(char)msg.Type}' from init");
             }
@@ -157,30 +191,62 @@ public sealed class InitProcess : IDisposable
 
     private byte[] Expect(SyncMessage type)
     {
-        var msg = Sync.Receive() ?? throw new InitFailedException(DiedMessage());
+        var msg = Sync.Receive() ?? throw Died();
         if (msg.Type == SyncMessage.SpawnFailed) throw SpawnFailure(msg.Payload);
+        if (msg.Type == SyncMessage.Error) throw new InitFailedException(Encoding.UTF8.GetString(msg.Payload));
         if (msg.Type != type) throw new InitFailedException($"expected '{(char)type}' from init, got '{(char)msg.Type}'");
         return msg.Payload;
     }
 
-    private static Exception SpawnFailure(byte[] payload)
-        => new SyscallException(Encoding.UTF8.GetString(payload, 4, payload.Length - 4), BitConverter.ToInt32(payload, 0), "(in the container's new namespaces)");
-
-    private string DiedMessage()
+    /// <summary>A send to an init that has died fails with EPIPE: what it said before dying is still queued
+    /// on our side, and its exit status is there to collect — either beats the errno.</summary>
+    private void Send(SyncMessage type, ReadOnlySpan<byte> payload = default)
     {
-        if (Pid > 0 && Libc.waitpid(Pid, out int status, Libc.WNOHANG) == Pid)
-        {
-            int code = Libc.ExitStatus(status);
-            Pid = 0;
-            return $"container init exited before it was ready (exit status {code})";
-        }
-        return "container init closed its sync socket before it was ready";
+        try { Sync.Send(type, payload); }
+        catch (SyncPeerGoneException) { throw Died(); }
     }
 
-    internal static void ForwardStep(byte[] payload)
+    private static Exception SpawnFailure(byte[] payload)
+        => payload.Length < 4
+            ? new InitFailedException("container init failed before execve")
+            : new SyscallException(Encoding.UTF8.GetString(payload, 4, payload.Length - 4), BitConverter.ToInt32(payload, 0), "(in the container's new namespaces)");
+
+    /// <summary>The init is gone: its last word if it left one (X or E, still queued), else how it ended.</summary>
+    private Exception Died()
+    {
+        while (Sync.Receive(dontWait: true) is { } queued)
+        {
+            if (queued.Type == SyncMessage.SpawnFailed) return SpawnFailure(queued.Payload);
+            if (queued.Type == SyncMessage.Error) return new InitFailedException(Encoding.UTF8.GetString(queued.Payload));
+            if (queued.Type == SyncMessage.Terminal) Sync.ReceiveFd().Dispose();
+        }
+        return new InitFailedException($"container init exited before it was ready ({HowItEnded()}) after {_after}");
+    }
+
+    private string HowItEnded()
+    {
+        if (Pid <= 0) return "already reaped";
+        // Its socket is closed, so it is exiting: a zombie within moments, unless something holds it stopped.
+        for (int waited = 0; waited < 2000; waited += 5)
+        {
+            int rc = Libc.waitpid(Pid, out int status, Libc.WNOHANG);
+            if (rc == Pid)
+            {
+                Pid = 0;
+                return (status & 0x7f) == 0 ? $"exit status {(status >> 8) & 0xff}" : $"killed by signal {status & 0x7f} ({Signals.SignalTable.Name(status & 0x7f)})";
+            }
+            if (rc < 0) break;
+            Thread.Sleep(5);
+        }
+        return "still running, its sync socket closed";
+    }
+
+    /// <summary>Reports one step of the init; returns its call, for <see cref="_after"/>.</summary>
+    internal static string ForwardStep(byte[] payload)
     {
         var parts = Encoding.UTF8.GetString(payload).Split('\0');
         Steps.Report(parts[0], parts.Length > 1 ? parts[1] : "", parts.Length > 2 && parts[2].Length > 0 ? parts[2] : null);
+        return parts.Length > 1 ? parts[1] : parts[0];
     }
 
     private static void WriteIdMaps(int pid, Spec.Linux? linux)

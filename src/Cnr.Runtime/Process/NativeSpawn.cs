@@ -27,18 +27,26 @@ internal static unsafe partial class NativeSpawn
         public ulong LateUnshareFlags;
         public int CgroupFd;
         public byte* ExePath;
+        public int ParentSyncFd;
     }
 
     [LibraryImport("libcnr_native")]
     private static partial int cnr_spawn(Args* args);
 
+    /// <summary>The fd of the container's root kept by the exec init's constructor, which started the runtime
+    /// in the host's root; -1 when it did not (create, or a user namespace joined before execve).</summary>
+    [LibraryImport("libcnr_native", EntryPoint = "cnr_container_root_fd")]
+    internal static partial int ContainerRootFd();
+
     public sealed record Request(
         ulong CloneFlags, ulong UnshareFlags, int ExeFd, int SyncFd,
         IReadOnlyList<string> Argv, IReadOnlyList<string> Envp,
         IReadOnlyList<(int Fd, ulong Type)> Joins, IReadOnlyList<int> KeepFds,
-        bool ForkAfterJoin, string? TimensOffsets, bool BecomeRoot, ulong LateUnshareFlags, int CgroupFd, string? ExePath);
+        bool ForkAfterJoin, string? TimensOffsets, bool BecomeRoot, ulong LateUnshareFlags, int CgroupFd, string? ExePath,
+        int ParentSyncFd);
 
-    /// <summary>Everything is marshalled before clone: the child may not allocate.</summary>
+    /// <summary>Everything is marshalled before clone: the child may not allocate. Call it on the main thread: the
+    /// child's death signal (PR_SET_PDEATHSIG) fires when the thread that cloned it ends, not the process.</summary>
     public static int Spawn(Request r)
     {
         using var strings = new NativeStrings();
@@ -68,6 +76,7 @@ internal static unsafe partial class NativeSpawn
             LateUnshareFlags = r.LateUnshareFlags,
             CgroupFd = r.CgroupFd,
             ExePath = r.ExePath is null ? null : strings.Get(r.ExePath),
+            ParentSyncFd = r.ParentSyncFd,
         };
         int pid = cnr_spawn(&args);
         if (pid < 0) throw new SyscallException("clone", -pid, NamespaceTypeNames(r.CloneFlags | r.UnshareFlags | r.LateUnshareFlags));

@@ -5,8 +5,31 @@ using Cnr.Linux;
 namespace Cnr.Process;
 
 /// <summary>The typed message channel between the parent (`cnr create/run/exec`) and the init: a
-/// SOCK_SEQPACKET socketpair, one datagram per message, a type byte first. The native helper speaks the
-/// first three types; the init speaks the rest.</summary>
+/// SOCK_SEQPACKET socketpair, a type byte first in every datagram. This is the one description of the protocol;
+/// native/cnr_native.c speaks its first four types.
+/// <code>
+///  parent (cnr create / run / exec)               child: native/cnr_native.c, then `cnr init` (C#)
+///  clone ─────────────────────────────────────►   closes the parent's end, PR_SET_PDEATHSIG(SIGKILL),
+///  records the pid (create: state.json)           joins / creates namespaces
+///        ◄───────────────────────────────── R     in its namespaces
+///  uid_map/gid_map, cgroup.procs
+///  G ─────────────────────────────────────────►   setresuid(0) in a user ns, unshare(CLONE_NEWCGROUP),
+///                                                 [fork: pid and time namespaces apply to children]
+///        ◄───────────────────────────────── P     (after a fork) the real init's pid: recorded again
+///  I &lt;InitConfig JSON&gt; ──────────────────────►   execve: `cnr init` receives its config
+///        ◄───────────────────────────────── S     any number: one kernel step each (--debug/--explain)
+///        ◄───────────────────────────────── H     createRuntime/prestart hooks are due (create)
+///  h ─────────────────────────────────────────►   hooks done
+///        ◄───────────────────────────────── T     the pty master, as SCM_RIGHTS (process.terminal)
+///        ◄───────────────────────────────── C     every fallible step is done; death signal cleared
+///  create: state.json says "created"; A ──────►   on its own now: waits on the exec fifo
+///  exec: waits for EOF (the init's execve closed its CLOEXEC end) or E
+/// </code>
+/// Instead of the next message either side may get: X (errno + step, from native/) or E (one line, from the
+/// init) — a failure; or EOF — the other side is dead. The child exits on EOF at every wait (and its death
+/// signal kills it in between); the parent reports "container init exited before it was ready (…) after STEP".
+/// A message longer than <see cref="MaxDatagram"/> goes as '+' datagrams ['+'][type][piece…] and a last
+/// [type][piece]: one datagram is limited by the socket buffer (EMSGSIZE), a config is not.</summary>
 public enum SyncMessage : byte
 {
     // native/cnr_native.c
@@ -22,7 +45,12 @@ public enum SyncMessage : byte
     Terminal = (byte)'T',     // init → parent: the pty master, as SCM_RIGHTS
     Error = (byte)'E',        // init → parent: what failed, one line
     Created = (byte)'C',      // init → parent: set up; now waiting on the exec fifo (or exec'ing for exec)
+    Recorded = (byte)'A',     // parent → init (create): the state says created; the init may outlive the parent
+    Continued = (byte)'+',    // either way: a piece of a long message, [type][piece], more follows
 }
+
+/// <summary>The other side of the sync socket is gone (EOF, EPIPE or ECONNRESET): it died or was killed.</summary>
+public sealed class SyncPeerGoneException(string message) : IOException(message);
 
 public sealed unsafe class SyncSocket : IDisposable
 {
@@ -39,34 +67,85 @@ public sealed unsafe class SyncSocket : IDisposable
         return (new SyncSocket(new SafeFd(sv[0])), new SyncSocket(new SafeFd(sv[1])));
     }
 
+    /// <summary>One datagram must fit the sender's socket buffer (net.core.wmem_default, 208 KiB by default, and
+    /// never below 4 KiB less overhead): 32 KiB pieces fit any sane setting.</summary>
+    public const int MaxDatagram = 32 * 1024;
+    private const int EPIPE = 32, ECONNRESET = 104;
+
     public void Send(SyncMessage type, ReadOnlySpan<byte> payload = default)
     {
-        var buf = payload.Length < 4096 ? stackalloc byte[payload.Length + 1] : new byte[payload.Length + 1];
-        buf[0] = (byte)type;
-        payload.CopyTo(buf[1..]);
+        const int piece = MaxDatagram - 2;
+        while (payload.Length + 1 > MaxDatagram)
+        {
+            Span<byte> head = [(byte)SyncMessage.Continued, (byte)type];
+            SendDatagram(head, payload[..piece]);
+            payload = payload[piece..];
+        }
+        SendDatagram([(byte)type], payload);
+    }
+
+    private void SendDatagram(ReadOnlySpan<byte> head, ReadOnlySpan<byte> payload)
+    {
+        var buf = head.Length + payload.Length <= 4096 ? stackalloc byte[head.Length + payload.Length] : new byte[head.Length + payload.Length];
+        head.CopyTo(buf);
+        payload.CopyTo(buf[head.Length..]);
         fixed (byte* p = buf)
         {
             nint n;
             do n = Libc.send(_fd.Fd, p, buf.Length, Libc.MSG_NOSIGNAL);
             while (n < 0 && Errno.Last == 4);
-            if (n < 0) throw new SyscallException("send", Errno.Last, "(sync socket)");
+            if (n < 0)
+            {
+                int errno = Errno.Last;
+                if (errno is EPIPE or ECONNRESET) throw new SyncPeerGoneException($"send (sync socket): {Errno.Name(errno)}");
+                throw new SyscallException("send", errno, "(sync socket)");
+            }
         }
     }
 
     public void Send(SyncMessage type, string text) => Send(type, Encoding.UTF8.GetBytes(text));
 
-    /// <summary>The next message; null at EOF (the other side is gone).</summary>
-    public (SyncMessage Type, byte[] Payload)? Receive()
+    /// <summary>The next message; null at EOF (the other side is gone). With <paramref name="dontWait"/>, null
+    /// also when nothing is queued.</summary>
+    public (SyncMessage Type, byte[] Payload)? Receive(bool dontWait = false)
     {
-        const int MSG_PEEK = 2, MSG_TRUNC = 0x20;
+        MemoryStream? pieces = null;
+        while (true)
+        {
+            var buf = ReceiveDatagram(dontWait);
+            if (buf is null) return null;
+            if (buf.Length == 0) return (SyncMessage.Terminal, []);
+            if (buf[0] == (byte)SyncMessage.Continued && buf.Length >= 2)
+            {
+                (pieces ??= new MemoryStream()).Write(buf, 2, buf.Length - 2);
+                dontWait = false; // the rest of a message already begun is on its way
+                continue;
+            }
+            if (pieces is null) return ((SyncMessage)buf[0], buf[1..]);
+            pieces.Write(buf, 1, buf.Length - 1);
+            return ((SyncMessage)buf[0], pieces.ToArray());
+        }
+    }
+
+    /// <summary>One datagram; empty for a Terminal message, which stays queued for <see cref="ReceiveFd"/>.</summary>
+    private byte[]? ReceiveDatagram(bool dontWait)
+    {
+        const int MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, EAGAIN = 11;
+        int flags = dontWait ? MSG_DONTWAIT : 0;
         byte probe;
         nint size;
-        do size = Libc.recv(_fd.Fd, &probe, 1, MSG_PEEK | MSG_TRUNC);
+        do size = Libc.recv(_fd.Fd, &probe, 1, MSG_PEEK | MSG_TRUNC | flags);
         while (size < 0 && Errno.Last == 4);
-        if (size < 0) throw new SyscallException("recv", Errno.Last, "(sync socket)");
+        if (size < 0)
+        {
+            int errno = Errno.Last;
+            // ECONNRESET: the other side died with our last message unread — as dead as EOF.
+            if (errno is ECONNRESET || (dontWait && errno == EAGAIN)) return null;
+            throw new SyscallException("recv", errno, "(sync socket)");
+        }
         if (size == 0) return null;
         // An fd-carrying message stays queued: ReceiveFd reads it with its control data.
-        if (probe == (byte)SyncMessage.Terminal) return (SyncMessage.Terminal, []);
+        if (probe == (byte)SyncMessage.Terminal) return [];
         var buf = new byte[size];
         fixed (byte* p = buf)
         {
@@ -75,7 +154,7 @@ public sealed unsafe class SyncSocket : IDisposable
             while (n < 0 && Errno.Last == 4);
             if (n <= 0) return null;
         }
-        return ((SyncMessage)buf[0], buf[1..]);
+        return buf;
     }
 
     /// <summary>Sends an fd with SCM_RIGHTS (the pty master to the parent, or to a --console-socket).</summary>

@@ -16,6 +16,9 @@ public sealed class ContainerRecord
     public string Owner { get; set; } = "";
     public string? CgroupPath { get; set; }       // full path of the container's cgroup, when it has one
     public bool NewPidNamespace { get; set; }
+    /// <summary>Set until the init reports Created: a record saved by a `create` still under way (or killed).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Creating { get; set; }
     public RuntimeSpec Config { get; set; } = new();
 }
 

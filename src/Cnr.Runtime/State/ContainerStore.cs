@@ -30,19 +30,18 @@ public sealed class ContainerStore(string root)
 
     public bool Exists(string id) => Directory.Exists(DirOf(id)) && File.Exists(Path.Combine(DirOf(id), "state.json"));
 
-    /// <summary>Opens an existing container, locked; "container X does not exist" otherwise (runc's wording).</summary>
-    public (ContainerRecord Record, ContainerLock Lock) Open(string id)
+    /// <summary>Opens an existing container, locked; "container X does not exist" otherwise (runc's wording).
+    /// With <paramref name="lockWait"/>, a lock held longer than that is broken (one warning): `delete --force`
+    /// must finish even if a stuck cnr holds it.</summary>
+    public (ContainerRecord Record, ContainerLock Lock) Open(string id, TimeSpan? lockWait = null)
     {
         ContainerId.Validate(id);
         var dir = DirOf(id);
         if (!Directory.Exists(dir)) throw new ContainerNotFoundException(id);
-        var lk = ContainerLock.Take(dir);
+        var lk = ContainerLock.Take(dir, lockWait);
         try
         {
-            var path = Path.Combine(dir, "state.json");
-            if (!File.Exists(path)) throw new ContainerNotFoundException(id);
-            var record = JsonSerializer.Deserialize(File.ReadAllBytes(path), StateJson.Default.ContainerRecord)
-                         ?? throw new InvalidDataException($"{path}: empty state file");
+            var record = ReadRecord(id) ?? throw new ContainerNotFoundException(id);
             return (record, lk);
         }
         catch
@@ -50,6 +49,28 @@ public sealed class ContainerStore(string root)
             lk.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The record without taking the lock, for `state` and `list`: state.json is only ever replaced
+    /// whole (rename), and a reader must not wait for a `create` that holds the lock (or hang on a stuck one).
+    /// A directory without state.json (a create killed right after claiming the id) reads as an empty
+    /// record in creation, so that `list` shows it and `delete --force` can be found for it.</summary>
+    public ContainerRecord Read(string id)
+    {
+        ContainerId.Validate(id);
+        if (!Directory.Exists(DirOf(id))) throw new ContainerNotFoundException(id);
+        return ReadRecord(id) ?? new ContainerRecord { Id = id, Creating = true };
+    }
+
+    private ContainerRecord? ReadRecord(string id)
+    {
+        var path = Path.Combine(DirOf(id), "state.json");
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (FileNotFoundException) { return null; }
+        catch (DirectoryNotFoundException) { throw new ContainerNotFoundException(id); }
+        return JsonSerializer.Deserialize(bytes, StateJson.Default.ContainerRecord)
+               ?? throw new InvalidDataException($"{path}: empty state file");
     }
 
     public void Save(ContainerRecord record)
@@ -65,14 +86,18 @@ public sealed class ContainerStore(string root)
             ? Directory.EnumerateDirectories(Root).Select(d => Path.GetFileName(d)!).Where(n => File.Exists(Path.Combine(Root, n, "state.json")))
             : [];
 
+    /// <summary>Every claimed id, with or without state.json yet (see <see cref="Read"/>).</summary>
+    public IEnumerable<string> AllIds()
+        => Directory.Exists(Root) ? Directory.EnumerateDirectories(Root).Select(d => Path.GetFileName(d)!).Where(ContainerId.IsValid) : [];
+
     /// <summary>A directory without state.json is what a create that crashed half-way leaves: `delete --force`
     /// removes it (and the exec fifo in it).</summary>
-    public bool RemoveIncomplete(string id)
+    public bool RemoveIncomplete(string id, TimeSpan? lockWait = null)
     {
         ContainerId.Validate(id);
         var dir = DirOf(id);
         if (!Directory.Exists(dir) || File.Exists(Path.Combine(dir, "state.json"))) return false;
-        using (ContainerLock.Take(dir)) Directory.Delete(dir, recursive: true);
+        using (ContainerLock.Take(dir, lockWait)) Directory.Delete(dir, recursive: true);
         return true;
     }
 
@@ -89,6 +114,7 @@ public sealed class ContainerStore(string root)
     public string StatusOf(ContainerRecord r, Func<ContainerRecord, bool>? isFrozen = null)
     {
         if (!IsAlive(r.Pid, r.InitStartTime)) return "stopped";
+        if (r.Creating) return "creating";
         if (File.Exists(FifoPath(r.Id))) return "created";
         if (isFrozen?.Invoke(r) == true) return "paused";
         return "running";
@@ -121,10 +147,29 @@ public sealed class ContainerLock : IDisposable
     private readonly SafeFd _fd;
     private ContainerLock(SafeFd fd) => _fd = fd;
 
-    public static ContainerLock Take(string dir)
+    /// <summary>Waits for the lock: forever, or at most <paramref name="wait"/>, after which the caller goes on
+    /// without it (one warning).</summary>
+    public static ContainerLock Take(string dir, TimeSpan? wait = null)
     {
+        const int LOCK_EX = 2, LOCK_NB = 4, EWOULDBLOCK = 11, EINTR = 4;
         var fd = SafeFd.Check(Libc.open(dir, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", dir);
-        Errno.Check(Libc.flock(fd.Fd, 2 /* LOCK_EX */), "flock", dir);
+        if (wait is null)
+        {
+            Errno.Check(Libc.flock(fd.Fd, LOCK_EX), "flock", dir);
+            return new ContainerLock(fd);
+        }
+        var deadline = Environment.TickCount64 + (long)wait.Value.TotalMilliseconds;
+        while (Libc.flock(fd.Fd, LOCK_EX | LOCK_NB) < 0)
+        {
+            int errno = Errno.Last;
+            if (errno is not (EWOULDBLOCK or EINTR)) { fd.Dispose(); throw new SyscallException("flock", errno, dir); }
+            if (Environment.TickCount64 > deadline)
+            {
+                Diagnostics.Log.Warn($"{dir} is still locked by another cnr after {wait.Value.TotalSeconds:0.#} s: going on without the lock");
+                break;
+            }
+            Thread.Sleep(20);
+        }
         return new ContainerLock(fd);
     }
 

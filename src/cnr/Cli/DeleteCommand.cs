@@ -17,11 +17,14 @@ internal static class DeleteCommand
             var store = CommonOptions.Store(r);
             ContainerRecord record;
             ContainerLock lk;
-            try { (record, lk) = store.Open(r.GetValue(id)!); }
-            catch (ContainerNotFoundException) when (r.GetValue(force))
+            // --force must finish: a lock held longer than this is broken (see ContainerLock.Take).
+            TimeSpan? lockWait = r.GetValue(force) ? TimeSpan.FromSeconds(2) : null;
+            try { (record, lk) = store.Open(r.GetValue(id)!, lockWait); }
+            catch (ContainerNotFoundException)
             {
-                store.RemoveIncomplete(r.GetValue(id)!);
-                return 0;
+                // A directory without state.json: a create killed right after it claimed the id.
+                if (store.RemoveIncomplete(r.GetValue(id)!, lockWait) || r.GetValue(force)) return 0;
+                throw;
             }
             using (lk) ContainerDelete.Delete(store, record, r.GetValue(force));
             return 0;

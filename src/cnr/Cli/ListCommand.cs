@@ -18,20 +18,18 @@ internal static class ListCommand
         {
             var store = CommonOptions.Store(r);
             var entries = new List<ListEntry>();
-            foreach (var id in store.Ids().Order(StringComparer.Ordinal))
+            // Unlocked (see StateCommand), and every claimed id: a create killed half-way shows as "stopped".
+            foreach (var id in store.AllIds().Order(StringComparer.Ordinal))
             {
                 try
                 {
-                    var (rec, lk) = store.Open(id);
-                    using (lk)
+                    var rec = store.Read(id);
+                    var status = store.StatusOf(rec, ContainerDelete.IsFrozen);
+                    entries.Add(new ListEntry
                     {
-                        var status = store.StatusOf(rec, ContainerDelete.IsFrozen);
-                        entries.Add(new ListEntry
-                        {
-                            OciVersion = rec.Config.OciVersion, Id = rec.Id, Pid = status == "stopped" ? 0 : rec.Pid, Status = status,
-                            Bundle = rec.Bundle, Rootfs = rec.Rootfs, Created = rec.Created, Owner = rec.Owner, Annotations = rec.Config.Annotations,
-                        });
-                    }
+                        OciVersion = rec.Config.OciVersion, Id = rec.Id, Pid = status == "stopped" ? 0 : rec.Pid, Status = status,
+                        Bundle = rec.Bundle, Rootfs = rec.Rootfs, Created = rec.Created, Owner = rec.Owner, Annotations = rec.Config.Annotations,
+                    });
                 }
                 catch (ContainerNotFoundException) { }
             }

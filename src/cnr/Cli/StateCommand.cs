@@ -15,12 +15,10 @@ internal static class StateCommand
         Verbs.SetAction(cmd, r =>
         {
             var store = CommonOptions.Store(r);
-            var (record, lk) = store.Open(r.GetValue(id)!);
-            using (lk)
-            {
-                var state = store.ToState(record, store.StatusOf(record, ContainerDelete.IsFrozen));
-                Console.WriteLine(JsonSerializer.Serialize(state, SpecJson.Default.ContainerState));
-            }
+            // Unlocked: `state` must answer while a create holds the lock (status "creating"), and never hang.
+            var record = store.Read(r.GetValue(id)!);
+            var state = store.ToState(record, store.StatusOf(record, ContainerDelete.IsFrozen));
+            Console.WriteLine(JsonSerializer.Serialize(state, SpecJson.Default.ContainerState));
             return 0;
         });
         return cmd;
