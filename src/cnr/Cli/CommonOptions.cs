@@ -13,7 +13,7 @@ internal static class CommonOptions
     public static Option<string?> ConsoleSocket() => new("--console-socket") { Description = "path to an AF_UNIX socket which will receive the pty master fd" };
     public static Option<bool> NoPivot() => new("--no-pivot") { Description = "do not use pivot_root (move + chroot instead; escapable — for demonstrations)" };
     public static Option<bool> NoNewKeyring() => new("--no-new-keyring") { Description = "accepted for runc compatibility (cnr creates no session keyring)" };
-    public static Option<int> PreserveFds() => new("--preserve-fds") { Description = "pass N additional file descriptors (3…3+N-1) to the container" };
+    public static Option<int> PreserveFds() => FlagValues.Count("--preserve-fds", "pass N additional file descriptors (3…3+N-1) to the container");
     public static Option<bool> Detach() => new("--detach", "-d") { Description = "detach from the container's process" };
     public static Option<bool> Explain() => new("--explain") { Description = "print each kernel step and the shell command that does the same, to stderr" };
 

@@ -1,11 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
-using Cnr.Container;
-using Cnr.Spec;
 
 namespace Cnr.Cli;
 
-/// <summary>`cnr state ID`: the runtime-spec state JSON, status derived from the kernel.</summary>
+/// <summary>`cnr state ID`: runc's state object (the runtime-spec state plus rootfs, created and owner),
+/// indented as runc prints it; the status is derived from the kernel.</summary>
 internal static class StateCommand
 {
     public static Command Create()
@@ -16,11 +15,12 @@ internal static class StateCommand
         {
             var store = CommonOptions.Store(r);
             var (record, lk) = store.Open(r.GetValue(id)!);
-            using (lk)
-            {
-                var state = store.ToState(record, store.StatusOf(record, ContainerDelete.IsFrozen));
-                Console.WriteLine(JsonSerializer.Serialize(state, SpecJson.Default.ContainerState));
-            }
+            StateEntry state;
+            using (lk) state = StateEntry.Of(store, record);
+            using (var stdout = Console.OpenStandardOutput())
+            using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+                JsonSerializer.Serialize(writer, state, CliJson.Default.StateEntry);
+            Console.WriteLine();
             return 0;
         });
         return cmd;
