@@ -80,7 +80,14 @@ public static class ContainerExec
             throw;
         }
         int pid = init.Pid;
-        if (o.PidFile is not null) ContainerCreate.WritePidFile(o.PidFile, pid);
+        try { if (o.PidFile is not null) ContainerCreate.WritePidFile(o.PidFile, pid); }
+        catch
+        {
+            // exec failed, so its process must not stay behind (as runc terminates it)
+            master?.Dispose();
+            init.Kill();
+            throw;
+        }
         if (o.Detach) { master?.Dispose(); return 0; }
 
         return ForegroundProcess.Wait(pid, master);

@@ -19,6 +19,16 @@ internal static class CommonOptions
 
     public static ContainerStore Store(ParseResult r) => new(r.GetValue(GlobalOptions.Root)!);
 
+    /// <summary>--pid-file's value, refused before anything is started when its directory is missing.</summary>
+    public static string? PidFilePath(ParseResult r, Option<string?> pidFile)
+    {
+        if (r.GetValue(pidFile) is not { } path) return null;
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null && !Directory.Exists(dir))
+            throw new UsageException($"--pid-file {path}: the directory {dir} does not exist");
+        return path;
+    }
+
     /// <summary>Routes kernel steps to the debug log and/or the --explain view (one mechanism for both).</summary>
     public static void ConfigureSteps(bool explain)
     {

@@ -82,7 +82,7 @@ internal static class ExecCommand
             return ContainerExec.Exec(store, record, new ExecOptions
             {
                 Process = process,
-                PidFile = r.GetValue(pidFile),
+                PidFile = CommonOptions.PidFilePath(r, pidFile),
                 ConsoleSocket = r.GetValue(console),
                 Detach = r.GetValue(detach),
                 PreserveFds = r.GetValue(preserve),
