@@ -11,7 +11,11 @@ internal static class CommonOptions
     public static Option<string> Bundle() => new("--bundle", "-b") { Description = "path to the root of the bundle directory", DefaultValueFactory = _ => "." };
     public static Option<string?> PidFile() => new("--pid-file") { Description = "file to write the process id to" };
     public static Option<string?> ConsoleSocket() => new("--console-socket") { Description = "path to an AF_UNIX socket which will receive the pty master fd" };
-    public static Option<bool> NoPivot() => new("--no-pivot") { Description = "do not use pivot_root (move + chroot instead; escapable — for demonstrations)" };
+    public static Option<bool> NoPivot() => new("--no-pivot")
+    {
+        Description = "do not use pivot_root: move the rootfs onto / and chroot (for a rootfs on a ramdisk). Still contained "
+                      + "by its own mount namespace, but the host's root mount stays in that namespace's tree, under the rootfs",
+    };
     public static Option<bool> NoNewKeyring() => new("--no-new-keyring") { Description = "accepted for runc compatibility (cnr creates no session keyring)" };
     public static Option<int> PreserveFds() => FlagValues.Count("--preserve-fds", "pass N additional file descriptors (3…3+N-1) to the container");
     public static Option<bool> Detach() => new("--detach", "-d") { Description = "detach from the container's process" };
