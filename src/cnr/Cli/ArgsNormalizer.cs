@@ -38,6 +38,9 @@ internal static class ArgsNormalizer
                 }
                 option ??= ShortFlagBundle(path, token);
                 if (option is null) return Fail($"unknown flag: {name} ({HelpHint(path)} lists the flags)");
+                // System.CommandLine would take the value of --detach=maybe for the next argument
+                if (option.ValueType == typeof(bool) && value is not null && !bool.TryParse(value, out _))
+                    return Fail(FlagValues.Error(name, value, "true or false"));
                 output.Add(token);
                 if (TakesValue(option) && value is null)
                 {
