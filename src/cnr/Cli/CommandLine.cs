@@ -9,7 +9,7 @@ namespace Cnr.Cli;
 /// it should be, exit status 1, never System.CommandLine's type names or a help dump.</summary>
 internal static class CommandLine
 {
-    // No @response files: `cnr exec ID cat @x` must not read a file on the host.
+    // No @response files: an argument that starts with @ is that argument, never a host file to read.
     private static readonly ParserConfiguration Config = new() { ResponseFileTokenReplacer = null };
 
     public static ParseResult Parse(Command root, IReadOnlyList<string> args) => root.Parse(args, Config);
