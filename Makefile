@@ -9,6 +9,8 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
 PREFIX ?= /usr/local
 ROOTFS := bundles/mybox/rootfs
+# The cnr that `make run` uses (the tests add a --root of their own).
+CNR ?= $(CURDIR)/bin/cnr
 # Packages the tests need on a fresh Debian/Ubuntu machine (the cgroup v2 runner installs its own).
 TEST_DEPS := busybox-static
 
@@ -36,10 +38,19 @@ $(ROOTFS)/bin/busybox: bundles/make-busybox-rootfs.sh
 	tests/install-deps.sh busybox-static
 	bundles/make-busybox-rootfs.sh $(ROOTFS)
 
-# What `runc run mybox` does in the lab: the bundle is the current directory.
+# What `runc run mybox` does in the lab: the bundle is the current directory. The shell's exit status is
+# the container's: the recipe reports it in words, because make would print "Error 1" after an `exit` whose
+# last command failed, which reads as a failure of make run. With --keep the container is still there when
+# it ran (stopped), and not when cnr itself failed: only then does make fail.
 run: all bundles
 	@if [[ $$EUID -ne 0 ]]; then echo "make run: containers need root: sudo make run" >&2; exit 1; fi
-	cd bundles/mybox && ../../bin/cnr run mybox
+	@if $(CNR) state mybox >/dev/null 2>&1; then \
+	    echo "make run: a container mybox exists already (sudo $(CNR) delete --force mybox)" >&2; exit 1; fi
+	@echo "cd bundles/mybox && $(CNR) run --keep mybox"
+	@cd bundles/mybox && status=0 && $(CNR) run --keep mybox || status=$$?; \
+	if $(CNR) state mybox >/dev/null 2>&1; then \
+	    $(CNR) delete mybox; echo "container exited with status $$status"; \
+	else exit $$status; fi
 
 test: all bundles deps
 	@if [[ -x tests/vm/setup.sh ]]; then tests/vm/setup.sh; fi

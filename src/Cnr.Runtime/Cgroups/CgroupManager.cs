@@ -225,6 +225,12 @@ public sealed class CgroupManager
 
     public CgroupStats Stats() => _hierarchy is null ? new CgroupStats() : CgroupStats.Read(FullPath);
 
+    /// <summary>The controllers this cgroup has (its cgroup.controllers): <see cref="Stats"/> reads 0 for the
+    /// figures of the others, which are not there to read.</summary>
+    public IReadOnlySet<string> Controllers()
+        => (_hierarchy is null ? "" : CgroupStats.TryRead(FullPath, "cgroup.controllers") ?? "")
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+
     /// <summary>The kernel's OOM killer killed a process of this cgroup (memory.events oom_kill).</summary>
     public bool OomKilled => Enabled && CgroupStats.ReadKeyed(FullPath, "memory.events").GetValueOrDefault("oom_kill") > 0;
 

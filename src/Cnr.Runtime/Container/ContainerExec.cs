@@ -16,6 +16,8 @@ public sealed class ExecOptions
     public string? ConsoleSocket { get; init; }
     public bool Detach { get; init; }
     public int PreserveFds { get; init; }
+    /// <summary>Exec into a paused container: the process starts frozen, and runs once it is resumed.</summary>
+    public bool IgnorePaused { get; init; }
 }
 
 /// <summary>`exec`: a new process in a running container — it joins every namespace the container has and
@@ -26,7 +28,7 @@ public static class ContainerExec
     {
         var status = store.StatusOf(record, ContainerDelete.IsFrozen);
         if (status is "stopped") throw new InvalidOperationException("cannot exec in a stopped container");
-        if (status is "paused") throw new InvalidOperationException("cannot exec in a paused container");
+        if (status is "paused" && !o.IgnorePaused) throw new InvalidOperationException("cannot exec in a paused container (use --ignore-paused to override)");
         if (status is "creating") throw new InvalidOperationException("cannot exec in a container that is still being created");
         if (o.Process.Terminal && o.Detach && o.ConsoleSocket is null)
             throw new InvalidOperationException("cannot allocate a tty when cnr detaches without --console-socket");
@@ -84,7 +86,14 @@ public static class ContainerExec
         }
         using var _ = init;
         int pid = init.Pid;
-        if (o.PidFile is not null) ContainerCreate.WritePidFile(o.PidFile, pid);
+        try { if (o.PidFile is not null) ContainerCreate.WritePidFile(o.PidFile, pid); }
+        catch
+        {
+            // exec failed, so its process must not stay behind (as runc terminates it)
+            master?.Dispose();
+            init.Kill();
+            throw;
+        }
         if (o.Detach) { master?.Dispose(); return 0; }
 
         return ForegroundProcess.Wait(pid, master);

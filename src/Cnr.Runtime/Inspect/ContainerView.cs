@@ -48,6 +48,10 @@ public sealed class CgroupView
     public List<string> Membership { get; init; } = [];
     /// <summary>memory, pids and cpu with their limits, from whichever hierarchy holds each controller.</summary>
     public List<ResourceFigure> Figures { get; init; } = [];
+    /// <summary>Those of memory, pids and cpu without a figure: their controller is not in the container's cgroup.</summary>
+    public List<string> Unavailable { get; init; } = [];
+    /// <summary>The host's cgroup mode, which says why (e.g. cgroup2 without controllers on a hybrid host).</summary>
+    public string? UnavailableWhy { get; init; }
 }
 
 /// <summary>One live figure and its limit, as the cgroup files write them ("max" = no limit).</summary>

@@ -80,7 +80,10 @@ public static class Inspector
             var figure = dirs.Distinct().Select(dir => Figure(resource, Path.Combine(dir, current), Path.Combine(dir, limit))).FirstOrDefault(f => f is not null);
             if (figure is not null) figures.Add(figure);
         }
-        return new CgroupView { Membership = membership, Figures = figures };
+        var unavailable = Resources.Select(r => r.Resource).Where(r => figures.All(f => f.Resource != r)).ToList();
+        string? why = null;
+        if (unavailable.Count > 0) Cgroups.CgroupHierarchy.Find(out why);
+        return new CgroupView { Membership = membership, Figures = figures, Unavailable = unavailable, UnavailableWhy = why };
     }
 
     private static readonly (string Resource, string Current, string Limit)[] Resources =

@@ -44,7 +44,17 @@ public static class SpecValidator
         if (!Directory.Exists(rootfs))
             throw File.Exists(rootfs)
                 ? new SpecException("root.path", $"{rootfs} is not a directory", "point it at the container's root filesystem directory")
-                : new SpecException("root.path", $"rootfs directory {rootfs} does not exist", "create it, e.g. with `make bundles` or `cnr bundle create`");
+                : new SpecException("root.path", $"rootfs directory {rootfs} does not exist", MissingRootfsHint(rootfs));
+    }
+
+    /// <summary>`make bundles` builds the rootfs of this repository's bundles (bundles/NAME, beside
+    /// make-busybox-rootfs.sh), and nothing else: any other bundle needs a root filesystem of its own.</summary>
+    private static string MissingRootfsHint(string rootfs)
+    {
+        var parent = Path.GetDirectoryName(Path.GetDirectoryName(rootfs));
+        return parent is not null && File.Exists(Path.Combine(parent, "make-busybox-rootfs.sh"))
+            ? $"build it with `make bundles` in {Path.GetDirectoryName(parent)}"
+            : $"unpack a root filesystem there, `mkdir -p {rootfs} && tar -C {rootfs} -xf ROOTFS.tar`, or make a new bundle with `cnr bundle create DIR --from IMAGE`";
     }
 
     private static void Process(Process process)

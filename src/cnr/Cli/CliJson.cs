@@ -4,6 +4,7 @@ namespace Cnr.Cli;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(List<ListEntry>))]
+[JsonSerializable(typeof(List<StateEntry>))]
+[JsonSerializable(typeof(StateEntry))]
 [JsonSerializable(typeof(List<int>))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -47,7 +47,7 @@ internal sealed class CreateOptionSet
             Id = r.GetValue(_id)!,
             Bundle = r.GetValue(_bundle)!,
             StateRoot = r.GetValue(GlobalOptions.Root)!,
-            PidFile = r.GetValue(_pidFile),
+            PidFile = CommonOptions.PidFilePath(r, _pidFile),
             ConsoleSocket = r.GetValue(_console),
             NoPivot = r.GetValue(_noPivot),
             PreserveFds = r.GetValue(_preserve),

@@ -9,9 +9,9 @@ namespace Cnr.Cli;
 /// <summary>`cnr exec [--process FILE | flags] ID [COMMAND ARGS…]`.</summary>
 internal static class ExecCommand
 {
-    // Options that take a value: needed to find where the container id is (see ArgsNormalizer).
-    public static readonly string[] ValueOptions = ["--process", "-p", "--console-socket", "--pid-file", "--cwd", "--env", "-e",
-        "--user", "-u", "--additional-gids", "-g", "--cap", "-c", "--preserve-fds", "--process-label", "--apparmor", "--cgroup"];
+    /// <summary>runc's callers (containerd's shim, Podman's conmon) take 255 as "exec itself failed", any
+    /// other status as the process's own.</summary>
+    public const int ExecFailed = 255;
 
     public static Command Create()
     {
@@ -26,12 +26,17 @@ internal static class ExecCommand
         var env = new Option<string[]>("--env", "-e") { Description = "set environment variables (K=V)", AllowMultipleArgumentsPerToken = false };
         var user = new Option<string?>("--user", "-u") { Description = "UID[:GID]" };
         var groups = new Option<string[]>("--additional-gids", "-g") { Description = "additional gids" };
+        groups.Validators.Add(r =>
+        {
+            foreach (var t in r.Tokens)
+                if (!uint.TryParse(t.Value, out _)) r.AddError(FlagValues.Error("--additional-gids", t.Value, "a group id (a number)"));
+        });
         var caps = new Option<string[]>("--cap", "-c") { Description = "add a capability to the bounding set" };
         var noNewPrivs = new Option<bool>("--no-new-privs") { Description = "set the no new privileges value for the process" };
         var preserve = CommonOptions.PreserveFds();
         var label = new Option<string?>("--process-label") { Description = "ignored (no SELinux)", Hidden = true };
         var apparmor = new Option<string?>("--apparmor") { Description = "ignored (no AppArmor)", Hidden = true };
-        var ignorePaused = new Option<bool>("--ignore-paused") { Hidden = true };
+        var ignorePaused = new Option<bool>("--ignore-paused") { Description = "allow exec in a paused container (the process starts when the container is resumed)" };
         var cgroupOpt = new Option<string?>("--cgroup") { Hidden = true };
         var explain = CommonOptions.Explain();
         var cmd = new Command("exec", "execute new process inside the container")
@@ -77,12 +82,13 @@ internal static class ExecCommand
             return ContainerExec.Exec(store, record, new ExecOptions
             {
                 Process = process,
-                PidFile = r.GetValue(pidFile),
+                PidFile = CommonOptions.PidFilePath(r, pidFile),
                 ConsoleSocket = r.GetValue(console),
                 Detach = r.GetValue(detach),
                 PreserveFds = r.GetValue(preserve),
+                IgnorePaused = r.GetValue(ignorePaused),
             });
-        });
+        }, failureStatus: ExecFailed, failurePrefix: "exec failed: ");
         return cmd;
     }
 

@@ -21,10 +21,13 @@ internal static class GlobalOptions
         Recursive = true,
     };
     public static readonly Option<bool> SystemdCgroup = new("--systemd-cgroup") { Description = "enable systemd cgroup support (not supported: refused)", Recursive = true };
-    public static readonly Option<bool> Rootless = new("--rootless") { Description = "ignored; kept for runc compatibility", Recursive = true, Hidden = true };
+    // runc's --rootless takes true, false or auto; --criu names the CRIU binary. Accepted so that callers'
+    // command lines parse; neither changes what cnr does.
+    public static readonly Option<string?> Rootless = new("--rootless") { Description = "ignored; kept for runc compatibility", Recursive = true, Hidden = true };
+    public static readonly Option<string?> Criu = new("--criu") { Description = "path to the criu binary (accepted for runc compatibility)", Recursive = true, Hidden = true };
     public static readonly Option<bool> Version = new("--version", "-v") { Description = "print the version" };
 
-    public static IEnumerable<Option> All => [Root, Debug, LogFile, LogFormat, SystemdCgroup, Rootless];
+    public static IEnumerable<Option> All => [Root, Debug, LogFile, LogFormat, SystemdCgroup, Rootless, Criu];
 
     /// <summary>Applies the logging flags; every verb calls this first.</summary>
     public static void Apply(ParseResult r)

@@ -58,9 +58,10 @@ internal static class InspectCommand
 
         o.WriteLine();
         o.WriteLine($"cgroup         {string.Join(" | ", v.Cgroup.Membership)}");
-        if (v.Cgroup.Figures.Count == 0) o.WriteLine("  (no memory/pids/cpu figures: they need the cgroup v2 controllers, which this host does not delegate)");
         foreach (var f in v.Cgroup.Figures)
             o.WriteLine($"  {f.Resource,-12} {Describe(f)}   ({f.CurrentFile}, {f.LimitFile})");
+        foreach (var resource in v.Cgroup.Unavailable)
+            o.WriteLine($"  {resource,-12} n/a   (no {resource} controller in the container's cgroup: {v.Cgroup.UnavailableWhy})");
 
         o.WriteLine();
         o.WriteLine($"capabilities   (/proc/{v.HostPid}/status, decoded)");

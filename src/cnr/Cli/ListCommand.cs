@@ -17,19 +17,13 @@ internal static class ListCommand
         Verbs.SetAction(cmd, r =>
         {
             var store = CommonOptions.Store(r);
-            var entries = new List<ListEntry>();
+            var entries = new List<StateEntry>();
             // Unlocked (see StateCommand), and every claimed id: a create killed half-way shows as "stopped".
             foreach (var id in store.AllIds().Order(StringComparer.Ordinal))
             {
                 try
                 {
-                    var rec = store.Read(id);
-                    var status = store.StatusOf(rec, ContainerDelete.IsFrozen);
-                    entries.Add(new ListEntry
-                    {
-                        OciVersion = rec.Config.OciVersion, Id = rec.Id, Pid = status == "stopped" ? 0 : rec.Pid, Status = status,
-                        Bundle = rec.Bundle, Rootfs = rec.Rootfs, Created = rec.Created, Owner = rec.Owner, Annotations = rec.Config.Annotations,
-                    });
+                    entries.Add(StateEntry.Of(store, store.Read(id)));
                 }
                 catch (ContainerNotFoundException) { }
             }
@@ -37,7 +31,7 @@ internal static class ListCommand
             switch (r.GetValue(format))
             {
                 case "json":
-                    Console.WriteLine(JsonSerializer.Serialize(entries, CliJson.Default.ListListEntry));
+                    Console.WriteLine(JsonSerializer.Serialize(entries, CliJson.Default.ListStateEntry));
                     break;
                 case "table":
                     var rows = new List<string[]> { new[] { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" } };
@@ -52,8 +46,9 @@ internal static class ListCommand
     }
 }
 
-/// <summary>One row of `list --format json`, with runc's field names.</summary>
-internal sealed class ListEntry
+/// <summary>runc's containerState: what `state` prints and each row of `list --format json`, with its field
+/// names and order.</summary>
+internal sealed class StateEntry
 {
     public string OciVersion { get; set; } = "";
     public string Id { get; set; } = "";
@@ -64,6 +59,17 @@ internal sealed class ListEntry
     public DateTime Created { get; set; }
     public string Owner { get; set; } = "";
     public Dictionary<string, string>? Annotations { get; set; }
+
+    public static StateEntry Of(ContainerStore store, ContainerRecord record)
+    {
+        var status = store.StatusOf(record, ContainerDelete.IsFrozen);
+        return new StateEntry
+        {
+            OciVersion = record.Config.OciVersion, Id = record.Id, Pid = status == "stopped" ? 0 : record.Pid, Status = status,
+            Bundle = record.Bundle, Rootfs = record.Rootfs, Created = record.Created, Owner = record.Owner,
+            Annotations = record.Config.Annotations,
+        };
+    }
 }
 
 /// <summary>Left-aligned columns padded like Go's tabwriter with a padding of 6, as runc prints.</summary>

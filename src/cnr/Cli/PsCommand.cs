@@ -9,8 +9,6 @@ namespace Cnr.Cli;
 /// (default -ef) filtered to the container's processes, as runc does.</summary>
 internal static class PsCommand
 {
-    public static readonly string[] ValueOptions = ["--format", "-f"];
-
     public static Command Create()
     {
         var id = CommonOptions.Id();

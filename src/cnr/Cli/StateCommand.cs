@@ -1,11 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
-using Cnr.Container;
-using Cnr.Spec;
 
 namespace Cnr.Cli;
 
-/// <summary>`cnr state ID`: the runtime-spec state JSON, status derived from the kernel.</summary>
+/// <summary>`cnr state ID`: runc's state object (the runtime-spec state plus rootfs, created and owner),
+/// indented as runc prints it; the status is derived from the kernel.</summary>
 internal static class StateCommand
 {
     public static Command Create()
@@ -16,9 +15,11 @@ internal static class StateCommand
         {
             var store = CommonOptions.Store(r);
             // Unlocked: `state` must answer while a create holds the lock (status "creating"), and never hang.
-            var record = store.Read(r.GetValue(id)!);
-            var state = store.ToState(record, store.StatusOf(record, ContainerDelete.IsFrozen));
-            Console.WriteLine(JsonSerializer.Serialize(state, SpecJson.Default.ContainerState));
+            var state = StateEntry.Of(store, store.Read(r.GetValue(id)!));
+            using (var stdout = Console.OpenStandardOutput())
+            using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+                JsonSerializer.Serialize(writer, state, CliJson.Default.StateEntry);
+            Console.WriteLine();
             return 0;
         });
         return cmd;

@@ -48,6 +48,7 @@ internal static class StatsCommand
             while (true)
             {
                 var rows = new List<string[]> { new[] { "ID", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS", "BLOCK I/O" } };
+                var missing = new HashSet<string>();
                 foreach (var (rec, cg) in targets)
                 {
                     var s = cg.Stats();
@@ -61,21 +62,30 @@ internal static class StatsCommand
                     if (previous.TryGetValue(rec.Id, out var prev))
                         cpu = $"{(s.Cpu.Usage.Total - prev.CpuNs) / ((now - prev.At).TotalMilliseconds * 1e6) * 100:0.00}%";
                     previous[rec.Id] = (s.Cpu.Usage.Total, now);
+                    // Without a controller its files are absent and Stats() reads 0: say n/a, and why below.
+                    var has = cg.Controllers();
+                    missing.UnionWith(TableControllers.Where(c => !has.Contains(c)));
                     ulong limit = s.Memory.Usage.Limit is 0 or ulong.MaxValue ? HostMemory() : s.Memory.Usage.Limit;
                     ulong read = s.Blkio.IoServiceBytesRecursive.Where(e => e.Op == "Read").Aggregate(0UL, (a, e) => a + e.Value);
                     ulong written = s.Blkio.IoServiceBytesRecursive.Where(e => e.Op == "Write").Aggregate(0UL, (a, e) => a + e.Value);
+                    bool memory = has.Contains("memory");
                     rows.Add([
                         rec.Id, cpu,
-                        $"{Size(s.Memory.Usage.Usage)} / {Size(limit)}",
-                        limit == 0 ? "--" : $"{100.0 * s.Memory.Usage.Usage / limit:0.00}%",
-                        s.Pids.Limit == 0 ? s.Pids.Current.ToString() : $"{s.Pids.Current} / {s.Pids.Limit}",
-                        $"{Size(read)} / {Size(written)}",
+                        memory ? $"{Size(s.Memory.Usage.Usage)} / {Size(limit)}" : NotAvailable,
+                        !memory ? NotAvailable : limit == 0 ? "--" : $"{100.0 * s.Memory.Usage.Usage / limit:0.00}%",
+                        !has.Contains("pids") ? NotAvailable : s.Pids.Limit == 0 ? s.Pids.Current.ToString() : $"{s.Pids.Current} / {s.Pids.Limit}",
+                        has.Contains("io") ? $"{Size(read)} / {Size(written)}" : NotAvailable,
                     ]);
                 }
                 if (fmt == "table")
                 {
                     if (!once) Console.Write("\u001b[H\u001b[2J");
                     Table.Print(rows);
+                    if (missing.Count > 0)
+                    {
+                        CgroupHierarchy.Find(out var mode);
+                        Console.WriteLine($"{NotAvailable}: no {string.Join(", ", TableControllers.Where(missing.Contains))} controller in the container's cgroup ({mode})");
+                    }
                 }
                 if (once) return 0;
                 Thread.Sleep(1000);
@@ -83,6 +93,11 @@ internal static class StatsCommand
         });
         return cmd;
     }
+
+    private const string NotAvailable = "n/a";
+
+    /// <summary>The controllers behind the table's columns; CPU usage (cpu.stat) needs none.</summary>
+    private static readonly string[] TableControllers = ["memory", "pids", "io"];
 
     private static string Size(ulong bytes) => bytes switch
     {

@@ -14,16 +14,17 @@ internal static class UpdateCommand
     {
         var id = CommonOptions.Id();
         var resources = new Option<string?>("--resources", "-r") { Description = "path to a file with linux.resources JSON, or - for stdin" };
-        var memory = new Option<long?>("--memory") { Description = "memory limit in bytes" };
-        var memoryReservation = new Option<long?>("--memory-reservation") { Description = "memory reservation (soft limit) in bytes" };
-        var memorySwap = new Option<long?>("--memory-swap") { Description = "total memory plus swap in bytes (-1 for unlimited)" };
-        var cpuShares = new Option<ulong?>("--cpu-shares") { Description = "CPU shares (relative weight)" };
-        var cpuQuota = new Option<long?>("--cpu-quota") { Description = "CPU CFS quota in microseconds per period" };
-        var cpuPeriod = new Option<ulong?>("--cpu-period") { Description = "CPU CFS period in microseconds" };
+        var memory = FlagValues.Size("--memory", "memory limit in bytes (64m, 1g; -1 for unlimited)");
+        var memoryReservation = FlagValues.Size("--memory-reservation", "memory reservation (soft limit) in bytes (k, m, g)");
+        var memorySwap = FlagValues.Size("--memory-swap", "total memory plus swap in bytes (k, m, g; -1 for unlimited)");
+        var cpuShares = FlagValues.UInt64("--cpu-shares", "CPU shares (relative weight)");
+        cpuShares.Aliases.Add("--cpu-share");  // runc's spelling
+        var cpuQuota = FlagValues.Int64("--cpu-quota", "CPU CFS quota in microseconds per period (-1 for unlimited)", "a number of microseconds, or -1 for unlimited");
+        var cpuPeriod = FlagValues.UInt64("--cpu-period", "CPU CFS period in microseconds", "a number of microseconds");
         var cpusetCpus = new Option<string?>("--cpuset-cpus") { Description = "CPUs to use (0-3, 0,1)" };
         var cpusetMems = new Option<string?>("--cpuset-mems") { Description = "memory nodes to use" };
-        var pids = new Option<long?>("--pids-limit") { Description = "maximum number of pids (-1 for unlimited)" };
-        var blkioWeight = new Option<ushort?>("--blkio-weight") { Description = "block IO weight (10..1000)" };
+        var pids = FlagValues.Int64("--pids-limit", "maximum number of pids (-1 for unlimited)", "a number of processes, or -1 for unlimited");
+        var blkioWeight = FlagValues.UInt16("--blkio-weight", "block IO weight (10..1000)", "a weight from 10 to 1000");
         var cmd = new Command("update", "update container resource constraints")
         { id, resources, memory, memoryReservation, memorySwap, cpuShares, cpuQuota, cpuPeriod, cpusetCpus, cpusetMems, pids, blkioWeight };
         Verbs.SetAction(cmd, r =>

@@ -81,7 +81,7 @@ public sealed class ExecTests
         Assert.Equal(0, b.Cnr("start", b.Id).ExitCode);
         Assert.Equal("stopped", b.WaitForStatus("stopped"));
         var r = b.Cnr("exec", b.Id, "true");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(255, r.ExitCode);
         Assert.Contains("stopped", r.Stderr);
     }
 
@@ -91,13 +91,13 @@ public sealed class ExecTests
         using var b = Running("eu");
         var missing = Path.Combine(b.Dir, "missing.json");
         var r = b.Cnr("exec", "--process", missing, b.Id);
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(255, r.ExitCode);
         Assert.Contains(missing, r.Stderr);
 
         var bad = Path.Combine(b.Dir, "bad.json");
         File.WriteAllText(bad, "{ not json");
         r = b.Cnr("exec", "--process", bad, b.Id);
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(255, r.ExitCode);
         Assert.Contains(bad, r.Stderr);
         Assert.Single(r.Stderr.Trim().Split('\n'));
     }
@@ -107,7 +107,7 @@ public sealed class ExecTests
     {
         using var b = Running("en");
         var r = b.Cnr("exec", b.Id);
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(255, r.ExitCode);
         Assert.NotEmpty(r.Stderr);
     }
 }

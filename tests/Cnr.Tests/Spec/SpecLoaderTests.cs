@@ -159,6 +159,6 @@ public class SpecLoaderTests
     public void Load_MissingRootfs_RunsTheValidator()
     {
         using var b = new TempBundle(withRootfs: false).WithConfig(DefaultJson);
-        Assert.Equal($"{b.Config}: root.path: rootfs directory {Path.Combine(b.Dir, "rootfs")} does not exist (create it, e.g. with `make bundles` or `cnr bundle create`)", LoadError(b));
+        Assert.Equal($"{b.Config}: root.path: rootfs directory {Path.Combine(b.Dir, "rootfs")} does not exist (unpack a root filesystem there, `mkdir -p {Path.Combine(b.Dir, "rootfs")} && tar -C {Path.Combine(b.Dir, "rootfs")} -xf ROOTFS.tar`, or make a new bundle with `cnr bundle create DIR --from IMAGE`)", LoadError(b));
     }
 }

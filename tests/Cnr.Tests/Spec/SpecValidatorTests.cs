@@ -74,7 +74,19 @@ public sealed class SpecValidatorTests : IDisposable
     public void Root_RootfsMustExist()
     {
         _spec.Root!.Path = "nothere";
-        Assert.Equal($"root.path: rootfs directory {Path.Combine(_bundle.Dir, "nothere")} does not exist (create it, e.g. with `make bundles` or `cnr bundle create`)", Error());
+        var rootfs = Path.Combine(_bundle.Dir, "nothere");
+        Assert.Equal($"root.path: rootfs directory {rootfs} does not exist (unpack a root filesystem there, `mkdir -p {rootfs} && tar -C {rootfs} -xf ROOTFS.tar`, or make a new bundle with `cnr bundle create DIR --from IMAGE`)", Error());
+    }
+
+    [Fact]
+    public void Root_RootfsOfTheRepositorysBundles_PointsToMakeBundles()
+    {
+        // bundles/NAME of a checkout: make-busybox-rootfs.sh sits in bundles/
+        var bundles = Directory.CreateDirectory(Path.Combine(_bundle.Dir, "repo", "bundles")).FullName;
+        File.WriteAllText(Path.Combine(bundles, "make-busybox-rootfs.sh"), "");
+        var mybox = Directory.CreateDirectory(Path.Combine(bundles, "mybox")).FullName;
+        var e = Assert.Throws<SpecException>(() => SpecValidator.Validate(_spec, mybox)).Message;
+        Assert.Equal($"root.path: rootfs directory {mybox}/rootfs does not exist (build it with `make bundles` in {_bundle.Dir}/repo)", e);
     }
 
     [Fact]
