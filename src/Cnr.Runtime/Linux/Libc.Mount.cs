@@ -11,7 +11,6 @@ public static unsafe partial class Libc
     public static partial int umount2(string target, int flags);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int chroot(string path);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int fchdir(int fd);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint readlinkat(int dirfd, string path, byte* buf, nint size);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
