@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Cnr.Diagnostics;
 using Cnr.Spec;
 
 namespace Cnr.Cgroups;
@@ -95,6 +96,8 @@ public static partial class ResourceMapping
             if (c.Idle is { } idle) w.Add(new("cpu.idle", idle.ToString(CultureInfo.InvariantCulture), "linux.resources.cpu.idle"));
             if (c.Shares is { } shares && shares != 0)
                 w.Add(new("cpu.weight", CpuSharesToWeight(shares).ToString(CultureInfo.InvariantCulture), "linux.resources.cpu.shares"));
+            else if (c.Shares == 0)
+                Log.Debug("linux.resources.cpu.shares: 0 means unset (as in runc): cpu.weight is left at its default");
             long quota = c.Quota ?? 0; ulong period = c.Period ?? 0;
             if (quota != 0 || period != 0)
             {
