@@ -12,9 +12,12 @@ public static class SpecLoader
 {
     public const string ConfigFile = "config.json";
 
-    public static RuntimeSpec Load(string bundleDir)
+    public static RuntimeSpec Load(string bundleDir) => Load(ReadConfig(bundleDir, out var file), file, bundleDir);
+
+    /// <summary>The bytes of <paramref name="file"/> (config.json of <paramref name="bundleDir"/>), parsed and validated.</summary>
+    internal static RuntimeSpec Load(byte[] json, string file, string bundleDir)
     {
-        var spec = Parse(ReadConfig(bundleDir, out var file), file);
+        var spec = Parse(json, file);
         try
         {
             SpecValidator.Validate(spec, bundleDir);
@@ -98,6 +101,8 @@ public static class SpecLoader
     private static void RequireUtf8(byte[] json, string file)
     {
         if (Utf8.IsValid(json)) return;
+        if (json.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || json.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+            throw new SpecException($"{file}: the file is UTF-16 text (config.json must be UTF-8: convert it, e.g. with `iconv -f UTF-16 -t UTF-8`)");
         var rest = json.AsSpan();
         while (Rune.DecodeFromUtf8(rest, out _, out int length) == OperationStatus.Done) rest = rest[length..];
         int offset = json.Length - rest.Length;
@@ -270,7 +275,7 @@ public static class SpecLoader
         if (type == typeof(ushort)) return "a number from 0 to 65535";
         if (type == typeof(ulong)) return "a number from 0 to 18446744073709551615";
         if (type == typeof(int)) return "a number from -2147483648 to 2147483647";
-        if (type == typeof(long)) return "a number";
+        if (type == typeof(long)) return "a number from -9223372036854775808 to 9223372036854775807";
         var info = SpecJson.Default.GetTypeInfo(type);
         return info?.Kind switch
         {

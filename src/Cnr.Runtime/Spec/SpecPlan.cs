@@ -17,6 +17,13 @@ public sealed class SpecPlan
     public static SpecPlan Compile(string bundleDir, string containerId)
         => Derive(SpecLoader.Load(bundleDir), containerId, Path.Combine(bundleDir, SpecLoader.ConfigFile));
 
+    /// <summary><see cref="Compile(string, string)"/> for config.json bytes already read (the fuzzer's entry).</summary>
+    internal static SpecPlan Compile(byte[] json, string bundleDir, string containerId)
+    {
+        var file = Path.Combine(bundleDir, SpecLoader.ConfigFile);
+        return Derive(SpecLoader.Load(json, file, bundleDir), containerId, file);
+    }
+
     /// <summary>The checks that need more than the validator: the container id (for the default cgroup path),
     /// libseccomp, and the cgroup conversions.</summary>
     internal static SpecPlan Derive(RuntimeSpec spec, string containerId, string file)

@@ -144,7 +144,8 @@ public static class SpecValidator
             {
                 var o = options[j];
                 // Commas are let through: runc joins data options with them, and SELinux contexts contain them.
-                if (o.Length == 0 || o.Trim().Length != o.Length)
+                // Whitespace is not: "nosuid, nodev" would reach the filesystem as one data option.
+                if (o.Length == 0 || o.Any(char.IsWhiteSpace))
                     throw new SpecException($"mounts[{i}].options[{j}]", $"{SpecException.Show(o)} is not a mount option",
                         "one option per string, without spaces, e.g. [\"nosuid\", \"mode=755\"]");
                 bind |= o is "bind" or "rbind";
