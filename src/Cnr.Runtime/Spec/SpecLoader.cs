@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Unicode;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Cnr.Linux;
 
 namespace Cnr.Spec;
 
@@ -34,6 +35,10 @@ public static class SpecLoader
         file = Path.Combine(bundleDir, ConfigFile);
         if (!Directory.Exists(bundleDir))
             throw new SpecException($"bundle {bundleDir}: no such directory (pass the bundle directory with --bundle/-b, or run cnr from inside it)");
+        // A FIFO would block the read forever and /dev/zero would never end: only a regular file is read.
+        if (Libc.StatMode(Libc.AT_FDCWD, file, 0, out uint mode) == 0
+            && (mode & Libc.S_IFMT) is not (Libc.S_IFREG or Libc.S_IFDIR))
+            throw new SpecException($"{file}: is not a regular file (config.json must be a file; write a default one with `cnr spec --bundle {bundleDir}`)");
         try
         {
             return File.ReadAllBytes(file);
@@ -47,9 +52,13 @@ public static class SpecLoader
         {
             throw new SpecException(Directory.Exists(file)
                 ? $"{file}: is a directory (config.json must be a file; write a default one with `cnr spec --bundle {bundleDir}`)"
-                : $"{file}: cannot read it: {(e is UnauthorizedAccessException ? "permission denied" : e.GetType().Name)} (check that it is a readable file)");
+                : $"{file}: cannot read it: {(e is UnauthorizedAccessException ? "permission denied" : IoError(e))} (check that it is a readable file)");
         }
     }
+
+    /// <summary>An IOException's errno, as .NET keeps it in HResult on Unix ("EIO (Input/output error)").</summary>
+    private static string IoError(Exception e)
+        => e.HResult is > 0 and < 4096 ? $"{Errno.Name(e.HResult)} ({Errno.Describe(e.HResult)})" : e.GetType().Name;
 
     /// <summary>Deserializes config.json. Every way the bytes can be wrong becomes one line written here (the
     /// trimmed binary's System.Text.Json texts are resource keys): not UTF-8 (byte offset), not JSON (line and

@@ -251,4 +251,16 @@ public class SpecLoaderTests
         using var b = new TempBundle().WithConfig("""{"process": {"rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1e400, "soft": 1}]}}""");
         Assert.Equal($"{b.Config}: process.rlimits[0].hard: expected a number from 0 to 18446744073709551615, found the number 1e400", LoadError(b));
     }
+
+    // A FIFO would block the read forever, /dev/zero would never end.
+    [Fact]
+    public void Load_ConfigThatIsNotARegularFile_IsRefusedWithoutReadingIt()
+    {
+        using var b = new TempBundle();
+        File.CreateSymbolicLink(b.Config, "/dev/zero");
+        Assert.Equal($"{b.Config}: is not a regular file (config.json must be a file; write a default one with `cnr spec --bundle {b.Dir}`)", LoadError(b));
+        File.Delete(b.Config);
+        Assert.Equal(0, Cnr.Linux.Libc.mkfifo(b.Config, 0b110_000_000));
+        Assert.StartsWith($"{b.Config}: is not a regular file", LoadError(b));
+    }
 }
