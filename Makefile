@@ -47,7 +47,7 @@ test: all bundles deps
 # validator and what create derives from them. A failing input lands in out/fuzz-crashes/ (see tests/fuzz-corpus).
 CNR_FUZZ_ITERATIONS ?= 100000
 fuzz:
-	CNR_FUZZ_ITERATIONS=$(CNR_FUZZ_ITERATIONS) dotnet test tests/Cnr.Tests --filter 'FullyQualifiedName~ConfigFuzzTests' --logger 'console;verbosity=normal'
+	CNR_FUZZ_ITERATIONS=$(CNR_FUZZ_ITERATIONS) CNR_FUZZ_SEED=$${CNR_FUZZ_SEED:-random} dotnet test tests/Cnr.Tests --filter 'FullyQualifiedName~ConfigFuzzTests' --logger 'console;verbosity=normal'
 
 bench: all bundles
 	tests/bench.sh

@@ -21,16 +21,19 @@ public sealed class SpecException : Exception
     /// <summary>The same error, prefixed with the file it was found in.</summary>
     public SpecException InFile(string file) => new($"{file}: {Message}", JsonPath);
 
-    /// <summary>Paths are shown whole up to PATH_MAX: their end is what the user needs to see.</summary>
-    public const int ShownPathLength = 4096;
-
     /// <summary>A value from the config as a message shows it: quoted, control characters escaped, and cut
-    /// after <paramref name="max"/> characters with the full length said.</summary>
-    public static string Show(string? value, int max = ShownLength) => value is null ? "null" : "\"" + Shorten(value, max) + "\"";
+    /// after <see cref="ShownLength"/> characters with the full length said.</summary>
+    public static string Show(string? value) => value is null ? "null" : "\"" + Shorten(value) + "\"";
 
     /// <summary><see cref="Show"/> without the quotes.</summary>
-    public static string Shorten(string value, int max = ShownLength)
-        => value.Length <= max ? Escape(value) : $"{Escape(value[..max])}… ({value.Length} characters)";
+    public static string Shorten(string value)
+        => value.Length <= ShownLength ? Escape(value) : $"{Escape(value[..ShownLength])}… ({value.Length} characters)";
+
+    /// <summary>A path as a message shows it: whole up to 3 × <see cref="ShownLength"/> characters, else its
+    /// start and its end (the part the user needs to see), with the full length said.</summary>
+    public static string ShortenPath(string path)
+        => path.Length <= 3 * ShownLength ? Escape(path)
+         : $"{Escape(path[..ShownLength])}…{Escape(path[^ShownLength..])} ({path.Length} characters)";
 
     /// <summary>Whatever a message quotes, it stays one line: a newline inside a value must not start a second.</summary>
     private static string OneLine(string message) => Escape(message);

@@ -44,8 +44,8 @@ public static class SpecValidator
         var rootfs = Path.GetFullPath(Path.Combine(bundleDir, root.Path));
         if (!Directory.Exists(rootfs))
             throw File.Exists(rootfs)
-                ? new SpecException("root.path", $"{SpecException.Shorten(rootfs, SpecException.ShownPathLength)} is not a directory", "point it at the container's root filesystem directory")
-                : new SpecException("root.path", $"rootfs directory {SpecException.Shorten(rootfs, SpecException.ShownPathLength)} does not exist", "create it, e.g. with `make bundles` or `cnr bundle create`");
+                ? new SpecException("root.path", $"{SpecException.ShortenPath(rootfs)} is not a directory", "point it at the container's root filesystem directory")
+                : new SpecException("root.path", $"rootfs directory {SpecException.ShortenPath(rootfs)} does not exist", "create it, e.g. with `make bundles` or `cnr bundle create`");
     }
 
     private static void Process(Process process)
@@ -190,13 +190,13 @@ public static class SpecValidator
         if (Libc.StatMode(Libc.AT_FDCWD, program, 0, out uint mode) < 0)
         {
             int errno = Errno.Last;
-            throw new SpecException(path, $"{SpecException.Show(program, SpecException.ShownPathLength)}: {Errno.Name(errno)} ({Errno.Describe(errno)})",
+            throw new SpecException(path, $"\"{SpecException.ShortenPath(program)}\": {Errno.Name(errno)} ({Errno.Describe(errno)})",
                 errno is 2 or 20 ? "install the hook there, or fix the path" : "check the path and its permissions");
         }
         if ((mode & Libc.S_IFMT) != Libc.S_IFREG)
-            throw new SpecException(path, $"{SpecException.Show(program, SpecException.ShownPathLength)} is not a regular file", "give the path of the hook's program");
+            throw new SpecException(path, $"\"{SpecException.ShortenPath(program)}\" is not a regular file", "give the path of the hook's program");
         if ((mode & 0b001_001_001) == 0)
-            throw new SpecException(path, $"{SpecException.Show(program, SpecException.ShownPathLength)} is not executable", $"chmod +x {SpecException.Shorten(program, SpecException.ShownPathLength)}");
+            throw new SpecException(path, $"\"{SpecException.ShortenPath(program)}\" is not executable", $"chmod +x {SpecException.ShortenPath(program)}");
     }
 
     private static void Linux(Linux linux, NamespaceSet ns)
@@ -328,7 +328,7 @@ public static class SpecValidator
             set.JoinedMask |= bit;
             RequireAbsolute($"linux.namespaces[{i}].path", n.Path);
             if (!System.IO.Path.Exists(n.Path))
-                throw new SpecException($"linux.namespaces[{i}].path", $"{SpecException.Shorten(n.Path, SpecException.ShownPathLength)} does not exist",
+                throw new SpecException($"linux.namespaces[{i}].path", $"{SpecException.ShortenPath(n.Path)} does not exist",
                     $"give an existing namespace file, e.g. /proc/PID/ns/{NamespaceSet.ProcName(n.Type)}, or leave path out to create a new namespace");
         }
         return set;
