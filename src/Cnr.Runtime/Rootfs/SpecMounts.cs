@@ -16,8 +16,8 @@ internal static class SpecMounts
         try { ApplyUnwrapped(root, m, index); }
         catch (SyscallException e)
         {
-            // Every failure names the config entry; one of resolving or creating the destination also says
-            // which mount it was for.
+            // Every failure names the config entry (mounts[i]); one to resolve or create the destination also
+            // says what was being mounted where.
             var what = e.Call is "mount" or "mount_setattr" ? e
                 : new SyscallException("mount", e.Number, $"{(string.IsNullOrEmpty(m.Source) ? m.Type : m.Source)} to {m.Destination} ({e.Call})");
             throw new MountFailedException($"mounts[{index}]: {what.Message}");

@@ -81,8 +81,7 @@ public static class SpecLoader
         }
         using (document)
         {
-            if (document.RootElement.ValueKind == JsonValueKind.Null)
-                throw new SpecException($"{file}: the file holds null, not a JSON object (write a default one with `cnr spec`)");
+            if (document.RootElement.ValueKind == JsonValueKind.Null) throw NullDocument(file);
             try
             {
                 CheckValues(document.RootElement, SpecJson.Default.RuntimeSpec, "");
@@ -93,8 +92,7 @@ public static class SpecLoader
             }
             try
             {
-                return document.Deserialize(SpecJson.Default.RuntimeSpec)
-                    ?? throw new SpecException($"{file}: the file holds null, not a JSON object (write a default one with `cnr spec`)");
+                return document.Deserialize(SpecJson.Default.RuntimeSpec) ?? throw NullDocument(file);
             }
             catch (JsonException e)
             {
@@ -104,6 +102,9 @@ public static class SpecLoader
     }
 
     private const int MaxDepth = 64;
+
+    private static SpecException NullDocument(string file)
+        => new($"{file}: the file holds null, not a JSON object (write a default one with `cnr spec`)");
 
     /// <summary>The JSON reader checks UTF-8 only when it turns a string into text, and then names neither the
     /// file nor the place; this names both.</summary>
