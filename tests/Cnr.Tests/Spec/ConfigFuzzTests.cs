@@ -28,7 +28,7 @@ namespace Cnr.Tests.Spec;
 /// coverage-guided fuzzer spends nearly all its runs in the JSON parser's syntax errors, while the bugs live
 /// past it, in what a well-formed but wrong config reaches.
 ///
-/// `make test` runs 500 inputs from a fixed seed (CNR_FUZZ_ITERATIONS, CNR_FUZZ_SEED) and replays
+/// `make test` runs 2000 inputs from a fixed seed (CNR_FUZZ_ITERATIONS, CNR_FUZZ_SEED) and replays
 /// tests/fuzz-corpus; `make fuzz` runs many more from a random seed. A failing input is written to
 /// out/fuzz-crashes/ to become a corpus file.</summary>
 public sealed class ConfigFuzzTests : IDisposable
@@ -37,7 +37,7 @@ public sealed class ConfigFuzzTests : IDisposable
 
     public void Dispose() => _bundle.Dispose();
 
-    private static int Iterations => int.TryParse(Environment.GetEnvironmentVariable("CNR_FUZZ_ITERATIONS"), out int n) && n > 0 ? n : 500;
+    private static int Iterations => int.TryParse(Environment.GetEnvironmentVariable("CNR_FUZZ_ITERATIONS"), out int n) && n > 0 ? n : 2000;
 
     /// <summary>`make test` runs the same inputs every time (a failure there is a regression, not luck);
     /// CNR_FUZZ_SEED=random (as `make fuzz` sets) explores new ones, and CNR_FUZZ_SEED=A,B replays the run
@@ -168,14 +168,23 @@ internal static class ConfigFuzz
             (1, from bytes in Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b))
                 select new FuzzInput(bytes, "random bytes")));
 
-    /// <summary>Valid configs to start from: the default, a rootless one, and one that sets nearly every field
-    /// cnr reads, so that mutations reach every check.</summary>
+    /// <summary>Valid configs to start from: the default, a rootless one, one that sets nearly every field cnr
+    /// reads (so that mutations reach every check), and one with the default seccomp profile.</summary>
     private static readonly string[] Seeds =
     [
         JsonSerializer.Serialize(DefaultSpec.Create(), SpecJson.Default.RuntimeSpec),
         JsonSerializer.Serialize(DefaultSpec.Create(rootless: true), SpecJson.Default.RuntimeSpec),
         JsonSerializer.Serialize(Rich(), SpecJson.Default.RuntimeSpec),
+        JsonSerializer.Serialize(WithDefaultSeccomp(), SpecJson.Default.RuntimeSpec),
     ];
+
+    /// <summary>`cnr spec --seccomp default`: the largest profile a user is likely to start from.</summary>
+    private static RuntimeSpec WithDefaultSeccomp()
+    {
+        var s = DefaultSpec.Create();
+        s.Linux!.Seccomp = DefaultProfile.Create();
+        return s;
+    }
 
     private static RuntimeSpec Rich()
     {
