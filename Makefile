@@ -14,7 +14,7 @@ CNR ?= $(CURDIR)/bin/cnr
 # Packages the tests need on a fresh Debian/Ubuntu machine (the cgroup v2 runner installs its own).
 TEST_DEPS := busybox-static
 
-.PHONY: all deps bundles run test bench install clean
+.PHONY: all deps bundles run test fuzz bench install clean
 
 # The NativeAOT binary. dotnet publish is incremental itself, so this always asks it. Trim/AOT warnings
 # fail the build: each one is a place where the binary may behave differently from the JIT build.
@@ -55,6 +55,12 @@ run: all bundles
 test: all bundles deps
 	@if [[ -x tests/vm/setup.sh ]]; then tests/vm/setup.sh; fi
 	tests/run-all.sh
+
+# The config fuzzer at length (make test runs it briefly): CNR_FUZZ_ITERATIONS mutated configs through the loader,
+# validator and what create derives from them. A failing input lands in out/fuzz-crashes/ (see tests/fuzz-corpus).
+CNR_FUZZ_ITERATIONS ?= 100000
+fuzz:
+	CNR_FUZZ_ITERATIONS=$(CNR_FUZZ_ITERATIONS) CNR_FUZZ_SEED=$${CNR_FUZZ_SEED:-random} dotnet test tests/Cnr.Tests --filter 'FullyQualifiedName~ConfigFuzzTests' --logger 'console;verbosity=normal'
 
 bench: all bundles
 	tests/bench.sh

@@ -83,7 +83,7 @@ public sealed class CgroupManager
         else path = $"{DefaultParent}/{cgroupsPath}";
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0 || parts.Any(p => p is "." or ".."))
-            throw new CgroupException($"linux.cgroupsPath: \"{cgroupsPath}\" must name a cgroup below the root, without \".\" or \"..\"");
+            throw new CgroupException($"linux.cgroupsPath: {SpecException.Show(cgroupsPath)} must name a cgroup below the root, without \".\" or \"..\"");
         return "/" + string.Join('/', parts);
     }
 
@@ -92,7 +92,7 @@ public sealed class CgroupManager
     {
         if (slice is "" or "-.slice") return "";
         if (!slice.EndsWith(".slice", StringComparison.Ordinal))
-            throw new CgroupException($"linux.cgroupsPath: \"{slice}\" is not a systemd slice (like \"machine.slice\")");
+            throw new CgroupException($"linux.cgroupsPath: {SpecException.Show(slice)} is not a systemd slice (like \"machine.slice\")");
         var name = slice[..^".slice".Length];
         var sb = new StringBuilder();
         var parts = name.Split('-');

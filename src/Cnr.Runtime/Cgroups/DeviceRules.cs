@@ -55,9 +55,9 @@ public static class DeviceRules
     public static void Check(LinuxDeviceCgroup d, string path)
     {
         if (d.Type is { Length: > 0 } t && t is not ("a" or "b" or "c"))
-            throw new CgroupException($"{path}.type: \"{t}\" is not a device type (a, b or c)");
+            throw new CgroupException($"{path}.type: {SpecException.Show(t)} is not a device type (a, b or c)");
         if (d.Access is { Length: > 0 } a && a.Any(ch => ch is not ('r' or 'w' or 'm')))
-            throw new CgroupException($"{path}.access: \"{a}\" is not a device access (letters of \"rwm\")");
+            throw new CgroupException($"{path}.access: {SpecException.Show(a)} is not a device access (letters of \"rwm\")");
         if (d.Major is < -1 or > int.MaxValue)
             throw new CgroupException($"{path}.major: {d.Major} is not a device major number (omit it for any)");
         if (d.Minor is < -1 or > int.MaxValue)

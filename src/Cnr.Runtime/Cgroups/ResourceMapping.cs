@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Cnr.Diagnostics;
 using Cnr.Spec;
 
 namespace Cnr.Cgroups;
@@ -36,9 +37,9 @@ public static partial class ResourceMapping
             if (c.RealtimePeriod is { } rp && rp != 0)
                 throw Bad("cpu.realtimePeriod", "real-time CPU bandwidth does not exist in cgroup v2; remove it");
             if (c.Cpus is { Length: > 0 } cpus && !CpuList().IsMatch(cpus))
-                throw Bad("cpu.cpus", $"\"{cpus}\" is not a CPU list (like \"0-3,6\")");
+                throw Bad("cpu.cpus", $"{SpecException.Show(cpus)} is not a CPU list (like \"0-3,6\")");
             if (c.Mems is { Length: > 0 } mems && !CpuList().IsMatch(mems))
-                throw Bad("cpu.mems", $"\"{mems}\" is not a memory node list (like \"0-1\")");
+                throw Bad("cpu.mems", $"{SpecException.Show(mems)} is not a memory node list (like \"0-1\")");
         }
         if (r.BlockIO is { } io)
         {
@@ -57,16 +58,16 @@ public static partial class ResourceMapping
         }
         for (int i = 0; i < (r.HugepageLimits?.Count ?? 0); i++)
             if (!PageSize().IsMatch(r.HugepageLimits![i].PageSize))
-                throw Bad($"hugepageLimits[{i}].pageSize", $"\"{r.HugepageLimits[i].PageSize}\" is not a page size (like \"2MB\" or \"1GB\")");
+                throw Bad($"hugepageLimits[{i}].pageSize", $"{SpecException.Show(r.HugepageLimits[i].PageSize)} is not a page size (like \"2MB\" or \"1GB\")");
         foreach (var (dev, _) in r.Rdma ?? [])
             if (dev.Length == 0 || dev.Any(char.IsWhiteSpace))
-                throw Bad($"rdma[\"{dev}\"]", "is not an RDMA device name");
+                throw Bad($"rdma[{SpecException.Show(dev)}]", "is not an RDMA device name");
         foreach (var (key, value) in r.Unified ?? [])
         {
             if (key.Contains('/') || key.Contains("..") || !key.Contains('.') || key.StartsWith('.'))
-                throw Bad($"unified[\"{key}\"]", "is not a cgroup v2 interface file name (like \"memory.high\")");
+                throw Bad($"unified[{SpecException.Show(key)}]", "is not a cgroup v2 interface file name (like \"memory.high\")");
             if (value.Contains('\0'))
-                throw Bad($"unified[\"{key}\"]", "the value contains a NUL byte");
+                throw Bad($"unified[{SpecException.Show(key)}]", "the value contains a NUL byte");
         }
         for (int i = 0; i < (r.Devices?.Count ?? 0); i++)
             DeviceRules.Check(r.Devices![i], $"linux.resources.devices[{i}]");
@@ -95,6 +96,8 @@ public static partial class ResourceMapping
             if (c.Idle is { } idle) w.Add(new("cpu.idle", idle.ToString(CultureInfo.InvariantCulture), "linux.resources.cpu.idle"));
             if (c.Shares is { } shares && shares != 0)
                 w.Add(new("cpu.weight", CpuSharesToWeight(shares).ToString(CultureInfo.InvariantCulture), "linux.resources.cpu.shares"));
+            else if (c.Shares == 0)
+                Log.Debug("linux.resources.cpu.shares: 0 means unset (as in runc): cpu.weight is left at its default");
             long quota = c.Quota ?? 0; ulong period = c.Period ?? 0;
             if (quota != 0 || period != 0)
             {

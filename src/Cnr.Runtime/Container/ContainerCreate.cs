@@ -38,16 +38,12 @@ public static class ContainerCreate
     {
         ContainerId.Validate(o.Id);
         var bundle = Path.GetFullPath(o.Bundle);
-        var spec = SpecLoader.Load(bundle);
-        var process = spec.Process ?? throw new SpecException("process: missing (a container needs a process to run)");
-        var seccomp = spec.Linux?.Seccomp is { } profile ? SeccompFilter.Compile(profile) : null;
-        CgroupManager.Validate(spec.Linux?.Resources);
+        var plan = SpecPlan.Compile(bundle, o.Id);
+        var (spec, process, seccomp) = (plan.Spec, plan.Process, plan.Seccomp);
         if (process.Terminal && !o.Foreground && o.ConsoleSocket is null)
             throw new SpecException("process.terminal: cannot allocate a tty when cnr detaches without --console-socket (pass --console-socket, or set process.terminal to false)");
         var rootfs = Path.GetFullPath(spec.Root!.Path, bundle);
         var namespaces = spec.Linux?.Namespaces ?? [];
-        if (!namespaces.Any(n => n.Type == "mount"))
-            throw new SpecException("linux.namespaces: cnr needs a mount namespace (add {\"type\": \"mount\"})");
         using var consoleSocket = o.ConsoleSocket is null ? null : ConsoleSocket.Connect(o.ConsoleSocket);
 
         var store = new ContainerStore(o.StateRoot);

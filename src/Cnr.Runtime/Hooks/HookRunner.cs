@@ -20,7 +20,14 @@ public static class HookRunner
         {
             var hook = hooks[i];
             if (Steps.On) Steps.Report("hook", $"{stage}[{i}]: {hook.Path} {string.Join(' ', hook.Args?.Skip(1) ?? [])}", null);
-            int status = Spawn(hook, stdin, out bool timedOut);
+            int status;
+            bool timedOut;
+            try { status = Spawn(hook, stdin, out timedOut); }
+            catch (SyscallException e) when (e.Call == "posix_spawn")
+            {
+                throw new InvalidOperationException($"hooks.{stage}[{i}].path: cannot run {hook.Path}: {Errno.Name(e.Number)} ({Errno.Describe(e.Number)}) "
+                    + (e.Number is 2 or 20 ? "(install the hook there, or fix the path)" : "(check that it is an executable file)"));
+            }
             if (timedOut) throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} timed out after {hook.Timeout}s");
             if (status != 0) throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} exited with status {status}");
         }

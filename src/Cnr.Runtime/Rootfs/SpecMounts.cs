@@ -14,10 +14,13 @@ internal static class SpecMounts
     public static void Apply(InRoot root, Spec.Mount m, int index)
     {
         try { ApplyUnwrapped(root, m, index); }
-        catch (SyscallException e) when (e.Call is not ("mount" or "mount_setattr"))
+        catch (SyscallException e)
         {
-            // Resolving or creating the destination failed: say which mount it was for.
-            throw new SyscallException("mount", e.Number, $"{(string.IsNullOrEmpty(m.Source) ? m.Type : m.Source)} to {m.Destination} ({e.Call})");
+            // Every failure names the config entry (mounts[i]); one to resolve or create the destination also
+            // says what was being mounted where.
+            var what = e.Call is "mount" or "mount_setattr" ? e
+                : new SyscallException("mount", e.Number, $"{(string.IsNullOrEmpty(m.Source) ? m.Type : m.Source)} to {m.Destination} ({e.Call})");
+            throw new MountFailedException($"mounts[{index}]: {what.Message}");
         }
     }
 
@@ -51,6 +54,10 @@ internal static class SpecMounts
                 Bind(root, "/sys", dest, MountOptions.Parse(["rbind", "nosuid", "nodev", "noexec", "ro", "rro"]), index);
                 return;
             }
+            // The kernel says only EINVAL when a filesystem does not take one of its options: name them.
+            if (rc == E.EINVAL && o.Data is { Length: > 0 } data)
+                throw new MountFailedException($"mounts[{index}]: mount {source} to {dest}: EINVAL: {type} refused the options passed to it as data, \"{data}\" "
+                    + $"(options that are not mount flags go to the filesystem as they are: fix or remove the one {type} does not take; see its manual for its options)");
             if (rc != 0) throw Mounter.Error(rc, source, type, flags, o.Data, dest);
             if (copyUp)
             {
@@ -155,3 +162,6 @@ internal static class SpecMounts
             Mounter.SetRecursive(top, o.RecursiveSet, o.RecursiveClear, dest, root.Shell(dest));
     }
 }
+
+/// <summary>A config.json mount that failed: the message names mounts[i] for the user.</summary>
+internal sealed class MountFailedException(string message) : Exception(message);

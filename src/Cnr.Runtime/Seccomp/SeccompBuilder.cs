@@ -34,7 +34,7 @@ internal sealed class SeccompBuilder : IDisposable
             {
                 uint arch = LibSeccomp.seccomp_arch_resolve_name(name);
                 if (arch == 0)
-                    throw new SpecException($"{path}: libseccomp {LibSeccompVersion.Get()} does not know the architecture \"{name}\"");
+                    throw new SpecException($"{path}: libseccomp {LibSeccompVersion.Get()} does not know the architecture {SpecException.Show(name)}");
                 int rc = LibSeccomp.seccomp_arch_add(context, arch);
                 if (rc != -EEXIST) LibSeccomp.Check(rc, "seccomp_arch_add", $"{path} ({name})");
             }

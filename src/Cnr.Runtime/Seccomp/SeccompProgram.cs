@@ -31,7 +31,7 @@ internal sealed record SeccompProgram(
         {
             string arch = seccomp.Architectures![i];
             if (!SeccompNames.Architectures.TryGetValue(arch, out var name))
-                throw new SpecException($"{Root}.architectures[{i}]: \"{arch}\" is not a seccomp architecture ({List(SeccompNames.Architectures)})");
+                throw new SpecException($"{Root}.architectures[{i}]: {SpecException.Show(arch)} is not a seccomp architecture ({List(SeccompNames.Architectures)})");
             architectures.Add(($"{Root}.architectures[{i}]", name));
         }
 
@@ -40,7 +40,7 @@ internal sealed record SeccompProgram(
         {
             string flag = seccomp.Flags![i];
             if (!SeccompNames.Flags.TryGetValue(flag, out uint bit))
-                throw new SpecException($"{Root}.flags[{i}]: \"{flag}\" is not a seccomp filter flag cnr supports ({List(SeccompNames.Flags)})");
+                throw new SpecException($"{Root}.flags[{i}]: {SpecException.Show(flag)} is not a seccomp filter flag cnr supports ({List(SeccompNames.Flags)})");
             flags |= bit;
         }
 
@@ -79,7 +79,7 @@ internal sealed record SeccompProgram(
     private static uint Action(string name, uint? errnoRet, string actionPath, string errnoPath)
     {
         if (!Actions.TryGetValue(name ?? "", out uint action))
-            throw new SpecException($"{actionPath}: \"{name}\" is not a seccomp action ({List(Actions)})");
+            throw new SpecException($"{actionPath}: {SpecException.Show(name)} is not a seccomp action ({List(Actions)})");
         if (action == SCMP_ACT_NOTIFY) throw NotifyUnsupported(actionPath);
         bool returnsErrno = action is SCMP_ACT_ERRNO or SCMP_ACT_TRACE;
         if (errnoRet is uint errno)
@@ -97,7 +97,7 @@ internal sealed record SeccompProgram(
         if (arg.Index > 5)
             throw new SpecException($"{path}.index: {arg.Index} is not a system call argument (0–5)");
         if (!Ops.TryGetValue(arg.Op ?? "", out int op))
-            throw new SpecException($"{path}.op: \"{arg.Op}\" is not a seccomp comparison ({List(Ops)})");
+            throw new SpecException($"{path}.op: {SpecException.Show(arg.Op)} is not a seccomp comparison ({List(Ops)})");
         // For SCMP_CMP_MASKED_EQ the spec's value is the mask and valueTwo the datum, as libseccomp takes them.
         return new LibSeccomp.ScmpArgCmp
         {

@@ -1,4 +1,5 @@
 using Cnr.Capabilities;
+using Cnr.Linux;
 using Cnr.Process;
 
 namespace Cnr.Spec;
@@ -31,7 +32,7 @@ public static class SpecValidator
         if (string.IsNullOrEmpty(version))
             throw new SpecException("ociVersion", "missing", "set it to \"1.2.0\"");
         if (!version.StartsWith("1.", StringComparison.Ordinal))
-            throw new SpecException("ociVersion", $"\"{version}\" is not supported", "cnr runs runtime-spec 1.x configs; set it to \"1.2.0\"");
+            throw new SpecException("ociVersion", $"{SpecException.Show(version)} is not supported", "cnr runs runtime-spec 1.x configs; set it to \"1.2.0\"");
     }
 
     private static void Root(Root? root, string bundleDir)
@@ -43,8 +44,8 @@ public static class SpecValidator
         var rootfs = Path.GetFullPath(Path.Combine(bundleDir, root.Path));
         if (!Directory.Exists(rootfs))
             throw File.Exists(rootfs)
-                ? new SpecException("root.path", $"{rootfs} is not a directory", "point it at the container's root filesystem directory")
-                : new SpecException("root.path", $"rootfs directory {rootfs} does not exist", MissingRootfsHint(rootfs));
+                ? new SpecException("root.path", $"{SpecException.ShortenPath(rootfs)} is not a directory", "point it at the container's root filesystem directory")
+                : new SpecException("root.path", $"rootfs directory {SpecException.ShortenPath(rootfs)} does not exist", MissingRootfsHint(rootfs));
     }
 
     /// <summary>`make bundles` builds the rootfs of this repository's bundles (bundles/NAME, beside
@@ -54,7 +55,7 @@ public static class SpecValidator
         var parent = Path.GetDirectoryName(Path.GetDirectoryName(rootfs));
         return parent is not null && File.Exists(Path.Combine(parent, "make-busybox-rootfs.sh"))
             ? $"build it with `make bundles` in {Path.GetDirectoryName(parent)}"
-            : $"unpack a root filesystem there, `mkdir -p {rootfs} && tar -C {rootfs} -xf ROOTFS.tar`, or make a new bundle with `cnr bundle create DIR --from IMAGE`";
+            : "unpack a root filesystem there (`mkdir -p DIR && tar -C DIR -xf ROOTFS.tar`), or make a new bundle with `cnr bundle create DIR --from IMAGE`";
     }
 
     private static void Process(Process process)
@@ -69,7 +70,7 @@ public static class SpecValidator
         if (process.Env is { } env)
             for (int i = 0; i < env.Count; i++)
                 if (env[i].IndexOf('=') <= 0)
-                    throw new SpecException($"process.env[{i}]", $"\"{env[i]}\" is not NAME=value", "e.g. \"TERM=xterm\"");
+                    throw new SpecException($"process.env[{i}]", $"{SpecException.Show(env[i])} is not NAME=value", "e.g. \"TERM=xterm\"");
         if (process.Capabilities is { } caps)
         {
             CapabilitySet("bounding", caps.Bounding);
@@ -78,12 +79,15 @@ public static class SpecValidator
             CapabilitySet("permitted", caps.Permitted);
             CapabilitySet("ambient", caps.Ambient);
         }
+        // The kernel's range for /proc/PID/oom_score_adj (OOM_SCORE_ADJ_MIN..MAX); the init would only learn EINVAL.
+        if (process.OomScoreAdj is < -1000 or > 1000)
+            throw new SpecException("process.oomScoreAdj", $"{process.OomScoreAdj} is out of range", "-1000 (never OOM-killed) to 1000 (killed first)");
         if (process.Rlimits is { } rlimits) Rlimits(rlimits);
         if (process.Scheduler is { } scheduler) Scheduler(scheduler);
         if (process.IoPriority is { } io)
         {
             if (io.Class is not ("IOPRIO_CLASS_RT" or "IOPRIO_CLASS_BE" or "IOPRIO_CLASS_IDLE"))
-                throw new SpecException("process.ioPriority.class", $"\"{io.Class}\" is not an I/O priority class", "IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE");
+                throw new SpecException("process.ioPriority.class", $"{SpecException.Show(io.Class)} is not an I/O priority class", "IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE");
             if (io.Priority is < 0 or > 7)
                 throw new SpecException("process.ioPriority.priority", $"{io.Priority} is out of range", "0 (highest) to 7 (lowest)");
         }
@@ -95,7 +99,7 @@ public static class SpecValidator
         for (int i = 0; i < names.Count; i++)
             // Exact spelling: the lenient forms TryParse also takes are for the command line only.
             if (!CapabilityTable.TryParse(names[i], out int cap) || CapabilityTable.Name(cap) != names[i])
-                throw new SpecException($"process.capabilities.{set}[{i}]", $"\"{names[i]}\" is not a capability", "see capabilities(7); names like CAP_NET_ADMIN");
+                throw new SpecException($"process.capabilities.{set}[{i}]", $"{SpecException.Show(names[i])} is not a capability", "see capabilities(7); names like CAP_NET_ADMIN");
     }
 
     private static void Rlimits(List<PosixRlimit> rlimits)
@@ -105,9 +109,9 @@ public static class SpecValidator
         {
             var r = rlimits[i];
             if (!RlimitTable.TryParse(r.Type, out int resource))
-                throw new SpecException($"process.rlimits[{i}].type", $"\"{r.Type}\" is not a resource limit", string.Join(", ", RlimitTable.All));
+                throw new SpecException($"process.rlimits[{i}].type", $"{SpecException.Show(r.Type)} is not a resource limit", string.Join(", ", RlimitTable.All));
             if ((seen & (1 << resource)) != 0)
-                throw new SpecException($"process.rlimits[{i}].type", $"{r.Type} is given twice", "keep one entry per type");
+                throw new SpecException($"process.rlimits[{i}].type", $"{SpecException.Shorten(r.Type)} is given twice", "keep one entry per type");
             seen |= 1 << resource;
             if (r.Soft > r.Hard)
                 throw new SpecException($"process.rlimits[{i}]", $"soft limit {r.Soft} is above hard limit {r.Hard}", "make soft at most hard");
@@ -118,7 +122,7 @@ public static class SpecValidator
     private static void Scheduler(Scheduler s)
     {
         if (s.Policy is not ("SCHED_OTHER" or "SCHED_FIFO" or "SCHED_RR" or "SCHED_BATCH" or "SCHED_ISO" or "SCHED_IDLE" or "SCHED_DEADLINE"))
-            throw new SpecException("process.scheduler.policy", s.Policy.Length == 0 ? "missing" : $"\"{s.Policy}\" is not a scheduling policy",
+            throw new SpecException("process.scheduler.policy", s.Policy.Length == 0 ? "missing" : $"{SpecException.Show(s.Policy)} is not a scheduling policy",
                 "SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE");
         if (s.Nice is < -20 or > 19)
             throw new SpecException("process.scheduler.nice", $"{s.Nice} is out of range", "-20 to 19");
@@ -137,14 +141,22 @@ public static class SpecValidator
             if (string.IsNullOrEmpty(m.Destination))
                 throw new SpecException($"mounts[{i}].destination", "missing", "give an absolute path inside the container, e.g. \"/data\"");
             RequireAbsolute($"mounts[{i}].destination", m.Destination);
-            if (m.Options is not { } options) continue;
-            bool bind = false;
+            if (m.UidMappings is { Count: > 0 } || m.GidMappings is { Count: > 0 } || m.Options?.Any(o => o is "idmap" or "ridmap") == true)
+                throw new SpecException($"mounts[{i}]", "id-mapped mounts (\"idmap\", uidMappings, gidMappings) are not supported by cnr", "remove them and chown the source instead");
+            bool bind = m.Type == "bind";
+            if (m.Options is not { } options)
+            {
+                if (bind && string.IsNullOrEmpty(m.Source))
+                    throw new SpecException($"mounts[{i}].source", "missing", "a bind mount needs the path to mount, e.g. \"/srv/data\"");
+                continue;
+            }
             for (int j = 0; j < options.Count; j++)
             {
                 var o = options[j];
                 // Commas are let through: runc joins data options with them, and SELinux contexts contain them.
-                if (o.Length == 0 || o.Trim().Length != o.Length)
-                    throw new SpecException($"mounts[{i}].options[{j}]", $"\"{o}\" is not a mount option",
+                // Whitespace is not: "nosuid, nodev" would reach the filesystem as one data option.
+                if (o.Length == 0 || o.Any(char.IsWhiteSpace))
+                    throw new SpecException($"mounts[{i}].options[{j}]", $"{SpecException.Show(o)} is not a mount option",
                         "one option per string, without spaces, e.g. [\"nosuid\", \"mode=755\"]");
                 bind |= o is "bind" or "rbind";
             }
@@ -155,25 +167,46 @@ public static class SpecValidator
 
     private static void Hooks(Hooks hooks)
     {
-        HookList("prestart", hooks.Prestart);
-        HookList("createRuntime", hooks.CreateRuntime);
-        HookList("createContainer", hooks.CreateContainer);
-        HookList("startContainer", hooks.StartContainer);
-        HookList("poststart", hooks.Poststart);
-        HookList("poststop", hooks.Poststop);
+        // The hooks whose failure aborts `create` and whose path resolves on the host are checked now, before
+        // anything exists, rather than after the container's namespaces and cgroup were made (runc finds a
+        // missing one only when it runs it). startContainer's path resolves inside the container, where the
+        // parent does not look; poststart/poststop failures are only warnings (runtime-spec).
+        HookList("prestart", hooks.Prestart, onHost: true);
+        HookList("createRuntime", hooks.CreateRuntime, onHost: true);
+        HookList("createContainer", hooks.CreateContainer, onHost: true);
+        HookList("startContainer", hooks.StartContainer, onHost: false);
+        HookList("poststart", hooks.Poststart, onHost: false);
+        HookList("poststop", hooks.Poststop, onHost: false);
     }
 
-    private static void HookList(string name, List<Hook>? hooks)
+    private static void HookList(string name, List<Hook>? hooks, bool onHost)
     {
         if (hooks is null) return;
         for (int i = 0; i < hooks.Count; i++)
         {
+            var path = $"hooks.{name}[{i}].path";
             if (string.IsNullOrEmpty(hooks[i].Path))
-                throw new SpecException($"hooks.{name}[{i}].path", "missing", "give the absolute path of the program to run");
-            RequireAbsolute($"hooks.{name}[{i}].path", hooks[i].Path);
+                throw new SpecException(path, "missing", "give the absolute path of the program to run");
+            RequireAbsolute(path, hooks[i].Path);
+            if (onHost) RequireProgram(path, hooks[i].Path);
             if (hooks[i].Timeout is <= 0)
                 throw new SpecException($"hooks.{name}[{i}].timeout", $"{hooks[i].Timeout} is not a timeout", "give seconds, greater than 0, or leave it out");
         }
+    }
+
+    /// <summary>What execve needs of a hook's program: a regular file (symlinks followed) with an execute bit.</summary>
+    private static void RequireProgram(string path, string program)
+    {
+        if (Libc.StatMode(Libc.AT_FDCWD, program, 0, out uint mode) < 0)
+        {
+            int errno = Errno.Last;
+            throw new SpecException(path, $"\"{SpecException.ShortenPath(program)}\": {Errno.Name(errno)} ({Errno.Describe(errno)})",
+                errno is 2 or 20 ? "install the hook there, or fix the path" : "check the path and its permissions");
+        }
+        if ((mode & Libc.S_IFMT) != Libc.S_IFREG)
+            throw new SpecException(path, $"\"{SpecException.ShortenPath(program)}\" is not a regular file", "give the path of the hook's program");
+        if ((mode & 0b001_001_001) == 0)
+            throw new SpecException(path, $"\"{SpecException.ShortenPath(program)}\" is not executable", $"chmod +x {SpecException.ShortenPath(program)}");
     }
 
     private static void Linux(Linux linux, NamespaceSet ns)
@@ -185,7 +218,7 @@ public static class SpecValidator
                 throw new SpecException("linux.timeOffsets", "given, but there is no time namespace", "add {\"type\": \"time\"} to linux.namespaces, or remove timeOffsets");
             foreach (var clock in offsets.Keys)
                 if (clock is not ("monotonic" or "boottime"))
-                    throw new SpecException($"linux.timeOffsets[\"{clock}\"]", $"\"{clock}\" is not a clock that a time namespace offsets", "monotonic, boottime");
+                    throw new SpecException($"linux.timeOffsets[{SpecException.Show(clock)}]", $"{SpecException.Show(clock)} is not a clock that a time namespace offsets", "monotonic, boottime");
         }
         if (linux.Sysctl is { } sysctl)
             foreach (var key in sysctl.Keys)
@@ -200,13 +233,13 @@ public static class SpecValidator
                 RequireAbsolute($"linux.devices[{i}].path", devices[i].Path);
                 DevicePath(i, devices[i].Path);
                 if (devices[i].Type is not ("c" or "b" or "u" or "p"))
-                    throw new SpecException($"linux.devices[{i}].type", $"\"{devices[i].Type}\" is not a device type", "c (character), b (block), u (unbuffered character), p (FIFO)");
+                    throw new SpecException($"linux.devices[{i}].type", $"{SpecException.Show(devices[i].Type)} is not a device type", "c (character), b (block), u (unbuffered character), p (FIFO)");
             }
         if (linux.RootfsPropagation is { Length: > 0 } propagation
             && propagation is not ("private" or "rprivate" or "slave" or "rslave" or "shared" or "rshared" or "unbindable" or "runbindable"))
-            throw new SpecException("linux.rootfsPropagation", $"\"{propagation}\" is not a propagation type", "private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable");
+            throw new SpecException("linux.rootfsPropagation", $"{SpecException.Show(propagation)} is not a propagation type", "private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable");
         if (linux.Personality is { } personality && personality.Domain is not ("LINUX" or "LINUX32"))
-            throw new SpecException("linux.personality.domain", $"\"{personality.Domain}\" is not an execution domain", "LINUX, LINUX32");
+            throw new SpecException("linux.personality.domain", $"{SpecException.Show(personality.Domain)} is not an execution domain", "LINUX, LINUX32");
     }
 
     private static void IdMappings(Linux linux, NamespaceSet ns)
@@ -241,7 +274,7 @@ public static class SpecValidator
     // safe to write, and the rest would change the host (runc's list).
     private static void Sysctl(string key, NamespaceSet ns)
     {
-        var path = $"linux.sysctl[\"{key}\"]";
+        var path = $"linux.sysctl[{SpecException.Show(key)}]";
         var name = DotSeparated(key);
         if (name is "kernel.msgmax" or "kernel.msgmnb" or "kernel.msgmni" or "kernel.sem" or "kernel.shmall" or "kernel.shmmax"
             or "kernel.shmmni" or "kernel.shm_rmid_forced" || name.StartsWith("fs.mqueue.", StringComparison.Ordinal))
@@ -293,7 +326,7 @@ public static class SpecValidator
     private static void RequireAbsolute(string path, string value)
     {
         if (!value.StartsWith('/'))
-            throw new SpecException(path, $"\"{value}\" is not an absolute path", $"start it with /, e.g. \"/{value}\"");
+            throw new SpecException(path, $"{SpecException.Show(value)} is not an absolute path", $"start it with /, e.g. {SpecException.Show("/" + value)}");
     }
 
     private static NamespaceSet Namespaces(List<LinuxNamespace>? namespaces)
@@ -305,15 +338,15 @@ public static class SpecValidator
             var n = namespaces[i];
             int bit = NamespaceSet.Bit(n.Type);
             if (bit == 0)
-                throw new SpecException($"linux.namespaces[{i}].type", $"\"{n.Type}\" is not a namespace type", NamespaceTypes);
+                throw new SpecException($"linux.namespaces[{i}].type", $"{SpecException.Show(n.Type)} is not a namespace type", NamespaceTypes);
             if ((set.Present & bit) != 0)
-                throw new SpecException($"linux.namespaces[{i}].type", $"\"{n.Type}\" is listed twice", "keep one entry per type");
+                throw new SpecException($"linux.namespaces[{i}].type", $"{SpecException.Show(n.Type)} is listed twice", "keep one entry per type");
             set.Present |= bit;
             if (string.IsNullOrEmpty(n.Path)) continue;
             set.JoinedMask |= bit;
             RequireAbsolute($"linux.namespaces[{i}].path", n.Path);
             if (!System.IO.Path.Exists(n.Path))
-                throw new SpecException($"linux.namespaces[{i}].path", $"{n.Path} does not exist",
+                throw new SpecException($"linux.namespaces[{i}].path", $"{SpecException.ShortenPath(n.Path)} does not exist",
                     $"give an existing namespace file, e.g. /proc/PID/ns/{NamespaceSet.ProcName(n.Type)}, or leave path out to create a new namespace");
         }
         return set;

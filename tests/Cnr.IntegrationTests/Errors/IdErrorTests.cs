@@ -24,6 +24,32 @@ public class IdErrorTests
         Assert.Empty(Host.MountsMentioning(b.Dir));
     }
 
+    // runc 1.1 takes a 300-character id and fails at `lstat …: file name too long`; cnr states the real limit
+    // (a file name under --root is at most 255 bytes) before it makes anything.
+    [RootFact]
+    public void Run_300CharacterId_StatesTheRealLimitBeforeMkdir()
+    {
+        using var b = new TestBundle("longid").WithArgs("true");
+        b.Write();
+        var id = new string('a', 300);
+        var r = b.Cnr("run", "--bundle", b.Dir, id);
+        Assert.True(r.ExitCode != 0, r.ToString());
+        Assert.Equal($"cnr: container id \"{id[..20]}…\" is 300 characters long (at most 255: the id names a directory under --root, and a file name is at most 255 bytes)",
+            Host.OneErrorLine(r));
+        Assert.False(Directory.Exists(b.StateRoot) && Directory.EnumerateFileSystemEntries(b.StateRoot).Any(), "something was made under --root");
+        Assert.Empty(Host.ProcessesMentioning(id));
+    }
+
+    [RootFact]
+    public void Run_255CharacterId_Runs()
+    {
+        using var b = new TestBundle("maxid").WithArgs("true");
+        b.Write();
+        var id = new string('b', 255);
+        var r = b.Cnr("run", "--bundle", b.Dir, id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+    }
+
     private static string[] Entries(string dir) => [.. Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order()];
 
     [RootFact]

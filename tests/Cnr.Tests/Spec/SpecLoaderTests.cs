@@ -161,4 +161,106 @@ public class SpecLoaderTests
         using var b = new TempBundle(withRootfs: false).WithConfig(DefaultJson);
         Assert.Equal($"{b.Config}: root.path: rootfs directory {Path.Combine(b.Dir, "rootfs")} does not exist (unpack a root filesystem there, `mkdir -p {Path.Combine(b.Dir, "rootfs")} && tar -C {Path.Combine(b.Dir, "rootfs")} -xf ROOTFS.tar`, or make a new bundle with `cnr bundle create DIR --from IMAGE`)", LoadError(b));
     }
+
+    [Fact]
+    public void Load_InvalidUtf8_NamesFileAndByteOffset()
+    {
+        using var b = new TempBundle();
+        // "sh" with 0xFF in it: byte 48 of the file, line 2, column 25.
+        File.WriteAllBytes(b.Config, [.. "{\"ociVersion\": \"1.2.0\",\n \"process\": {\"args\": [\"s"u8, 0xFF, .. "h\"]}}"u8]);
+        Assert.Equal($"{b.Config}: byte offset 48 (line 2, column 25): invalid UTF-8 (byte 0xFF) (config.json must be UTF-8 text: re-save it as UTF-8, or write the character as a \\u escape)", LoadError(b));
+    }
+
+    [Fact]
+    public void Load_TruncatedUtf8Sequence_IsInvalidUtf8AtItsStart()
+    {
+        using var b = new TempBundle();
+        File.WriteAllBytes(b.Config, [.. "{\"hostname\": \"caf"u8, 0xC3]);
+        Assert.StartsWith($"{b.Config}: byte offset 17 (line 1, column 18): invalid UTF-8 (byte 0xC3)", LoadError(b));
+    }
+
+    [Fact]
+    public void Load_NullInsideAList_NamesTheEntry()
+    {
+        using var b = new TempBundle().WithConfig("""{"process": {"args": ["sh"], "env": ["A=1", null]}, "mounts": [null]}""");
+        Assert.Equal($"{b.Config}: process.env[1]: expected a string, found null (remove the entry)", LoadError(b));
+        b.WithConfig("""{"mounts": [{"destination": "/x"}, null]}""");
+        Assert.Equal($"{b.Config}: mounts[1]: expected an object, found null (remove the entry)", LoadError(b));
+    }
+
+    [Fact]
+    public void Load_NullForAFieldThatTakesNone_NamesTheField()
+    {
+        using var b = new TempBundle().WithConfig("""{"process": {"args": ["sh"], "rlimits": [{"type": null, "hard": 1, "soft": 1}]}}""");
+        Assert.Equal($"{b.Config}: process.rlimits[0].type: expected a string, found null (give a value, or leave the field out)", LoadError(b));
+    }
+
+    [Fact]
+    public void Load_NullForAnOptionalField_MeansAbsent()
+    {
+        using var b = new TempBundle().WithConfig("""{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "hostname": null, "hooks": null, "process": {"args": ["sh"], "cwd": "/", "env": null}}""");
+        Assert.Null(SpecLoader.Load(b.Dir).Hostname);
+    }
+
+    [Fact]
+    public void Load_NullDictionaryValue_NamesTheKey()
+    {
+        using var b = new TempBundle().WithConfig("""{"linux": {"sysctl": {"net.ipv4.ip_forward": null}}}""");
+        Assert.Equal($"{b.Config}: linux.sysctl[\"net.ipv4.ip_forward\"]: expected a string, found null (give a value, or remove the entry)", LoadError(b));
+    }
+
+    [Fact]
+    public void Load_NulCharacterInAString_NamesTheField()
+    {
+        using var b = new TempBundle().WithConfig("""{"root": {"path": "root\u0000fs"}}""");
+        Assert.Equal($"{b.Config}: root.path: contains a NUL character (\\u0000) (remove it: no path, name or value can hold one)", LoadError(b));
+    }
+
+    [Fact]
+    public void Load_LoneSurrogateEscape_NamesTheField()
+    {
+        using var b = new TempBundle().WithConfig("""{"hostname": "a\ud800b"}""");
+        Assert.StartsWith($"{b.Config}: hostname: holds a \\u escape that is half of a UTF-16 surrogate pair", LoadError(b));
+        b.WithConfig("""{"annotations": {"\udc00": "x"}}""");
+        Assert.StartsWith($"{b.Config}: a key in annotations: holds a \\u escape that is half", LoadError(b));
+    }
+
+    [Fact]
+    public void Load_DeepNesting_SaysTooDeep()
+    {
+        using var b = new TempBundle().WithConfig("{\"x\": " + new string('[', 100) + new string(']', 100) + "}");
+        Assert.Contains("objects and arrays are nested more than 64 deep", LoadError(b));
+    }
+
+    [Fact]
+    public void Load_HugeValue_IsShortenedAndStaysOneLine()
+    {
+        var huge = new string('x', 100_000) + "\n" + new string('y', 10);
+        var json = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"env\": [\""
+            + huge.Replace("\n", "\\n") + "\"]}}";
+        using var b = new TempBundle().WithConfig(json);
+        var message = LoadError(b);
+        Assert.Equal($"{b.Config}: process.env[0]: \"{new string('x', 80)}… (100011 characters)\" is not NAME=value (e.g. \"TERM=xterm\")", message);
+        b.WithConfig("""{"hostname": "a\nb\u001b[31m"}""");
+        Assert.DoesNotContain('\n', Assert.Throws<SpecException>(() => SpecLoader.Load(b.Dir)).Message);
+    }
+
+    [Fact]
+    public void Load_NumberTooLarge_NamesTheFieldAndRange()
+    {
+        using var b = new TempBundle().WithConfig("""{"process": {"rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1e400, "soft": 1}]}}""");
+        Assert.Equal($"{b.Config}: process.rlimits[0].hard: expected a number from 0 to 18446744073709551615, found the number 1e400", LoadError(b));
+    }
+
+    // A FIFO would block the read forever, /dev/zero would never end.
+    [Fact]
+    public void Load_ConfigThatIsNotARegularFile_IsRefusedWithoutReadingIt()
+    {
+        using var b = new TempBundle();
+        File.CreateSymbolicLink(b.Config, "/dev/zero");
+        Assert.Equal($"{b.Config}: is not a regular file (config.json must be a file; write a default one with `cnr spec --bundle {b.Dir}`)", LoadError(b));
+        File.Delete(b.Config);
+        Assert.Equal(0, Cnr.Linux.Libc.mkfifo(b.Config, 0b110_000_000));
+        Assert.StartsWith($"{b.Config}: is not a regular file", LoadError(b));
+    }
 }

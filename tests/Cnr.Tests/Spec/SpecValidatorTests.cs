@@ -75,7 +75,7 @@ public sealed class SpecValidatorTests : IDisposable
     {
         _spec.Root!.Path = "nothere";
         var rootfs = Path.Combine(_bundle.Dir, "nothere");
-        Assert.Equal($"root.path: rootfs directory {rootfs} does not exist (unpack a root filesystem there, `mkdir -p {rootfs} && tar -C {rootfs} -xf ROOTFS.tar`, or make a new bundle with `cnr bundle create DIR --from IMAGE`)", Error());
+        Assert.Equal($"root.path: rootfs directory {rootfs} does not exist (unpack a root filesystem there (`mkdir -p DIR && tar -C DIR -xf ROOTFS.tar`), or make a new bundle with `cnr bundle create DIR --from IMAGE`)", Error());
     }
 
     [Fact]
@@ -245,7 +245,7 @@ public sealed class SpecValidatorTests : IDisposable
     public void Mounts_OptionsMustBeSingleOptions(string option)
     {
         _spec.Mounts![1].Options![0] = option;
-        Assert.Equal($"mounts[1].options[0]: \"{option}\" is not a mount option (one option per string, without spaces, e.g. [\"nosuid\", \"mode=755\"])", Error());
+        Assert.Equal($"mounts[1].options[0]: \"{option.Replace("\t", "\\t")}\" is not a mount option (one option per string, without spaces, e.g. [\"nosuid\", \"mode=755\"])", Error());
     }
 
     [Fact]
@@ -402,5 +402,79 @@ public sealed class SpecValidatorTests : IDisposable
         _spec.Process!.Cwd = "x";
         var e = Assert.Throws<SpecException>(Valid);
         Assert.Equal("process.cwd", e.JsonPath);
+    }
+
+    [Theory]
+    [InlineData(-1001)]
+    [InlineData(1001)]
+    [InlineData(int.MaxValue)]
+    public void OomScoreAdj_OutOfRange_NamesTheField(int value)
+    {
+        _spec.Process!.OomScoreAdj = value;
+        Assert.Equal($"process.oomScoreAdj: {value} is out of range (-1000 (never OOM-killed) to 1000 (killed first))", Error());
+    }
+
+    [Fact]
+    public void OomScoreAdj_Limits_AreAccepted()
+    {
+        _spec.Process!.OomScoreAdj = -1000;
+        Valid();
+        _spec.Process.OomScoreAdj = 1000;
+        Valid();
+    }
+
+    [Fact]
+    public void Hooks_MissingProgram_NamesTheHookPath()
+    {
+        _spec.Hooks = new Cnr.Spec.Hooks { Prestart = [new Hook { Path = "/nonexistent/hook" }] };
+        Assert.Equal("hooks.prestart[0].path: \"/nonexistent/hook\": ENOENT (No such file or directory) (install the hook there, or fix the path)", Error());
+        _spec.Hooks = new Cnr.Spec.Hooks { CreateRuntime = [new Hook { Path = "/bin/true" }, new Hook { Path = "/nonexistent/hook" }] };
+        Assert.StartsWith("hooks.createRuntime[1].path: \"/nonexistent/hook\": ENOENT", Error());
+        _spec.Hooks = new Cnr.Spec.Hooks { CreateContainer = [new Hook { Path = "/nonexistent/hook" }] };
+        Assert.StartsWith("hooks.createContainer[0].path: \"/nonexistent/hook\": ENOENT", Error());
+    }
+
+    [Fact]
+    public void Hooks_ProgramThatIsNotAnExecutableFile_IsRefused()
+    {
+        _spec.Hooks = new Cnr.Spec.Hooks { Prestart = [new Hook { Path = _bundle.Dir }] };
+        Assert.Equal($"hooks.prestart[0].path: \"{_bundle.Dir}\" is not a regular file (give the path of the hook's program)", Error());
+        var script = Path.Combine(_bundle.Dir, "hook.sh");
+        File.WriteAllText(script, "#!/bin/sh\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _spec.Hooks.Prestart[0].Path = script;
+        Assert.Equal($"hooks.prestart[0].path: \"{script}\" is not executable (chmod +x {script})", Error());
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Valid();
+    }
+
+    // startContainer resolves inside the container (the parent does not look there); poststart and poststop
+    // failures are warnings, so a program installed later is allowed.
+    [Fact]
+    public void Hooks_ThatDoNotAbortCreate_AreNotLookedUp()
+    {
+        _spec.Hooks = new Cnr.Spec.Hooks
+        {
+            StartContainer = [new Hook { Path = "/in/the/container" }],
+            Poststart = [new Hook { Path = "/nonexistent/hook" }],
+            Poststop = [new Hook { Path = "/nonexistent/hook" }],
+        };
+        Valid();
+    }
+
+    [Fact]
+    public void Mounts_BindTypeWithoutSource_IsRefused()
+    {
+        _spec.Mounts!.Add(new Mount { Destination = "/data", Type = "bind" });
+        Assert.Equal($"mounts[{_spec.Mounts.Count - 1}].source: missing (a bind mount needs the path to mount, e.g. \"/srv/data\")", Error());
+    }
+
+    [Fact]
+    public void Mounts_IdMapped_IsRefusedBeforeAnythingExists()
+    {
+        _spec.Mounts!.Add(new Mount { Destination = "/data", Type = "bind", Source = "/srv", Options = ["rbind", "idmap"] });
+        Assert.Equal($"mounts[{_spec.Mounts.Count - 1}]: id-mapped mounts (\"idmap\", uidMappings, gidMappings) are not supported by cnr (remove them and chown the source instead)", Error());
+        _spec.Mounts[^1] = new Mount { Destination = "/data", Type = "bind", Source = "/srv", Options = ["rbind"], UidMappings = [new LinuxIdMapping { Size = 1 }] };
+        Assert.StartsWith($"mounts[{_spec.Mounts.Count - 1}]: id-mapped mounts", Error());
     }
 }

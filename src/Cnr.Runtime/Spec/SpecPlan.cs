@@ -1,0 +1,49 @@
+using Cnr.Cgroups;
+using Cnr.Linux;
+using Cnr.Seccomp;
+
+namespace Cnr.Spec;
+
+/// <summary>Everything `create` derives from config.json before it makes anything: the validated spec, the
+/// seccomp profile compiled to BPF, the checked resources and cgroup path. One place, so that the config fuzzer
+/// (tests/Cnr.Tests/Spec/ConfigFuzzTests.cs) exercises exactly what `create` runs, and every refusal is a
+/// <see cref="SpecException"/> naming the file and the field.</summary>
+public sealed class SpecPlan
+{
+    public required RuntimeSpec Spec { get; init; }
+    public required Process Process { get; init; }
+    public CompiledFilter? Seccomp { get; init; }
+
+    public static SpecPlan Compile(string bundleDir, string containerId)
+        => Derive(SpecLoader.Load(bundleDir), containerId, Path.Combine(bundleDir, SpecLoader.ConfigFile));
+
+    /// <summary><see cref="Compile(string, string)"/> for config.json bytes already read (the fuzzer's entry).</summary>
+    internal static SpecPlan Compile(byte[] json, string bundleDir, string containerId)
+    {
+        var file = Path.Combine(bundleDir, SpecLoader.ConfigFile);
+        return Derive(SpecLoader.Load(json, file, bundleDir), containerId, file);
+    }
+
+    /// <summary>The checks that need more than the validator: the container id (for the default cgroup path),
+    /// libseccomp, and the cgroup conversions.</summary>
+    internal static SpecPlan Derive(RuntimeSpec spec, string containerId, string file)
+    {
+        try
+        {
+            var process = spec.Process ?? throw new SpecException("process", "missing", "a container needs a process to run, e.g. {\"args\": [\"sh\"], \"cwd\": \"/\"}");
+            if (!(spec.Linux?.Namespaces ?? []).Any(n => n.Type == "mount"))
+                throw new SpecException("linux.namespaces", "cnr needs a mount namespace", "add {\"type\": \"mount\"}");
+            CgroupManager.ResolvePath(containerId, spec.Linux?.CgroupsPath);
+            CgroupManager.Validate(spec.Linux?.Resources);
+            var seccomp = spec.Linux?.Seccomp is { } profile ? SeccompFilter.Compile(profile) : null;
+            return new SpecPlan { Spec = spec, Process = process, Seccomp = seccomp };
+        }
+        catch (SpecException e) { throw e.InFile(file); }
+        catch (CgroupException e) { throw new SpecException(e.Message).InFile(file); }
+        // A rule the translation let through but this libseccomp cannot build (its message names the rule).
+        catch (SyscallException e) when (e.Call.StartsWith("seccomp_", StringComparison.Ordinal))
+        {
+            throw new SpecException($"linux.seccomp: libseccomp {LibSeccompVersion.Get()} refused it: {e.Message}").InFile(file);
+        }
+    }
+}
