@@ -159,7 +159,7 @@ public class SpecLoaderTests
     public void Load_MissingRootfs_RunsTheValidator()
     {
         using var b = new TempBundle(withRootfs: false).WithConfig(DefaultJson);
-        Assert.Equal($"{b.Config}: root.path: rootfs directory {Path.Combine(b.Dir, "rootfs")} does not exist (unpack a root filesystem there, `mkdir -p {Path.Combine(b.Dir, "rootfs")} && tar -C {Path.Combine(b.Dir, "rootfs")} -xf ROOTFS.tar`, or make a new bundle with `cnr bundle create DIR --from IMAGE`)", LoadError(b));
+        Assert.Equal($"{b.Config}: root.path: rootfs directory {Path.Combine(b.Dir, "rootfs")} does not exist (unpack a root filesystem there (`mkdir -p DIR && tar -C DIR -xf ROOTFS.tar`), or make a new bundle with `cnr bundle create DIR --from IMAGE`)", LoadError(b));
     }
 
     [Fact]
