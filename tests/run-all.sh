@@ -32,6 +32,8 @@ run() {
     timings+=("$name $((SECONDS - start))s (exit $rc)")
     local summary
     summary=$(grep -aE '^\s*(Passed|Failed)!\s+-\s+Failed:' "$log" || true)
+    # With --logger console;verbosity=normal the summary is a block: "Total tests: N", "     Passed: N", …
+    [[ -n $summary ]] || summary=$(grep -aE '^\s+(Passed|Failed|Skipped): [0-9]+\s*$' "$log" || true)
     if [[ -n $summary ]]; then
         local f p s
         read -r f p s < <(awk '{ for (i = 1; i < NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
