@@ -26,6 +26,8 @@ if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] \
 fi
 
 why=
+command -v linux.uml >/dev/null || [ "$(id -u)" != 0 ] \
+  || echo "run-cgroup-tests: installing user-mode-linux (and a static busybox) with apt-get first: a minute or two" >&2
 if [ "$(id -u)" != 0 ]; then why="not root (the guest and the tests need root)"
 elif ! "$D/setup.sh" >/dev/null 2>&1; then why="user-mode-linux could not be installed (apt-get install user-mode-linux busybox-static failed)"
 fi

@@ -19,15 +19,16 @@ public static class ChrootEscapeDemo
 {
     public const string ProgramInRootfs = "/chroot-escape";
 
-    public sealed record Options(string CnrBinary, string Rootfs, string EscapeProgram, bool NoPivot);
+    /// <summary>Rootfs null: an empty root holding only the program, which is static and needs nothing else.</summary>
+    public sealed record Options(string CnrBinary, string? Rootfs, string EscapeProgram, bool NoPivot);
 
     /// <summary>The marker's path and content, and the outcomes in order.</summary>
     public sealed record Result(string MarkerPath, string MarkerContent, List<EscapeOutcome> Outcomes);
 
     public static Result Run(Options o)
     {
-        if (!Directory.Exists(Path.Combine(o.Rootfs, "bin")))
-            throw new DirectoryNotFoundException($"{o.Rootfs}: no root filesystem there (run `make bundles`, or pass --rootfs DIR)");
+        if (o.Rootfs is not null && !Directory.Exists(Path.Combine(o.Rootfs, "bin")))
+            throw new DirectoryNotFoundException($"{o.Rootfs}: no root filesystem there (run `make bundles`, or leave out --rootfs)");
         if (!File.Exists(o.EscapeProgram))
             throw new FileNotFoundException($"{o.EscapeProgram}: the escape program is not built (make -C native build/chroot-escape)");
 
@@ -42,7 +43,8 @@ public static class ChrootEscapeDemo
             Directory.CreateDirectory(work);
             File.WriteAllText(marker, content + "\n");
             var rootfs = Path.Combine(work, "rootfs");
-            Check(Exec("cp", ["-a", Path.GetFullPath(o.Rootfs), rootfs]), "cp -a");
+            if (o.Rootfs is null) Directory.CreateDirectory(rootfs);
+            else Check(Exec("cp", ["-a", Path.GetFullPath(o.Rootfs), rootfs]), "cp -a");
             File.Copy(o.EscapeProgram, rootfs + ProgramInRootfs);
             File.SetUnixFileMode(rootfs + ProgramInRootfs, (UnixFileMode)0b111_101_101);
 

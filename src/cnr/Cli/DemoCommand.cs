@@ -9,14 +9,14 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var rootfs = new Option<string>("--rootfs") { Description = "the root filesystem to copy (default: bundles/mybox/rootfs)", DefaultValueFactory = _ => "bundles/mybox/rootfs" };
+        var rootfs = new Option<string?>("--rootfs") { Description = "a root filesystem to copy (default: an empty one holding only the static escape program, so the demo runs from any directory)" };
         var program = new Option<string?>("--program") { Description = "the static escape program (default: found next to cnr, or native/build/chroot-escape)" };
         var noPivot = new Option<bool>("--no-pivot") { Description = "also run it under `cnr run --no-pivot` (MS_MOVE + chroot)" };
         var escape = new Command("chroot-escape", "run the classic chroot escape under chroot(2), under cnr, and under cnr without CAP_SYS_CHROOT") { rootfs, program, noPivot };
         Verbs.SetAction(escape, r =>
         {
             var cnr = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find cnr's own path (/proc/self/exe)");
-            var result = ChrootEscapeDemo.Run(new ChrootEscapeDemo.Options(cnr, r.GetValue(rootfs)!,
+            var result = ChrootEscapeDemo.Run(new ChrootEscapeDemo.Options(cnr, r.GetValue(rootfs),
                 r.GetValue(program) ?? FindProgram(cnr), r.GetValue(noPivot)));
             Console.WriteLine($"The host file {result.MarkerPath} holds \"{result.MarkerContent}\".");
             Console.WriteLine($"The same program ({ChrootEscapeDemo.ProgramInRootfs}: mkdir, chroot into it, chdir(\"..\") ×256, chroot(\".\"), read the file) runs each way:");

@@ -64,6 +64,31 @@ public sealed class InspectAndDemoTests
         Assert.False(Directory.Exists($"/var/tmp/cnr-demo-{suffix}"), "the rootfs copy and bundles are removed");
     }
 
+    /// <summary>The layout `make install` makes (PREFIX/bin/cnr, PREFIX/libexec/cnr/chroot-escape), run from /
+    /// with no --rootfs: the demo needs neither the repository nor a built bundle.</summary>
+    [RootFact]
+    public void DemoChrootEscape_Installed_WorksFromAnyDirectory()
+    {
+        var prefix = Directory.CreateTempSubdirectory("cnr-prefix-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(prefix, "bin"));
+            Directory.CreateDirectory(Path.Combine(prefix, "libexec", "cnr"));
+            var cnr = Path.Combine(prefix, "bin", "cnr");
+            var escape = Path.Combine(prefix, "libexec", "cnr", "chroot-escape");
+            File.Copy(Repo.CnrBinary, cnr);
+            File.Copy(Path.Combine(Repo.Root, "native", "build", "chroot-escape"), escape);
+            foreach (var f in new[] { cnr, escape }) File.SetUnixFileMode(f, (UnixFileMode)0b111_101_101);
+            var r = Harness.Cnr.Exec(cnr, ["demo", "chroot-escape"], workingDirectory: "/",
+                timeout: TimeSpan.FromMinutes(2));
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Matches(@"\(a\)\s+chroot\(2\) only\s+ESCAPED\s+escaped: host secret", r.Stdout);
+            Assert.Matches(@"\(b\)\s+cnr run \(pivot_root\)\s+CONTAINED\s+contained: ", r.Stdout);
+            Assert.Matches(@"\(c\)\s+cnr run, no CAP_SYS_CHROOT\s+EPERM\s+chroot: .*Operation not permitted", r.Stdout);
+        }
+        finally { Directory.Delete(prefix, recursive: true); }
+    }
+
     [RootFact]
     public void DemoChrootEscape_NoPivot_StaysInsideToo()
     {

@@ -14,13 +14,15 @@ public static class LabBundle
     public static TestBundle Open(string name, params string[] args)
     {
         var dir = DirOf(name);
-        if (File.Exists(Path.Combine(dir, "prepare.sh")))
+        // A second config of a bundle (caps/without, readonly/writable) shares its bundle's prepared rootfs.
+        var prepare = Path.Combine(DirOf(name.Split('/')[0]), "prepare.sh");
+        if (File.Exists(prepare))
         {
-            var prep = Harness.Cnr.Exec(Path.Combine(dir, "prepare.sh"), [], timeout: TimeSpan.FromMinutes(2));
-            Assert.True(prep.ExitCode == 0, $"bundles/{name}/prepare.sh failed\n{prep}");
+            var prep = Harness.Cnr.Exec(prepare, [], timeout: TimeSpan.FromMinutes(2));
+            Assert.True(prep.ExitCode == 0, $"{prepare} failed\n{prep}");
         }
         var lab = SpecLoader.Load(dir);
-        var b = new TestBundle(name);
+        var b = new TestBundle(name.Replace('/', '-'));
         b.Spec.Process = lab.Process;
         b.Spec.Root = lab.Root;
         b.Spec.Root!.Path = Path.GetFullPath(lab.Root!.Path, dir);
