@@ -78,28 +78,76 @@ check "D-Bus: systemd answers (Manager.Version)" '^s "252|^s "[0-9]' busctl get-
 check "D-Bus: a transient unit with MemoryMax (systemd-run)" '^33554432$' \
   systemd-run --quiet --wait --pipe -p MemoryMax=32M sh -c 'cat "/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/memory.max"'
 
-# the host's bin/cnr runs the mybox bundle with a memory limit (and a pids limit)
+# the host's bin/cnr runs the mybox bundle: with a memory limit (and a pids limit), and confined by AppArmor
 CNR=${CNR_BINARY:-$PWD/bin/cnr}
+# bundle DIR PYTHON: DIR/config.json is mybox's, rootfs by absolute path, no terminal, then PYTHON edits c
+bundle() {
+  python3 - "$PWD/bundles/mybox" "$1" "$2" <<'EOF'
+import json, sys
+src, dst, edit = sys.argv[1], sys.argv[2], sys.argv[3]
+c = json.load(open(src + "/config.json"))
+c["root"]["path"] = src + "/rootfs"
+c["process"]["terminal"] = False
+exec(edit)
+json.dump(c, open(dst + "/config.json", "w"))
+EOF
+}
 if [ ! -x "$CNR" ]; then skip "cnr run of mybox: no $CNR (make all)"
 elif [ ! -d bundles/mybox/rootfs ]; then skip "cnr run of mybox: no bundles/mybox/rootfs (make bundles)"
 else
   b=$(mktemp -d)
-  python3 - "$PWD/bundles/mybox" "$b" <<'EOF'
-import json, sys
-src, dst = sys.argv[1], sys.argv[2]
-c = json.load(open(src + "/config.json"))
-c["root"]["path"] = src + "/rootfs"
-c["process"]["terminal"] = False
+  bundle "$b" '
 c["process"]["args"] = ["sh", "-c", "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; cat /proc/self/cgroup"]
 c["linux"].setdefault("resources", {})["memory"] = {"limit": 33554432}
-c["linux"]["resources"]["pids"] = {"limit": 64}
-json.dump(c, open(dst + "/config.json", "w"))
-EOF
+c["linux"]["resources"]["pids"] = {"limit": 64}'
   got=$(cd "$b" && "$CNR" --root /run/cnr-student-vm run student-vm-check 2>&1); rc=$?
   if [ $rc = 0 ] && [ "$(sed -n 1p <<<"$got")" = 33554432 ] && [ "$(sed -n 2p <<<"$got")" = 64 ] && [ "$(sed -n 3p <<<"$got")" = "0::/" ]; then
     ok "cnr run mybox: memory.max 33554432, pids.max 64, in its own cgroup namespace"
   else notok "cnr run mybox with memory and pids limits" "exit $rc, want 33554432 / 64 / 0::/:" "$got"; fi
   "$CNR" --root /run/cnr-student-vm delete --force student-vm-check >/dev/null 2>&1
+
+  # process.apparmorProfile: cnr arranges the profile for the container's exec, as runc does
+  check "cnr features: linux.apparmor.enabled is true" '^True$' \
+    sh -c "\"$CNR\" features | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"linux\"][\"apparmor\"][\"enabled\"])'"
+  cat > "$b/profile" <<'EOF'
+abi <abi/3.0>,
+profile cnr-student-vm-box flags=(attach_disconnected,mediate_deleted) {
+  /** rwlkmix,
+  capability,
+  signal,
+  ptrace,
+  deny /etc/hostname r,
+}
+EOF
+  if apparmor_parser -r "$b/profile" 2>&1; then
+    bundle "$b" '
+c["process"]["apparmorProfile"] = "cnr-student-vm-box"
+c["process"]["args"] = ["sh", "-c", "cat /proc/self/attr/current; cat /etc/hostname; echo cat=$?"]'
+    got=$(cd "$b" && "$CNR" --root /run/cnr-student-vm run student-vm-aa 2>&1); rc=$?
+    if [ $rc = 0 ] && [ "$(sed -n 1p <<<"$got")" = "cnr-student-vm-box (enforce)" ] && grep -q 'Permission denied' <<<"$got" && grep -qx 'cat=1' <<<"$got"; then
+      ok "cnr run with process.apparmorProfile: confined (attr/current), the denied read is denied"
+    else notok "cnr run with process.apparmorProfile" "exit $rc, want 'cnr-student-vm-box (enforce)', a Permission denied, cat=1:" "$got"; fi
+    "$CNR" --root /run/cnr-student-vm delete --force student-vm-aa >/dev/null 2>&1
+
+    # a running container: inspect shows the label; exec's process gets the container's profile, or --apparmor's
+    bundle "$b" '
+c["process"]["apparmorProfile"] = "cnr-student-vm-box"
+c["process"]["args"] = ["sleep", "600"]'
+    (cd "$b" && "$CNR" --root /run/cnr-student-vm run -d student-vm-aa2 </dev/null >/dev/null 2>&1)
+    check "cnr inspect: the container's LSM label" 'lsm label +cnr-student-vm-box \(enforce\)' "$CNR" --root /run/cnr-student-vm inspect student-vm-aa2
+    check "cnr exec: the container's profile" '^cnr-student-vm-box \(enforce\)$' "$CNR" --root /run/cnr-student-vm exec student-vm-aa2 cat /proc/self/attr/current
+    check "cnr exec --apparmor unconfined" '^unconfined$' "$CNR" --root /run/cnr-student-vm exec --apparmor unconfined student-vm-aa2 cat /proc/self/attr/current
+    "$CNR" --root /run/cnr-student-vm delete --force student-vm-aa2 >/dev/null 2>&1
+
+    # an unknown profile: one line naming the field, before anything exists
+    bundle "$b" 'c["process"]["apparmorProfile"] = "cnr-no-such-profile"; c["process"]["args"] = ["true"]'
+    got=$(cd "$b" && "$CNR" --root /run/cnr-student-vm run student-vm-aa3 2>&1); rc=$?
+    left=$(ls /run/cnr-student-vm 2>/dev/null | grep -x student-vm-aa3; find /sys/fs/cgroup -name student-vm-aa3 2>/dev/null)
+    if [ $rc != 0 ] && [ "$(wc -l <<<"$got")" = 1 ] && grep -q 'process.apparmorProfile: profile "cnr-no-such-profile" is not loaded in AppArmor' <<<"$got" && [ -z "$left" ]; then
+      ok "cnr run with an unknown apparmorProfile: one line, nothing left ($got)"
+    else notok "cnr run with an unknown apparmorProfile" "exit $rc, want one line naming process.apparmorProfile and nothing left:" "$got" "left: $left"; fi
+    apparmor_parser -R "$b/profile" >/dev/null 2>&1
+  else notok "apparmor_parser loads the container's profile"; fi
   rm -rf "$b"
 fi
 

@@ -3,6 +3,7 @@ using Cnr.Cgroups;
 using Cnr.Diagnostics;
 using Cnr.Hooks;
 using Cnr.Linux;
+using Cnr.Lsm;
 using Cnr.Namespaces;
 using Cnr.Process;
 using Cnr.Seccomp;
@@ -40,6 +41,8 @@ public static class ContainerCreate
         var bundle = Path.GetFullPath(o.Bundle);
         var plan = SpecPlan.Compile(bundle, o.Id);
         var (spec, process, seccomp) = (plan.Spec, plan.Process, plan.Seccomp);
+        var lsm = HostLsm.Plan(process);
+        HostLsm.ApplyMountLabel(spec);
         if (process.Terminal && !o.Foreground && o.ConsoleSocket is null)
             throw new SpecException("process.terminal: cannot allocate a tty when cnr detaches without --console-socket (pass --console-socket, or set process.terminal to false)");
         var rootfs = Path.GetFullPath(spec.Root!.Path, bundle);
@@ -105,6 +108,7 @@ public static class ContainerCreate
                     PreserveFds = o.PreserveFds,
                     SendTerminal = process.Terminal,
                     Seccomp = seccomp,
+                    Lsm = lsm,
                 },
                 NewNamespaces = newNs,
                 Joins = joins,

@@ -1,6 +1,7 @@
 using Cnr.Cgroups;
 using Cnr.Diagnostics;
 using Cnr.Linux;
+using Cnr.Lsm;
 using Cnr.Namespaces;
 using Cnr.Process;
 using Cnr.State;
@@ -33,6 +34,7 @@ public static class ContainerExec
         if (o.Process.Terminal && o.Detach && o.ConsoleSocket is null)
             throw new InvalidOperationException("cannot allocate a tty when cnr detaches without --console-socket");
         if (o.Process.Args is not { Count: > 0 }) throw new InvalidOperationException("exec: process.args must not be empty");
+        var lsm = HostLsm.Plan(o.Process);
         using var consoleSocket = o.ConsoleSocket is null ? null : ConsoleSocket.Connect(o.ConsoleSocket);
 
         var joins = new List<(string, NamespaceType)>();
@@ -63,6 +65,7 @@ public static class ContainerExec
                     SendTerminal = o.Process.Terminal,
                     // Compiled here, on the host: init has joined the container's mount namespace and must not open libseccomp.
                     Seccomp = spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompFilter.Compile(profile) : null,
+                    Lsm = lsm,
                 },
                 Joins = joins,
                 InheritFds = inherit,

@@ -25,6 +25,9 @@ public sealed class ContainerView
     /// <summary>0 disabled, 1 strict, 2 filter (the Seccomp: line).</summary>
     public int SeccompMode { get; init; }
     public int? SeccompFilters { get; init; }
+    /// <summary>/proc/PID/attr/current: the LSM label the init runs under ("PROFILE (enforce)" with AppArmor);
+    /// null where no LSM answers.</summary>
+    public string? LsmLabel { get; init; }
     /// <summary>The hostname init set, from the recorded config: the kernel shows a UTS namespace's name only
     /// to a process inside it.</summary>
     public string? Hostname { get; init; }

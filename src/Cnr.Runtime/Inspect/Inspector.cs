@@ -38,12 +38,20 @@ public static class Inspector
             NoNewPrivs = status.GetValueOrDefault("NoNewPrivs") == "1",
             SeccompMode = int.TryParse(status.GetValueOrDefault("Seccomp"), out var mode) ? mode : 0,
             SeccompFilters = int.TryParse(status.GetValueOrDefault("Seccomp_filters"), out var n) ? n : null,
+            LsmLabel = ReadLabel($"{proc}/attr/current"),
             // /proc/sys/kernel/hostname answers for the *reader's* UTS namespace, even read through the
             // container's /proc (measured), and joining the namespace is not for a verb that only looks.
             Hostname = record.Config.Hostname,
             Root = mounts.LastOrDefault(m => m.MountPoint == "/"),
             Mounts = mounts,
         };
+    }
+
+    /// <summary>An attr file's label without its terminator; null where no LSM answers (EINVAL) or it is empty.</summary>
+    private static string? ReadLabel(string path)
+    {
+        try { return File.ReadAllText(path).TrimEnd('\0', '\n') is { Length: > 0 } label ? label : null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
     /// <summary>The container's namespaces against cnr's own, the host's as far as cnr runs on the host.</summary>

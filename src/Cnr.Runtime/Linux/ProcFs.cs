@@ -1,5 +1,6 @@
 using System.Text;
 using static Cnr.Linux.Libc;
+using E = Tmds.Linux.LibC;
 
 namespace Cnr.Linux;
 
@@ -90,6 +91,24 @@ internal static class ProcFs
         int fd = openat2(Root.Fd, path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
         using var file = SafeFd.Check(fd, "open", "/proc/" + path);
         var bytes = Encoding.ASCII.GetBytes(text);
+        fixed (byte* p = bytes)
+            if (write(file.Fd, p, bytes.Length) != bytes.Length)
+                throw new SyscallException("write", Errno.Last, $"`{text}` to /proc/{path}");
+    }
+
+    /// <summary>Writes an LSM attr file of the calling thread ("thread-self/attr/…"), or <paramref name="fallback"/>
+    /// where the kernel has no <paramref name="path"/> (ENOENT). Besides resolving beneath procfs's root and on
+    /// its mount only, the opened file is checked to be procfs: the label must reach the kernel, nothing else.</summary>
+    public static unsafe void WriteAttr(string path, string? fallback, string text)
+    {
+        const ulong how = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+        int fd = openat2(Root.Fd, path, O_WRONLY | O_CLOEXEC, how);
+        if (fd < 0 && Errno.Last == E.ENOENT && fallback is not null) fd = openat2(Root.Fd, path = fallback, O_WRONLY | O_CLOEXEC, how);
+        using var file = SafeFd.Check(fd, "open", "/proc/" + path);
+        Errno.Check(FsFlags(file.Fd, out long magic, out _), "statfs", "/proc/" + path);
+        if (magic != PROC_SUPER_MAGIC)
+            throw new InvalidOperationException($"/proc/{path} is not procfs (statfs magic 0x{magic:x}): refusing to write the LSM label there");
+        var bytes = Encoding.UTF8.GetBytes(text);
         fixed (byte* p = bytes)
             if (write(file.Fd, p, bytes.Length) != bytes.Length)
                 throw new SyscallException("write", Errno.Last, $"`{text}` to /proc/{path}");

@@ -4,6 +4,7 @@ using Cnr.Terminal;
 using Cnr.Diagnostics;
 using Cnr.Hooks;
 using Cnr.Linux;
+using Cnr.Lsm;
 using Cnr.Rootfs;
 using Cnr.Seccomp;
 using Cnr.Spec;
@@ -101,6 +102,8 @@ public static class Init
     /// process attributes remain.</summary>
     private static void JoinedInit(InitConfig config, SyncSocket sync)
     {
+        // While "/" is still the host's: the container's "/proc" could be any file of the image.
+        ProcFs.OpenBeforePivot();
         EnterContainerRoot();
         var process = config.Spec.Process!;
         if (process.Terminal) SetUpTerminal(config, sync, process);
@@ -142,6 +145,9 @@ public static class Init
         for (int i = 0; i < keep.Length; i++) keep[i] = 3 + i;
         ProcessAttributes.MarkFdsCloseOnExec(keep);
 
+        // The LSM labels wait in this thread's attr files for its execve; written before any seccomp filter,
+        // which may forbid the openat2 and write that take them there.
+        ExecLabelWriter.Apply(config.Lsm);
         // Without no_new_privs the filter can only be loaded while still holding CAP_SYS_ADMIN.
         if (seccomp is not null && !process.NoNewPrivileges) SeccompFilter.Load(seccomp);
         ProcessAttributes.ApplyIdentity(process);

@@ -17,7 +17,8 @@ public sealed class InitConfig
     public bool ReportSteps { get; set; }
     public int PreserveFds { get; set; }
     public bool SendTerminal { get; set; }        // process.terminal: send the pty master to the parent
-    public Cnr.Seccomp.CompiledFilter? Seccomp { get; set; } // linux.seccomp compiled by the parent (init never opens libseccomp)
+    public Cnr.Seccomp.CompiledFilter? Seccomp { get; set; }
+    public Cnr.Lsm.ExecLabels? Lsm { get; set; }   // decided by the parent from the host's LSMs (null: none) // linux.seccomp compiled by the parent (init never opens libseccomp)
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,

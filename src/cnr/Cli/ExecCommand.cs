@@ -34,8 +34,8 @@ internal static class ExecCommand
         var caps = new Option<string[]>("--cap", "-c") { Description = "add a capability to the bounding set" };
         var noNewPrivs = new Option<bool>("--no-new-privs") { Description = "set the no new privileges value for the process" };
         var preserve = CommonOptions.PreserveFds();
-        var label = new Option<string?>("--process-label") { Description = "ignored (no SELinux)", Hidden = true };
-        var apparmor = new Option<string?>("--apparmor") { Description = "ignored (no AppArmor)", Hidden = true };
+        var label = new Option<string?>("--process-label") { Description = "set the SELinux label for the process (where SELinux is enabled)" };
+        var apparmor = new Option<string?>("--apparmor") { Description = "set the AppArmor profile for the process (where AppArmor is enabled)" };
         var ignorePaused = new Option<bool>("--ignore-paused") { Description = "allow exec in a paused container (the process starts when the container is resumed)" };
         var cgroupOpt = new Option<string?>("--cgroup") { Hidden = true };
         var explain = CommonOptions.Explain();
@@ -69,6 +69,8 @@ internal static class ExecCommand
                     if (r.GetValue(user) is { } u) process.User = ParseUser(u, process.User);
                     if (r.GetValue(groups) is { Length: > 0 } g) process.User.AdditionalGids = [.. g.Select(uint.Parse)];
                     if (r.GetValue(noNewPrivs)) process.NoNewPrivileges = true;
+                    if (r.GetValue(apparmor) is { Length: > 0 } profile) process.ApparmorProfile = profile;
+                    if (r.GetValue(label) is { Length: > 0 } selinux) process.SelinuxLabel = selinux;
                     foreach (var cap in r.GetValue(caps) ?? [])
                     {
                         var name = cap.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? cap.ToUpperInvariant() : "CAP_" + cap.ToUpperInvariant();
@@ -108,6 +110,7 @@ internal static class ExecCommand
         Rlimits = p.Rlimits,
         NoNewPrivileges = p.NoNewPrivileges,
         ApparmorProfile = p.ApparmorProfile,
+        SelinuxLabel = p.SelinuxLabel,
         OomScoreAdj = p.OomScoreAdj,
     };
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Cnr.Capabilities;
+using Cnr.Lsm;
 using Cnr.Namespaces;
 
 namespace Cnr.Cli;
@@ -42,8 +43,8 @@ internal static class FeaturesCommand
             Strings(w, "operators", ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"]);
             Strings(w, "archs", ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]);
             w.WriteEndObject();
-            w.WriteStartObject("apparmor"); w.WriteBoolean("enabled", false); w.WriteEndObject();
-            w.WriteStartObject("selinux"); w.WriteBoolean("enabled", false); w.WriteEndObject();
+            w.WriteStartObject("apparmor"); w.WriteBoolean("enabled", HostLsm.AppArmorEnabled); w.WriteEndObject();
+            w.WriteStartObject("selinux"); w.WriteBoolean("enabled", HostLsm.SelinuxEnabled); w.WriteEndObject();
             w.WriteStartObject("intelRdt"); w.WriteBoolean("enabled", false); w.WriteEndObject();
             w.WriteEndObject();
             w.WriteStartObject("annotations");

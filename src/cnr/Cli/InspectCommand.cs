@@ -73,6 +73,7 @@ internal static class InspectCommand
         o.WriteLine($"  no_new_privs {(v.NoNewPrivs ? "1 (execve cannot gain privileges: setuid bits and file capabilities are ignored)" : "0")}");
         o.WriteLine($"  seccomp      {v.SeccompMode switch { 0 => "0 (off)", 1 => "1 (strict)", _ => $"{v.SeccompMode} (filter)" }}"
                     + (v.SeccompFilters is { } n ? $", {n} filter(s)" : ""));
+        o.WriteLine($"  lsm label    {v.LsmLabel ?? "none (no LSM label on this host)"}   (/proc/{v.HostPid}/attr/current)");
 
         o.WriteLine();
         if (v.Hostname is not null) o.WriteLine($"hostname       {v.Hostname}   (as configured; inside: cat /proc/sys/kernel/hostname)");
