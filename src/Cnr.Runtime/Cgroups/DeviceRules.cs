@@ -16,24 +16,28 @@ public static class DeviceRules
     /// <summary>What every container may use whatever its config says, appended after the config's rules
     /// as runc does (libcontainer/specconv AllowedDevices): mknod of anything (access is what is checked),
     /// the standard /dev nodes, /dev/console, /dev/ptmx, /dev/pts/*, /dev/net/tun.</summary>
-    public static readonly IReadOnlyList<DeviceRule> Default =
+    public static IReadOnlyList<DeviceRule> Default => [.. Defaults.Select(d => d.Rule)];
+
+    /// <summary><see cref="Default"/> with the node each standard rule is for: runc drops the rule of a node that
+    /// linux.devices redefines (the config's node may be another device).</summary>
+    private static readonly (string? Path, DeviceRule Rule)[] Defaults =
     [
-        new('c', -1, -1, "m", true),
-        new('b', -1, -1, "m", true),
-        new('c', 1, 3, "rwm", true),    // /dev/null
-        new('c', 1, 8, "rwm", true),    // /dev/random
-        new('c', 1, 7, "rwm", true),    // /dev/full
-        new('c', 5, 0, "rwm", true),    // /dev/tty
-        new('c', 1, 5, "rwm", true),    // /dev/zero
-        new('c', 1, 9, "rwm", true),    // /dev/urandom
-        new('c', 5, 1, "rwm", true),    // /dev/console
-        new('c', 136, -1, "rwm", true), // /dev/pts/*
-        new('c', 5, 2, "rwm", true),    // /dev/ptmx
-        new('c', 10, 200, "rwm", true), // /dev/net/tun
+        (null, new('c', -1, -1, "m", true)),
+        (null, new('b', -1, -1, "m", true)),
+        ("/dev/null", new('c', 1, 3, "rwm", true)),
+        ("/dev/random", new('c', 1, 8, "rwm", true)),
+        ("/dev/full", new('c', 1, 7, "rwm", true)),
+        ("/dev/tty", new('c', 5, 0, "rwm", true)),
+        ("/dev/zero", new('c', 1, 5, "rwm", true)),
+        ("/dev/urandom", new('c', 1, 9, "rwm", true)),
+        (null, new('c', 5, 1, "rwm", true)),    // /dev/console
+        (null, new('c', 136, -1, "rwm", true)), // /dev/pts/*
+        (null, new('c', 5, 2, "rwm", true)),    // /dev/ptmx
+        (null, new('c', 10, 200, "rwm", true)), // /dev/net/tun
     ];
 
-    /// <summary>linux.resources.devices, then an allow rule for each linux.devices entry (the container
-    /// creates those nodes, so it may use them), then <see cref="Default"/>.</summary>
+    /// <summary>linux.resources.devices, then <see cref="Default"/>. A linux.devices entry only creates its node:
+    /// whether the container may use it is up to linux.resources.devices (runc's rule).</summary>
     public static List<DeviceRule> For(Spec.Linux? linux)
     {
         var rules = new List<DeviceRule>();
@@ -45,10 +49,8 @@ public static class DeviceRules
             rules.Add(new(d.Type is { Length: > 0 } t ? t[0] : 'a', d.Major ?? -1, d.Minor ?? -1,
                 d.Access is { Length: > 0 } a ? a : "rwm", d.Allow));
         }
-        foreach (var d in linux?.Devices ?? [])
-            if (d.Type is "b" or "c" or "u")
-                rules.Add(new(d.Type == "b" ? 'b' : 'c', d.Major, d.Minor, "rwm", true));
-        rules.AddRange(Default);
+        var redefined = (linux?.Devices ?? []).Select(d => d.Path).ToHashSet();
+        rules.AddRange(Defaults.Where(d => d.Path is null || !redefined.Contains(d.Path)).Select(d => d.Rule));
         return rules;
     }
 

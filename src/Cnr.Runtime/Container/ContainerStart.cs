@@ -1,5 +1,6 @@
 using Cnr.Hooks;
 using Cnr.Linux;
+using Cnr.Process;
 using Cnr.State;
 
 namespace Cnr.Container;
@@ -28,24 +29,34 @@ public static class ContainerStart
         File.Delete(store.FifoPath(record.Id));
     }
 
-    /// <summary>A non-blocking open and a poll that also watches the init, so a dead init cannot hang start.</summary>
+    /// <summary>A non-blocking open and a poll that also watches the init, so a dead init cannot hang start.
+    /// The init writes "0" once released and holds its write end (close-on-exec) until execve, so reading to
+    /// end-of-file returns only when the user's process runs; anything after the "0" is why its exec failed.</summary>
     private static unsafe void ReleaseInit(string fifoPath, ContainerRecord record)
     {
         using var fifo = SafeFd.Check(Libc.open(fifoPath, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0), "open", fifoPath);
         var pfd = stackalloc int[2];
+        var got = new List<byte>();
+        var buf = stackalloc byte[512];
         while (true)
         {
             pfd[0] = fifo.Fd;
             pfd[1] = 1; // POLLIN in the low half of the second int (events), revents cleared
+            // A fifo reports hang-up only after a writer came and went, so a poll before the init opened it waits.
             int n = Libc.poll(pfd, 1, 100);
             if (n > 0)
             {
-                byte b;
-                var r = Libc.read(fifo.Fd, &b, 1);
-                if (r == 1) return;
+                var r = Libc.read(fifo.Fd, buf, 512);
+                if (r > 0) { for (int i = 0; i < r; i++) got.Add(buf[i]); continue; }
+                if (r == 0) break;
             }
-            if (!ContainerStore.IsAlive(record.Pid, record.InitStartTime))
-                throw new InvalidOperationException($"cannot start container {record.Id}: its init exited after create, before start (`cnr delete {record.Id}` removes it)");
+            else if (got.Count == 0 && !ContainerStore.IsAlive(record.Pid, record.InitStartTime)) throw DiedBeforeStart(record);
         }
+        if (got.Count == 0) throw DiedBeforeStart(record);
+        // The init's own words, as `run` reports them from the sync socket.
+        if (got.Count > 1) throw new InitFailedException(System.Text.Encoding.UTF8.GetString(got.ToArray(), 1, got.Count - 1));
     }
+
+    private static InvalidOperationException DiedBeforeStart(ContainerRecord record)
+        => new($"cannot start container {record.Id}: its init exited after create, before start (`cnr delete {record.Id}` removes it)");
 }

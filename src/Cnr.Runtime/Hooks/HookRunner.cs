@@ -12,25 +12,34 @@ namespace Cnr.Hooks;
 public static class HookRunner
 {
     /// <summary>Runs hooks in order; the first failure throws (the caller decides whether it aborts or warns).</summary>
-    public static void Run(string stage, IReadOnlyList<Hook>? hooks, ContainerState state)
+    public static void Run(string stage, IReadOnlyList<Hook>? hooks, ContainerState state) => RunAll(stage, hooks, state, warnOnly: false);
+
+    /// <summary>Runs every hook in order; a failure either throws (stopping the rest) or, when
+    /// <paramref name="warnOnly"/>, is logged and the next hook still runs.</summary>
+    private static void RunAll(string stage, IReadOnlyList<Hook>? hooks, ContainerState state, bool warnOnly)
     {
         if (hooks is null || hooks.Count == 0) return;
         var stdin = JsonSerializer.Serialize(state, SpecJson.Default.ContainerState);
         for (int i = 0; i < hooks.Count; i++)
         {
-            var hook = hooks[i];
-            if (Steps.On) Steps.Report("hook", $"{stage}[{i}]: {hook.Path} {string.Join(' ', hook.Args?.Skip(1) ?? [])}", null);
-            int status;
-            bool timedOut;
-            try { status = Spawn(hook, stdin, out timedOut); }
-            catch (SyscallException e) when (e.Call == "posix_spawn")
-            {
-                throw new InvalidOperationException($"hooks.{stage}[{i}].path: cannot run {hook.Path}: {Errno.Name(e.Number)} ({Errno.Describe(e.Number)}) "
-                    + (e.Number is 2 or 20 ? "(install the hook there, or fix the path)" : "(check that it is an executable file)"));
-            }
-            if (timedOut) throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} timed out after {hook.Timeout}s");
-            if (status != 0) throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} exited with status {status}");
+            try { RunOne(stage, i, hooks[i], stdin); }
+            catch (Exception e) when (warnOnly) { Log.Warn(e.Message); }
         }
+    }
+
+    private static void RunOne(string stage, int i, Hook hook, string stdin)
+    {
+        if (Steps.On) Steps.Report("hook", $"{stage}[{i}]: {hook.Path} {string.Join(' ', hook.Args?.Skip(1) ?? [])}", null);
+        int status;
+        bool timedOut;
+        try { status = Spawn(hook, stdin, out timedOut); }
+        catch (SyscallException e) when (e.Call == "posix_spawn")
+        {
+            throw new InvalidOperationException($"hooks.{stage}[{i}].path: cannot run {hook.Path}: {Errno.Name(e.Number)} ({Errno.Describe(e.Number)}) "
+                + (e.Number is 2 or 20 ? "(install the hook there, or fix the path)" : "(check that it is an executable file)"));
+        }
+        if (timedOut) throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} timed out after {hook.Timeout}s");
+        if (status != 0) throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} exited with status {status}");
     }
 
     /// <summary>Runs one hook with its own argv (args[0] is its argv[0], as runc does: dockerd's
@@ -91,9 +100,5 @@ public static class HookRunner
     }
 
     /// <summary>poststart/poststop: failures are warnings, as the spec says.</summary>
-    public static void RunWarnOnly(string stage, IReadOnlyList<Hook>? hooks, ContainerState state)
-    {
-        try { Run(stage, hooks, state); }
-        catch (Exception e) { Log.Warn(e.Message); }
-    }
+    public static void RunWarnOnly(string stage, IReadOnlyList<Hook>? hooks, ContainerState state) => RunAll(stage, hooks, state, warnOnly: true);
 }

@@ -35,6 +35,8 @@ public static unsafe partial class LibSeccomp
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial uint seccomp_arch_resolve_name(string name);
     [LibraryImport(Lib)] public static partial int seccomp_arch_add(Context ctx, uint arch);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int seccomp_syscall_resolve_name(string name);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int seccomp_syscall_resolve_name_arch(uint arch, string name);
+    [LibraryImport(Lib)] public static partial uint seccomp_arch_native();
     [LibraryImport(Lib)] public static partial int seccomp_rule_add_array(Context ctx, uint action, int syscall, uint argCount, ScmpArgCmp* args);
     [LibraryImport(Lib)] public static partial int seccomp_export_bpf(Context ctx, int fd);
     [LibraryImport(Lib)] public static partial int seccomp_export_pfc(Context ctx, int fd);

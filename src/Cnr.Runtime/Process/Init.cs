@@ -50,6 +50,7 @@ public static class Init
         }
         catch (Exception e)
         {
+            ReportToStart(e.Message);
             try { sync.Send(SyncMessage.Error, e.Message); }
             catch { System.Console.Error.WriteLine("cnr init: " + e.Message); }
             return 1;
@@ -176,6 +177,10 @@ public static class Init
             throw new SyscallException("chdir", Errno.Last, $"{cwd} (process.cwd)");
     }
 
+    /// <summary>The exec fifo's write end, open (close-on-exec) from start until execve: `cnr start` reads to
+    /// its end-of-file, which comes when the exec succeeded or the init died, so start returns only then.</summary>
+    private static int _startFifo = -1;
+
     /// <summary>Blocks until `cnr start` opens the exec fifo for reading. The fifo is reached through the O_PATH
     /// fd taken before pivot_root, reopened via self/fd of the runtime's procfs (the state dir is not visible in
     /// here, and the container's /proc/self/fd could be an image's directory that lets the process run now).</summary>
@@ -184,7 +189,16 @@ public static class Init
         int fd = Errno.Check(ProcFs.Open($"self/fd/{fifoFd}", Libc.O_WRONLY), "open", "exec fifo");
         byte zero = (byte)'0';
         Libc.write(fd, &zero, 1);
-        Libc.close(fd);
         Libc.close(fifoFd);
+        _startFifo = fd;
+    }
+
+    /// <summary>A failure after start (exec, startContainer hooks, seccomp) goes to `cnr start` through the
+    /// fifo: the parent that could hear it on the sync socket is `create`, gone by then.</summary>
+    private static unsafe void ReportToStart(string message)
+    {
+        if (_startFifo < 0) return;
+        var bytes = Encoding.UTF8.GetBytes(message);
+        fixed (byte* b = bytes) Libc.write(_startFifo, b, bytes.Length);
     }
 }

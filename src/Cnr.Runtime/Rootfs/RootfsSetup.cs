@@ -18,8 +18,10 @@ public static class RootfsSetup
     {
         ulong? configured = RootPropagation(spec);
         // Nothing mounted from here on may reach the host: by default "/" becomes a slave of the host (host
-        // mounts still appear, ours never go back), or whatever linux.rootfsPropagation asks for.
-        Mounter.Mount(null, "/", null, configured ?? (MS_SLAVE | MS_REC), null, "/", "/");
+        // mounts still appear, ours never go back), or whatever linux.rootfsPropagation asks for. Unbindable
+        // waits for Finish: the rootfs could not be bound onto itself below an unbindable "/" (EINVAL).
+        bool now = configured is { } c && (c & MS_UNBINDABLE) == 0;
+        Mounter.Mount(null, "/", null, now ? configured!.Value : MS_SLAVE | MS_REC, null, "/", "/");
         if (configured is { } p && (p & MS_SHARED) != 0) MakeParentMountPrivate(rootfs);
 
         // pivot_root needs the new root to be a mount point; binding it onto itself makes one.
@@ -88,6 +90,12 @@ public static class RootfsSetup
     {
         using (var root = new InRoot("/", ""))
         {
+            // A read-only /dev was mounted writable so that its devices and submounts could be made (SpecMounts).
+            if (spec.Mounts?.Exists(m => InRoot.Clean(m.Destination) == "/dev" && m.Type != "bind" && SpecMounts.IsReadonlyDev("/dev", MountOptions.Parse(m.Options))) == true)
+            {
+                using var dev = root.Open("/dev");
+                Mounter.Mount(null, root.PathOf(dev), null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(dev, "/dev")), null, "/dev", "/dev");
+            }
             foreach (var p in spec.Linux?.ReadonlyPaths ?? []) ReadonlyPath(root, InRoot.Clean(p));
             SafeFd? devNull = null;
             try

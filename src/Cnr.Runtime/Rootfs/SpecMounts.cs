@@ -42,9 +42,10 @@ internal static class SpecMounts
         {
             using var target = type is "proc" or "sysfs" ? OrdinaryDirectory(root, dest, type, index) : root.OpenOrCreate(dest, directory: true);
             string source = string.IsNullOrEmpty(m.Source) ? type : m.Source;
-            // A read-only tmpfs is filled first, then made read-only.
+            // A read-only tmpfs is filled first, then made read-only; so is /dev, which gets its devices,
+            // /dev/pts and the rest first (RootfsSetup.Finish makes it read-only, as runc's finalizeRootfs).
             bool copyUp = o.TmpCopyUp && type == "tmpfs";
-            ulong flags = copyUp ? o.Flags & ~MS_RDONLY : o.Flags;
+            ulong flags = copyUp || IsReadonlyDev(dest, o) ? o.Flags & ~MS_RDONLY : o.Flags;
             int rc = Mounter.TryMount(source, root.PathOf(target), type, flags, o.Data, dest, root.Shell(dest));
             if (rc == E.EPERM && type == "sysfs")
             {
@@ -152,6 +153,9 @@ internal static class SpecMounts
     }
 
     /// <summary>Propagation words and recursive attributes, on the mount now at dest (not the fd beneath it).</summary>
+    /// <summary>A mount of /dev itself (not a bind) that asks to be read-only.</summary>
+    public static bool IsReadonlyDev(string dest, ParsedMountOptions o) => dest == "/dev" && !o.IsBind && (o.Flags & MS_RDONLY) != 0;
+
     private static void Finish(InRoot root, string dest, ParsedMountOptions o)
     {
         if (o.Propagation.Length == 0 && o.RecursiveSet == 0 && o.RecursiveClear == 0) return;

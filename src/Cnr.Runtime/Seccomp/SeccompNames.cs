@@ -14,6 +14,7 @@ internal static class SeccompNames
     public const uint MaxErrno = 4095;
 
     public const int EPERM = 1;
+    public const uint ENOSYS = 38;
 
     /// <summary>Action values without their 16-bit data (the errno for ERRNO and TRACE).</summary>
     public static readonly Dictionary<string, uint> Actions = new()

@@ -17,8 +17,13 @@ internal sealed record SeccompProgram(
     string DefaultActionText,
     IReadOnlyList<(string Path, string Name)> Architectures,
     uint Flags,
-    IReadOnlyList<SeccompRule> Rules)
+    IReadOnlyList<SeccompRule> Rules,
+    IReadOnlyList<string> Names)
 {
+    /// <summary>runc's rule for the ENOSYS stub: not when the default already allows (nothing to fall back
+    /// from) or already answers ENOSYS.</summary>
+    public bool NeedsEnosysStub => DefaultAction is not (SCMP_ACT_ALLOW or SCMP_ACT_LOG) && DefaultAction != (SCMP_ACT_ERRNO | ENOSYS);
+
     private const string Root = "linux.seccomp";
 
     public static SeccompProgram Translate(LinuxSeccomp seccomp)
@@ -45,6 +50,7 @@ internal sealed record SeccompProgram(
         }
 
         var rules = new List<SeccompRule>();
+        var names = new List<string>();
         for (int i = 0; i < (seccomp.Syscalls?.Count ?? 0); i++)
         {
             var call = seccomp.Syscalls![i];
@@ -54,6 +60,7 @@ internal sealed record SeccompProgram(
             for (int n = 0; n < call.Names.Count; n++)
                 if (string.IsNullOrEmpty(call.Names[n]))
                     throw new SpecException($"{path}.names[{n}]: empty; give a system call name such as \"mkdir\"");
+            names.AddRange(call.Names);
             uint action = Action(call.Action, call.ErrnoRet, path + ".action", path + ".errnoRet");
             var conditions = new LibSeccomp.ScmpArgCmp[call.Args?.Count ?? 0];
             for (int a = 0; a < conditions.Length; a++)
@@ -65,7 +72,7 @@ internal sealed record SeccompProgram(
                 foreach (var name in call.Names)
                     rules.Add(new SeccompRule(name, action, conditionSet, path));
         }
-        return new SeccompProgram(defaultAction, ActionText(seccomp.DefaultAction, defaultAction), architectures, flags, rules);
+        return new SeccompProgram(defaultAction, ActionText(seccomp.DefaultAction, defaultAction), architectures, flags, rules, names);
     }
 
     /// <summary>runc's rule: conditions on different arguments are AND-ed in one rule; as soon as two conditions

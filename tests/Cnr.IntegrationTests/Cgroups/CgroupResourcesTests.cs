@@ -99,6 +99,21 @@ public sealed class CgroupResourcesTests
         Assert.EndsWith("1", r.Stdout.Trim());  // /dev/zero is one of the devices every container gets
     }
 
+    /// <summary>runc's rule: linux.devices makes the node, only linux.resources.devices lets the container use
+    /// it; under the default spec's deny-all, a listed /dev/kmsg exists but cannot be opened.</summary>
+    [CgroupV2Fact(NeedsCnr = true)]
+    public void Run_WithListedDeviceButDenyAll_NodeExistsButCannotBeOpened()
+    {
+        using var b = Bundle("devls", new LinuxResources(), "test -c /dev/kmsg && echo node-ok; : < /dev/kmsg && echo open-ok");
+        b.Spec.Linux!.Devices = [new LinuxDevice { Path = "/dev/kmsg", Type = "c", Major = 1, Minor = 11, FileMode = 0x1a4 }];
+        foreach (var set in new[] { b.Spec.Process!.Capabilities!.Bounding, b.Spec.Process.Capabilities.Effective, b.Spec.Process.Capabilities.Permitted })
+            set!.Add("CAP_SYSLOG"); // with kernel.dmesg_restrict=1, opening kmsg also needs it: test only the device rule
+        var r = b.Run();
+        Assert.True(r.Stdout.Contains("node-ok"), r.ToString());
+        Assert.DoesNotContain("open-ok", r.Stdout);
+        Assert.Contains("/dev/kmsg: Operation not permitted", r.Stderr);
+    }
+
     [CgroupV2Fact(NeedsCnr = true)]
     public void Run_WithDeviceAllowed_OpeningTheNodeIsPermitted()
     {

@@ -21,3 +21,13 @@ public sealed class RootFactWithKernelAttribute : FactAttribute
         else if (!Path.Exists(path)) Skip = $"this kernel has no {feature} ({path} is missing)";
     }
 }
+
+/// <summary>A root fact that needs a host tool (a compiler for a test program): skipped where it is missing.</summary>
+public sealed class RootFactWithToolAttribute : FactAttribute
+{
+    public RootFactWithToolAttribute(string path, string why)
+    {
+        if (new RootFactAttribute().Skip is { } reason) Skip = reason;
+        else if (!File.Exists(path)) Skip = $"{path} is missing ({why})";
+    }
+}

@@ -110,4 +110,47 @@ public sealed class HookTests
         Assert.Contains("poststart", r.Stderr);
         Assert.Equal("running", b.Status());
     }
+
+    /// <summary>A failing poststart or poststop hook is a warning and the hooks after it still run.</summary>
+    [RootFact]
+    public void Hook_FailingWarnOnlyHook_DoesNotStopTheOthers()
+    {
+        using var b = new TestBundle("hw").WithArgs("sleep", "100");
+        var log = Path.Combine(b.Dir, "hooks.log");
+        b.Spec.Hooks = new Cnr.Spec.Hooks
+        {
+            Poststart = [Failing("poststart-trouble"), Recorder("poststart", log)],
+            Poststop = [Failing("poststop-trouble"), new Hook { Path = "/nonexistent/hook" }, Recorder("poststop", log)],
+        };
+        Assert.Equal(0, b.Create().ExitCode);
+        var r = b.Cnr("start", b.Id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("poststart[0]", r.Stderr);
+        Assert.Equal(0, b.Cnr("kill", b.Id, "KILL").ExitCode);
+        b.WaitForStatus("stopped");
+        r = b.Cnr("delete", b.Id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("poststop[0]", r.Stderr);
+        Assert.Contains("poststop[1]", r.Stderr);
+        var records = File.ReadAllText(log).Split("@@", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["poststart", "poststop"], records.Select(l => l.Split('\n')[0]));
+    }
+
+    /// <summary>`start` returns only once the user's process runs, so poststart sees it: a startContainer hook
+    /// that takes a second holds the init before execve, and the poststart hook reads what the pid runs.</summary>
+    [RootFact]
+    public void Hook_Poststart_RunsAfterTheProcessExecd()
+    {
+        using var b = new TestBundle("hx").WithArgs("sleep", "100");
+        var log = Path.Combine(b.Dir, "exe");
+        b.Spec.Hooks = new Cnr.Spec.Hooks
+        {
+            StartContainer = [new Hook { Path = "/bin/sh", Args = ["sh", "-c", "sleep 1"] }],
+            Poststart = [new Hook { Path = "/bin/sh", Args = ["sh", "-c", $"pid=$(sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'); readlink /proc/$pid/exe > '{log}'"] }],
+        };
+        Assert.Equal(0, b.Create().ExitCode);
+        var r = b.Cnr("start", b.Id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.EndsWith("/bin/busybox", File.ReadAllText(log).Trim());
+    }
 }

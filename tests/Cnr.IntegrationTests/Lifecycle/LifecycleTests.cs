@@ -266,4 +266,20 @@ public sealed class LifecycleTests
         Assert.Contains("exists", r.Stderr);
         Assert.Equal("created", b.Status());
     }
+
+    /// <summary>An execve that fails after start (a script whose interpreter is missing) is start's failure,
+    /// as it is run's: start waits for the exec and says why it failed.</summary>
+    [RootFact]
+    public void Start_ReportsAnExecFailure()
+    {
+        using var b = new TestBundle("sx").CopyRootfs().WithArgs("/broken");
+        File.WriteAllText(Path.Combine(b.Dir, "rootfs", "broken"), "#!/no/such/interpreter\n");
+        File.SetUnixFileMode(Path.Combine(b.Dir, "rootfs", "broken"), (UnixFileMode)0x1ed);
+        var r = b.Create();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        r = b.Cnr("start", b.Id);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("ENOENT", r.Stderr);
+        Assert.Equal(0, b.Cnr("delete", "--force", b.Id).ExitCode);
+    }
 }

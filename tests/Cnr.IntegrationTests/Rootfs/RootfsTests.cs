@@ -232,4 +232,33 @@ public class RootfsTests
         Assert.Contains("touch: /etc/app/new: Read-only file system", r.Stdout + r.Stderr);
         Assert.Matches(@" /etc/app ro\S* - tmpfs ", r.Stdout);
     }
+
+    /// <summary>A read-only /dev tmpfs is populated (devices, /dev/pts, /dev/shm) before it becomes read-only.</summary>
+    [RootFact]
+    public void Run_ReadonlyDevTmpfs_IsPopulatedThenReadonly()
+    {
+        using var b = new TestBundle("rodev").WithArgs("sh", "-c",
+            "echo hi > /dev/null && ls -d /dev/pts/ptmx /dev/shm && { touch /dev/new 2>&1; echo touch=$?; }; cat /proc/self/mountinfo");
+        var dev = b.Spec.Mounts!.Single(m => m.Destination == "/dev");
+        dev.Options = [.. dev.Options ?? [], "ro"];
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("Read-only file system", r.Stdout);
+        Assert.Contains("touch=1", r.Stdout);
+        Assert.Matches(@" ro,nosuid\S* - tmpfs ", MountLine(r.Stdout, "/dev"));
+    }
+
+    /// <summary>linux.rootfsPropagation "unbindable"/"runbindable": "/" can only be made unbindable once the
+    /// rootfs is bound onto itself and pivoted into; the container's "/" ends unbindable.</summary>
+    [RootTheory]
+    [InlineData("unbindable")]
+    [InlineData("runbindable")]
+    public void Run_UnbindableRootfsPropagation_RootIsUnbindable(string propagation)
+    {
+        using var b = new TestBundle("unb").WithArgs("cat", "/proc/self/mountinfo");
+        b.Spec.Linux!.RootfsPropagation = propagation;
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("unbindable", MountLine(r.Stdout, "/"));
+    }
 }

@@ -184,4 +184,37 @@ public class SeccompTests
         Assert.Contains("Permission denied", r.Stdout);
         Assert.Matches(@"Seccomp:\s+2", r.Stdout);
     }
+
+    /// <summary>runc's ENOSYS stub: under a profile whose default refuses (Docker's, EPERM), a system call
+    /// numbered above every call the profile knows fails with ENOSYS so libc can fall back; a known call the
+    /// profile refuses (mount, 165) still gets the default.</summary>
+    [RootFactWithTool("/usr/bin/cc", "a static test program that makes raw system calls is compiled with it")]
+    public void Run_WithRefusingDefault_UnknownSyscallGetsEnosys()
+    {
+        using var b = Bundle("sc-nosys", DefaultProfile.Create(), "/nosys", "1000", "165");
+        b.CopyRootfs();
+        var source = Path.Combine(b.Dir, "nosys.c");
+        File.WriteAllText(source, """
+            #include <errno.h>
+            #include <stdio.h>
+            #include <stdlib.h>
+            #include <unistd.h>
+            int main(int argc, char **argv)
+            {
+                for (int i = 1; i < argc; i++) {
+                    long n = atol(argv[i]);
+                    errno = 0;
+                    long r = syscall(n, 0, 0, 0, 0, 0, 0);
+                    printf("%ld=%d\n", n, r < 0 ? errno : 0);
+                }
+                return 0;
+            }
+            """);
+        var cc = Harness.Cnr.Exec("/usr/bin/cc", ["-static", "-O2", "-o", Path.Combine(b.Dir, "rootfs", "nosys"), source]);
+        Assert.True(cc.ExitCode == 0, cc.ToString());
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("1000=38\n", r.Stdout); // ENOSYS
+        Assert.Contains("165=1\n", r.Stdout);   // EPERM, the profile's default
+    }
 }

@@ -86,15 +86,20 @@ public class DeviceFilterTests
         Assert.Equal(1UL, Run(p, Block, Read | Write | Mknod, 259, 0));
     }
 
+    /// <summary>runc: linux.devices makes nodes, linux.resources.devices decides access; a redefined standard
+    /// node (here /dev/null as 1:7) loses its standard allow rule.</summary>
     [Fact]
-    public void LinuxDevices_AreAllowed()
+    public void LinuxDevices_AreNotAllowedByThemselves()
     {
         var linux = new Cnr.Spec.Linux
         {
             Resources = new LinuxResources { Devices = [new LinuxDeviceCgroup { Allow = false, Access = "rwm" }] },
-            Devices = [new LinuxDevice { Path = "/dev/fuse", Type = "c", Major = 10, Minor = 229 }],
+            Devices = [new LinuxDevice { Path = "/dev/fuse", Type = "c", Major = 10, Minor = 229 }, new LinuxDevice { Path = "/dev/null", Type = "c", Major = 1, Minor = 7 }],
         };
-        Assert.Equal(1UL, Run(DeviceFilter.Compile(DeviceRules.For(linux)), Char, Read | Write, 10, 229));
+        var p = DeviceFilter.Compile(DeviceRules.For(linux));
+        Assert.Equal(0UL, Run(p, Char, Read | Write, 10, 229));
+        Assert.Equal(0UL, Run(p, Char, Read | Write, 1, 3));
+        Assert.Equal(1UL, Run(p, Char, Read | Write, 1, 5));
     }
 
     [Fact]
