@@ -18,7 +18,7 @@ public sealed class CreatedContainer : IDisposable
     public required ContainerRecord Record { get; init; }
     public required InitProcess Init { get; init; }
     public required ContainerStore Store { get; init; }
-    public CgroupManager? Cgroup { get; init; }
+    public ICgroupManager? Cgroup { get; init; }
     /// <summary>The pty master, when the terminal stays with cnr (foreground run).</summary>
     public SafeFd? TerminalMaster { get; set; }
     public ContainerLock? Lock { get; set; }
@@ -53,7 +53,7 @@ public static class ContainerCreate
         var store = new ContainerStore(o.StateRoot);
         var lk = store.Create(o.Id);
         InitProcess? init = null;
-        CgroupManager? cgroup = null;
+        ICgroupManager? cgroup = null;
         SafeFd? fifo = null;
         try
         {
@@ -63,7 +63,7 @@ public static class ContainerCreate
             File.SetUnixFileMode(fifoPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
             fifo = SafeFd.Check(Libc.open(fifoPath, Libc.O_PATH | Libc.O_CLOEXEC, 0), "open", fifoPath);
 
-            cgroup = CgroupManager.For(o.Id, spec.Linux);
+            cgroup = CgroupDriver.For(o.Id, spec.Linux, o.SystemdCgroup);
             cgroup.Create();
 
             ulong newNs = 0;
@@ -107,6 +107,7 @@ public static class ContainerCreate
                 Created = DateTime.UtcNow,
                 Owner = Libc.geteuid() == 0 ? "root" : Libc.geteuid().ToString(),
                 CgroupPath = cgroup.FullPath,
+                SystemdUnit = (cgroup as SystemdCgroup)?.Unit,
                 NewPidNamespace = (newNs & NamespaceType.CLONE_NEWPID) != 0,
                 Config = spec,
             };

@@ -17,7 +17,7 @@ public sealed class LaunchRequest
     public IReadOnlyList<int> InheritFds { get; init; } = [];
     /// <summary>The container's cgroup: the child is cloned straight into it (clone3 CLONE_INTO_CGROUP), or
     /// moved there before it may go on where the kernel cannot do that.</summary>
-    public Cgroups.CgroupManager? Cgroup { get; init; }
+    public Cgroups.ICgroupManager? Cgroup { get; init; }
 }
 
 public sealed class InitFailedException(string message) : Exception(message);
