@@ -32,7 +32,8 @@ public class SystemdCgroupTests
     public void Run_WithoutSystemd_SaysToDropTheFlag_AndLeavesNothing()
     {
         using var b = new TestBundle("sysd").WithArgs("true");
-        b.Spec.Linux!.Resources = new Cnr.Spec.LinuxResources { Pids = new Cnr.Spec.LinuxPids { Limit = 10 } };
+        b.Spec.Linux!.CgroupsPath = null;  // runc's default under --systemd-cgroup: ":cnr:ID"
+        b.Spec.Linux.Resources = new Cnr.Spec.LinuxResources { Pids = new Cnr.Spec.LinuxPids { Limit = 10 } };
         b.Write();
         var r = b.Cnr("--systemd-cgroup", "run", "--bundle", b.Dir, b.Id);
         Assert.NotEqual(0, r.ExitCode);

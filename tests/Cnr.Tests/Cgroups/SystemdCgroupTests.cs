@@ -73,7 +73,7 @@ public class SystemdPropertiesTests
         Assert.Equal(500000UL, p["CPUQuotaPerSecUSec"]);        // half a CPU
         Assert.Equal(new byte[] { 0x07, 0x02 }, p["AllowedCPUs"]);
         Assert.Equal(new byte[] { 0x01 }, p["AllowedMemoryNodes"]);
-        Assert.Equal(5045UL, p["IOWeight"]);                   // 1 + (500-10)*9999/990
+        Assert.Equal(4950UL, p["IOWeight"]);                   // 1 + (500-10)*9999/990
     }
 
     [Fact]
