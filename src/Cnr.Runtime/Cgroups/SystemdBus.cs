@@ -14,6 +14,9 @@ public sealed class SystemdException(string errorName, string message) : CgroupE
 /// synchronous, so each call waits for its reply (and a job for its JobRemoved signal) with a timeout.</summary>
 public sealed class SystemdBus : IDisposable
 {
+    /// <summary>By ref: MessageWriter is a struct, and a copy's writes do not count in the message's length.</summary>
+    private delegate void BodyWriter(ref MessageWriter w);
+
     private const string Service = "org.freedesktop.systemd1", ManagerPath = "/org/freedesktop/systemd1";
     private const string Manager = "org.freedesktop.systemd1.Manager";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -42,9 +45,10 @@ public sealed class SystemdBus : IDisposable
         return $"unix:path={runtimeDir}/bus";
     }
 
-    public static SystemdBus Connect(bool userInstance)
+    public static SystemdBus Connect(bool userInstance) => Connect(AddressFor(userInstance), userInstance);
+
+    internal static SystemdBus Connect(string address, bool userInstance)
     {
-        var address = AddressFor(userInstance);
         var conn = new DBusConnection(address);
         try
         {
@@ -59,6 +63,15 @@ public sealed class SystemdBus : IDisposable
             throw new CgroupException($"--systemd-cgroup: cannot talk to systemd over D-Bus at {address}: {e.Message}" +
                 (userInstance ? " (a non-root user needs their systemd user instance: log in through systemd-logind, or set DBUS_SESSION_BUS_ADDRESS)" : ""));
         }
+    }
+
+    /// <summary>A connection that watches no jobs (Subscribe would need systemd on the bus): for tests of
+    /// the messages against a private dbus-daemon.</summary>
+    internal static SystemdBus ConnectForTest(string address)
+    {
+        var conn = new DBusConnection(address);
+        Wait(conn.ConnectAsync().AsTask(), $"connect to {address}");
+        return new SystemdBus(conn, address);
     }
 
     /// <summary>JobRemoved tells how a job ended; systemd sends its signals only once a client has
@@ -82,18 +95,18 @@ public sealed class SystemdBus : IDisposable
                 _jobEvent.Release();
             },
             emitOnCapturedContext: false, flags: ObserverFlags.None).AsTask(), "watch JobRemoved");
-        Call(Manager, "Subscribe", "", _ => { }, ManagerPath);
+        Call(Manager, "Subscribe", "", (ref MessageWriter _) => { }, ManagerPath);
     }
 
     /// <summary>StartTransientUnit(name, "fail", properties, []) and the job's end; throws with systemd's
     /// error name and message, or the job's result when it did not end "done".</summary>
     public void StartTransientUnit(string unit, IReadOnlyList<SystemdProperty> properties)
     {
-        var job = CallForJob("StartTransientUnit", "ssa(sv)a(sa(sv))", w =>
+        var job = CallForJob("StartTransientUnit", "ssa(sv)a(sa(sv))", (ref MessageWriter w) =>
         {
             w.WriteString(unit);
             w.WriteString("fail");
-            WriteProperties(w, properties);
+            WriteProperties(ref w, properties);
             var aux = w.WriteArrayStart(DBusType.Struct);
             w.WriteArrayEnd(aux);
         });
@@ -104,7 +117,7 @@ public sealed class SystemdBus : IDisposable
     public void StopUnit(string unit)
     {
         string job;
-        try { job = CallForJob("StopUnit", "ss", w => { w.WriteString(unit); w.WriteString("replace"); }); }
+        try { job = CallForJob("StopUnit", "ss", (ref MessageWriter w) => { w.WriteString(unit); w.WriteString("replace"); }); }
         catch (SystemdException e) when (e.ErrorName == "org.freedesktop.systemd1.NoSuchUnit") { return; }
         WaitJob(job, $"stop {unit}");
     }
@@ -113,27 +126,27 @@ public sealed class SystemdBus : IDisposable
     /// refused (typically: the unit is not failed, or already gone).</summary>
     public bool ResetFailedUnit(string unit)
     {
-        try { Call(Manager, "ResetFailedUnit", "s", w => w.WriteString(unit), ManagerPath); return true; }
+        try { Call(Manager, "ResetFailedUnit", "s", (ref MessageWriter w) => w.WriteString(unit), ManagerPath); return true; }
         catch (SystemdException) { return false; }
     }
 
     public void SetUnitProperties(string unit, IReadOnlyList<SystemdProperty> properties)
     {
         if (properties.Count == 0) return;
-        Call(Manager, "SetUnitProperties", "sba(sv)", w =>
+        Call(Manager, "SetUnitProperties", "sba(sv)", (ref MessageWriter w) =>
         {
             w.WriteString(unit);
             w.WriteBool(true);  // runtime: gone with the unit, like the unit itself
-            WriteProperties(w, properties);
+            WriteProperties(ref w, properties);
         }, ManagerPath);
     }
 
     /// <summary>The unit's cgroup, relative to the cgroup2 root (its ControlGroup property).</summary>
     public string ControlGroup(string unit)
     {
-        var path = Wait(_conn.CallMethodAsync(Message(Manager, "GetUnit", "s", w => w.WriteString(unit), ManagerPath),
+        var path = Wait(_conn.CallMethodAsync(Message(Manager, "GetUnit", "s", (ref MessageWriter w) => w.WriteString(unit), ManagerPath),
             static (Message m, object? _) => m.GetBodyReader().ReadObjectPathAsString(), null), $"GetUnit {unit}");
-        return Wait(_conn.CallMethodAsync(Message("org.freedesktop.DBus.Properties", "Get", "ss", w =>
+        return Wait(_conn.CallMethodAsync(Message("org.freedesktop.DBus.Properties", "Get", "ss", (ref MessageWriter w) =>
             {
                 w.WriteString("org.freedesktop.systemd1.Scope");
                 w.WriteString("ControlGroup");
@@ -141,11 +154,11 @@ public sealed class SystemdBus : IDisposable
             static (Message m, object? _) => m.GetBodyReader().ReadVariantValue().GetString(), null), $"ControlGroup of {unit}");
     }
 
-    private string CallForJob(string method, string signature, Action<MessageWriter> body)
+    private string CallForJob(string method, string signature, BodyWriter body)
         => Wait(_conn.CallMethodAsync(Message(Manager, method, signature, body, ManagerPath),
             static (Message m, object? _) => m.GetBodyReader().ReadObjectPathAsString(), null), method);
 
-    private void Call(string iface, string method, string signature, Action<MessageWriter> body, string path)
+    private void Call(string iface, string method, string signature, BodyWriter body, string path)
         => Wait(_conn.CallMethodAsync(Message(iface, method, signature, body, path)), method);
 
     private void WaitJob(string job, string what)
@@ -162,16 +175,20 @@ public sealed class SystemdBus : IDisposable
             throw new SystemdException("job:" + result, $"systemd: the job to {what} ended \"{result}\" (journalctl -u {what.Split(' ')[^1]} says why)");
     }
 
-    private MessageBuffer Message(string iface, string method, string signature, Action<MessageWriter> body, string path)
+    private MessageBuffer Message(string iface, string method, string signature, BodyWriter body, string path)
     {
-        using var w = _conn.GetMessageWriter();
-        w.WriteMethodCallHeader(destination: Service, path: path, @interface: iface, member: method,
-            signature: signature.Length > 0 ? signature : null);
-        body(w);
-        return w.CreateMessage();
+        var w = _conn.GetMessageWriter();
+        try
+        {
+            w.WriteMethodCallHeader(destination: Service, path: path, @interface: iface, member: method,
+                signature: signature.Length > 0 ? signature : null);
+            body(ref w);
+            return w.CreateMessage();
+        }
+        finally { w.Dispose(); }
     }
 
-    private static void WriteProperties(MessageWriter w, IReadOnlyList<SystemdProperty> properties)
+    private static void WriteProperties(ref MessageWriter w, IReadOnlyList<SystemdProperty> properties)
     {
         var array = w.WriteArrayStart(DBusType.Struct);
         foreach (var p in properties)
@@ -203,6 +220,10 @@ public sealed class SystemdBus : IDisposable
         catch (AggregateException ae) when (ae.InnerException is DBusErrorReplyException e)
         {
             throw new SystemdException(e.ErrorName, $"{e.ErrorName}: {e.ErrorMessage}");
+        }
+        catch (AggregateException ae) when (ae.InnerException is { } inner)
+        {
+            throw new CgroupException($"systemd: {what} over D-Bus failed: {inner.Message}");
         }
     }
 
