@@ -32,7 +32,7 @@ sd_nothing_left() {
 # sd_one_line NAME WANT-SUBSTRING COMMAND…: fails, with one line of stderr holding WANT
 sd_one_line() {
   local name=$1 want=$2 got rc; shift 2
-  got=$("$@" 2>&1 >/dev/null); rc=$?
+  "$@" </dev/null >/dev/null 2>"$sdb.err"; rc=$?; got=$(cat "$sdb.err")
   if [ $rc != 0 ] && [ "$(printf '%s\n' "$got" | wc -l)" = 1 ] && [[ $got == *"$want"* ]]; then ok "$name: \"$got\""
   else notok "$name" "\$ $*  (exit $rc, want one line with \"$want\")" "$got"; fi
 }
@@ -43,7 +43,7 @@ else
   sd_bundle "$sdb" "system.slice:cnr:sdcheck"
   unit=cnr-sdcheck.scope cg=/sys/fs/cgroup/system.slice/cnr-sdcheck.scope
   t0=$(date +%s%N)
-  got=$(cd "$sdb" && "$CNR" --systemd-cgroup --root "$sd_root" run -d sd1 2>&1); rc=$?
+  (cd "$sdb" && "$CNR" --systemd-cgroup --root "$sd_root" run -d sd1 </dev/null >"$sdb.out" 2>&1); rc=$?; got=$(cat "$sdb.out")
   t1=$(date +%s%N)
   if [ $rc = 0 ]; then ok "cnr --systemd-cgroup run -d (cgroupsPath system.slice:cnr:sdcheck): $(( (t1 - t0) / 1000000 )) ms"
   else notok "cnr --systemd-cgroup run -d" "exit $rc:" "$got"; fi
@@ -75,11 +75,11 @@ else
 
   # no cgroupsPath: runc's default, here :cnr:ID in system.slice; measured against the cgroupfs driver
   sd_bundle "$sdb" ""
-  t0=$(date +%s%N); got=$(cd "$sdb" && "$CNR" --systemd-cgroup --root "$sd_root" run -d sd3 2>&1); rc=$?; t1=$(date +%s%N)
+  t0=$(date +%s%N); (cd "$sdb" && "$CNR" --systemd-cgroup --root "$sd_root" run -d sd3 </dev/null >/dev/null 2>&1); t1=$(date +%s%N)
   check "no cgroupsPath: the unit is cnr-sd3.scope in system.slice" '^active system.slice$' \
     sh -c "echo \$(systemctl show -p ActiveState --value cnr-sd3.scope) \$(systemctl show -p Slice --value cnr-sd3.scope)"
   "$CNR" --root "$sd_root" delete --force sd3 >/dev/null 2>&1
-  t2=$(date +%s%N); "$CNR" --root "$sd_root" run -d --bundle "$sdb" sd4 >/dev/null 2>&1; t3=$(date +%s%N)
+  t2=$(date +%s%N); "$CNR" --root "$sd_root" run -d --bundle "$sdb" sd4 </dev/null >/dev/null 2>&1; t3=$(date +%s%N)
   "$CNR" --root "$sd_root" delete --force sd4 >/dev/null 2>&1
   echo "    measured: create+start (run -d) with --systemd-cgroup $(( (t1 - t0) / 1000000 )) ms, with cgroupfs $(( (t3 - t2) / 1000000 )) ms"
   [ -z "$(sd_units)" ] && ok "the default unit is gone after delete too" || notok "the default unit is gone after delete" "$(sd_units)"
@@ -100,5 +100,5 @@ else
     unshare -m --propagation private sh -c "mount -t tmpfs tmpfs /run/systemd && cd $sdb && exec $CNR --systemd-cgroup --root $sd_root run -d nosd"
   sd_nothing_left "systemd not running" nosd cnr-nosd.scope
   if pgrep -f 'sleep 1000' >/dev/null; then notok "no container process is left" "$(pgrep -af 'sleep 1000')"; else ok "no container process is left"; fi
-  rm -rf "$sdb"
+  rm -rf "$sdb" "$sdb.out" "$sdb.err"
 fi
