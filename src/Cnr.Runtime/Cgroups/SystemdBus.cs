@@ -57,7 +57,12 @@ public sealed class SystemdBus : IDisposable
             bus.WatchJobs();
             return bus;
         }
-        catch (Exception e) when (e is not CgroupException)
+        catch (CgroupException)
+        {
+            conn.Dispose();
+            throw;
+        }
+        catch (Exception e)
         {
             conn.Dispose();
             throw new CgroupException($"--systemd-cgroup: cannot talk to systemd over D-Bus at {address}: {e.Message}" +
