@@ -151,6 +151,9 @@ c["process"]["args"] = ["sleep", "600"]'
   rm -rf "$b"
 fi
 
+# the systemd cgroup driver, in this same boot
+. "$D/check-systemd-cgroup.sh"
+
 # for the host side: a write to the guest's / that must not reach the host's
 [ -n "${CNR_PROBE:-}" ] && echo probe > "$CNR_PROBE"
 echo "$passed passed, $failed failed, $skipped skipped"

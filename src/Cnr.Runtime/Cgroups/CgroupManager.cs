@@ -10,7 +10,7 @@ namespace Cnr.Cgroups;
 /// <summary>A container's cgroup in the cgroup v2 hierarchy (the only cgroup version cnr supports): where it
 /// goes, creating it with its resources and device program, moving the init in, freeze/thaw, stats, removal.
 /// A host without any cgroup2 gets a manager that does nothing, unless the config asks for a resource.</summary>
-public sealed class CgroupManager
+public sealed class CgroupManager : ICgroupManager
 {
     /// <summary>The runtime-defined parent for containers without an absolute linux.cgroupsPath.</summary>
     public const string DefaultParent = "/cnr";
@@ -61,13 +61,13 @@ public sealed class CgroupManager
     public static void Validate(LinuxResources? resources) => ResourceMapping.Validate(resources);
 
     /// <summary>The manager of an existing cgroup, from the path recorded in the container's state.</summary>
-    public static CgroupManager Load(string fullPath)
+    public static CgroupManager Load(string fullPath, Spec.Linux? linux = null)
     {
         if (fullPath.Length == 0) return new CgroupManager(null, "", null);
         var hierarchy = CgroupHierarchy.Find(out var mode) ?? throw new CgroupException($"cgroup {fullPath}: {mode}");
         if (!fullPath.StartsWith(hierarchy.Root + "/", StringComparison.Ordinal))
             throw new CgroupException($"cgroup {fullPath} is not under the cgroup2 hierarchy at {hierarchy.Root}");
-        return new CgroupManager(hierarchy, fullPath[hierarchy.Root.Length..], null);
+        return new CgroupManager(hierarchy, fullPath[hierarchy.Root.Length..], linux);
     }
 
     /// <summary>linux.cgroupsPath → a path from the hierarchy root: absolute as given, relative under
@@ -78,26 +78,13 @@ public sealed class CgroupManager
         string path;
         if (string.IsNullOrEmpty(cgroupsPath)) path = $"{DefaultParent}/{containerId}";
         else if (!cgroupsPath.StartsWith('/') && cgroupsPath.Split(':') is [var slice, var prefix, var name])
-            path = SlicePath(slice) + "/" + (prefix.Length > 0 ? $"{prefix}-{name}.scope" : name);
+            path = SystemdCgroupsPath.SlicePath(slice, cgroupsPath) + "/" + (prefix.Length > 0 ? $"{prefix}-{name}.scope" : name);
         else if (cgroupsPath.StartsWith('/')) path = cgroupsPath;
         else path = $"{DefaultParent}/{cgroupsPath}";
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0 || parts.Any(p => p is "." or ".."))
             throw new CgroupException($"linux.cgroupsPath: {SpecException.Show(cgroupsPath)} must name a cgroup below the root, without \".\" or \"..\"");
         return "/" + string.Join('/', parts);
-    }
-
-    /// <summary>"a-b.slice" → /a.slice/a-b.slice, as systemd nests slices; "-.slice" or "" is the root.</summary>
-    private static string SlicePath(string slice)
-    {
-        if (slice is "" or "-.slice") return "";
-        if (!slice.EndsWith(".slice", StringComparison.Ordinal))
-            throw new CgroupException($"linux.cgroupsPath: {SpecException.Show(slice)} is not a systemd slice (like \"machine.slice\")");
-        var name = slice[..^".slice".Length];
-        var sb = new StringBuilder();
-        var parts = name.Split('-');
-        for (int i = 1; i <= parts.Length; i++) sb.Append('/').Append(string.Join('-', parts[..i])).Append(".slice");
-        return sb.ToString();
     }
 
     /// <summary>mkdir -p the cgroup, enable controllers in every ancestor, apply the resources and the device
@@ -113,14 +100,22 @@ public sealed class CgroupManager
             // ENOENT: a `cnr delete` of a sibling removed a shared parent (like /cnr) under us: walk again
             for (int attempt = 1; !MakeDirs(needed, created); attempt++)
                 if (attempt == 3) throw new SyscallException("mkdir", ENOENT, FullPath);
-            ApplyFiles(resources);
-            DeviceFilter.Apply(FullPath, DeviceRules.For(_linux));
+            Apply();
         }
         catch
         {
             for (int i = created.Count - 1; i >= 0; i--) Libc.rmdir(created[i]);
             throw;
         }
+    }
+
+    /// <summary>Writes the resources and attaches the device program, to a cgroup that exists (made here, or
+    /// by systemd as a scope).</summary>
+    public void Apply()
+    {
+        if (_hierarchy is null) return;
+        ApplyFiles(_linux?.Resources ?? new LinuxResources());
+        DeviceFilter.Apply(FullPath, DeviceRules.For(_linux));
     }
 
     /// <summary>The controllers the resources write to, each with its first write (for messages); throws

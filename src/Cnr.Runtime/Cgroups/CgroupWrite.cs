@@ -13,4 +13,4 @@ public readonly record struct CgroupWrite(string File, string Value, string Sour
 
 /// <summary>A cgroup configuration or operation that cannot be carried out; the message names the JSON path
 /// or the cgroup file and says what to do.</summary>
-public sealed class CgroupException(string message) : Exception(message);
+public class CgroupException(string message) : Exception(message);

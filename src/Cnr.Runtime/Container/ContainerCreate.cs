@@ -19,7 +19,7 @@ public sealed class CreatedContainer : IDisposable
     public required ContainerRecord Record { get; init; }
     public required InitProcess Init { get; init; }
     public required ContainerStore Store { get; init; }
-    public CgroupManager? Cgroup { get; init; }
+    public ICgroupManager? Cgroup { get; init; }
     /// <summary>The pty master, when the terminal stays with cnr (foreground run).</summary>
     public SafeFd? TerminalMaster { get; set; }
     public ContainerLock? Lock { get; set; }
@@ -52,7 +52,7 @@ public static class ContainerCreate
         var store = new ContainerStore(o.StateRoot);
         var lk = store.Create(o.Id);
         InitProcess? init = null;
-        CgroupManager? cgroup = null;
+        ICgroupManager? cgroup = null;
         SafeFd? fifo = null;
         try
         {
@@ -64,7 +64,7 @@ public static class ContainerCreate
                 if (ns.Path is { Length: > 0 } p) joins.Add((p, type));
                 else newNs |= type.CloneFlag;
             }
-            cgroup = CgroupManager.For(o.Id, spec.Linux);
+            cgroup = CgroupDriver.For(o.Id, spec.Linux, o.SystemdCgroup);
             // Recorded before anything exists, and again as soon as the init does: a `cnr create` killed at any
             // point leaves a container that `list` shows ("creating", or "stopped" once its init is gone) and
             // that `delete --force` removes — processes, cgroup and state — from this record alone.
@@ -76,6 +76,7 @@ public static class ContainerCreate
                 Created = DateTime.UtcNow,
                 Owner = Libc.geteuid() == 0 ? "root" : Libc.geteuid().ToString(),
                 CgroupPath = cgroup.FullPath,
+                SystemdUnit = (cgroup as SystemdCgroup)?.Unit,
                 NewPidNamespace = (newNs & NamespaceType.CLONE_NEWPID) != 0,
                 Config = spec,
                 Creating = true,

@@ -32,7 +32,7 @@ public static class ContainerDelete
     {
         if (record.CgroupPath is { Length: > 0 } cg)
         {
-            try { CgroupManager.Load(cg).Destroy(); }
+            try { CgroupDriver.Load(cg, record.SystemdUnit).Destroy(); }
             catch (Exception e) { Log.Warn($"removing cgroup {cg}: {e.Message}"); }
         }
         HookRunner.RunWarnOnly("poststop", record.Config.Hooks?.Poststop, store.ToState(record, "stopped"));

@@ -20,8 +20,8 @@ public static class ContainerPause
         CgroupOf(record).Thaw();
     }
 
-    public static CgroupManager CgroupOf(ContainerRecord record)
+    public static ICgroupManager CgroupOf(ContainerRecord record)
         => record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg)
-            ? CgroupManager.Load(cg)
+            ? CgroupDriver.Load(cg, record.SystemdUnit)
             : throw new InvalidOperationException($"container {record.Id} has no cgroup (cgroup v2 is not available on this host)");
 }

@@ -10,6 +10,8 @@ public sealed class CreateOptions
     public string? ConsoleSocket { get; init; }
     public bool NoPivot { get; init; }
     public int PreserveFds { get; init; }
+    /// <summary>--systemd-cgroup: the cgroup is a transient systemd scope (linux.cgroupsPath "slice:prefix:name").</summary>
+    public bool SystemdCgroup { get; init; }
     /// <summary>`run` in the foreground: the pty master stays with cnr, which copies it to its own stdio.</summary>
     public bool Foreground { get; init; }
 }

@@ -17,7 +17,7 @@ public sealed class LaunchRequest
     public IReadOnlyList<int> InheritFds { get; init; } = [];
     /// <summary>The container's cgroup: the child is cloned straight into it (clone3 CLONE_INTO_CGROUP), or
     /// moved there before it may go on where the kernel cannot do that.</summary>
-    public Cgroups.CgroupManager? Cgroup { get; init; }
+    public Cgroups.ICgroupManager? Cgroup { get; init; }
     /// <summary>Called with the init's pid as soon as it exists (and again when a second fork replaces it),
     /// before the init may go on: `create` records it so that `delete --force` finds it whatever happens next.</summary>
     public Action<int>? OnPid { get; init; }

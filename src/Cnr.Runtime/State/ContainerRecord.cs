@@ -15,6 +15,7 @@ public sealed class ContainerRecord
     public DateTime Created { get; set; }
     public string Owner { get; set; } = "";
     public string? CgroupPath { get; set; }       // full path of the container's cgroup, when it has one
+    public string? SystemdUnit { get; set; }      // its transient scope, under --systemd-cgroup
     public bool NewPidNamespace { get; set; }
     /// <summary>Set until the init reports Created: a record saved by a `create` still under way (or killed).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]

@@ -51,6 +51,7 @@ internal sealed class CreateOptionSet
             ConsoleSocket = r.GetValue(_console),
             NoPivot = r.GetValue(_noPivot),
             PreserveFds = r.GetValue(_preserve),
+            SystemdCgroup = r.GetValue(GlobalOptions.SystemdCgroup),
             Foreground = foreground,
         };
     }

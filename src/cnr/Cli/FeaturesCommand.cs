@@ -34,8 +34,8 @@ internal static class FeaturesCommand
             Strings(w, "namespaces", NamespaceType.All.Select(n => n.Type));
             Strings(w, "capabilities", CapabilityTable.AllNames);
             w.WriteStartObject("cgroup");
-            w.WriteBoolean("v1", false); w.WriteBoolean("v2", true); w.WriteBoolean("systemd", false);
-            w.WriteBoolean("systemdUser", false); w.WriteBoolean("rdma", true);
+            w.WriteBoolean("v1", false); w.WriteBoolean("v2", true); w.WriteBoolean("systemd", true);
+            w.WriteBoolean("systemdUser", true); w.WriteBoolean("rdma", true);
             w.WriteEndObject();
             w.WriteStartObject("seccomp");
             w.WriteBoolean("enabled", Cnr.Seccomp.LibSeccompVersion.Get() is not null);

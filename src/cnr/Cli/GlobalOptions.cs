@@ -20,7 +20,7 @@ internal static class GlobalOptions
         DefaultValueFactory = _ => "text",
         Recursive = true,
     };
-    public static readonly Option<bool> SystemdCgroup = new("--systemd-cgroup") { Description = "enable systemd cgroup support (not supported: refused)", Recursive = true };
+    public static readonly Option<bool> SystemdCgroup = new("--systemd-cgroup") { Description = "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\"", Recursive = true };
     // runc's --rootless takes true, false or auto; --criu names the CRIU binary. Accepted so that callers'
     // command lines parse; neither changes what cnr does.
     public static readonly Option<string?> Rootless = new("--rootless") { Description = "ignored; kept for runc compatibility", Recursive = true, Hidden = true };
@@ -36,8 +36,6 @@ internal static class GlobalOptions
         if (format is not ("text" or "json"))
             throw new UsageException($"--log-format: \"{format}\" is not a log format (text, json)");
         Log.Configure(r.GetValue(LogFile), format, r.GetValue(Debug));
-        if (r.GetValue(SystemdCgroup))
-            throw new UsageException("--systemd-cgroup: systemd cgroup management is not supported by cnr; drop the flag (cnr manages cgroupfs directly)");
     }
 }
 
