@@ -122,6 +122,12 @@ public static class ContainerCreate
                     store.Save(record);
                 },
             });
+            // A systemd scope has its cgroup only once the unit exists (started with the init's pid, in Start).
+            if (record.CgroupPath != cgroup.FullPath)
+            {
+                record.CgroupPath = cgroup.FullPath;
+                store.Save(record);
+            }
 
             var created = new CreatedContainer { Record = record, Init = init, Store = store, Cgroup = cgroup, Lock = lk };
             var initRef = init;

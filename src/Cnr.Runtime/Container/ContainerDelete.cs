@@ -30,10 +30,12 @@ public static class ContainerDelete
     /// <summary>Removes every trace; safe to call for a container whose create crashed half-way.</summary>
     public static void Destroy(ContainerStore store, ContainerRecord record)
     {
-        if (record.CgroupPath is { Length: > 0 } cg)
+        // A systemd unit is stopped even when create was killed before its cgroup path was recorded.
+        if (record.CgroupPath is { Length: > 0 } || record.SystemdUnit is { Length: > 0 })
         {
+            var cg = record.CgroupPath ?? "";
             try { CgroupDriver.Load(cg, record.SystemdUnit).Destroy(); }
-            catch (Exception e) { Log.Warn($"removing cgroup {cg}: {e.Message}"); }
+            catch (Exception e) { Log.Warn($"removing cgroup {(cg.Length > 0 ? cg : record.SystemdUnit)}: {e.Message}"); }
         }
         HookRunner.RunWarnOnly("poststop", record.Config.Hooks?.Poststop, store.ToState(record, "stopped"));
         store.Remove(record.Id);
