@@ -6,8 +6,9 @@
  * threads' locks and GC state are copied half-way). runc has nsexec.c for the same reason.
  *
  * What it may do: create the child process with clone(), join or create namespaces in it, wait for the
- * parent to write the uid/gid maps and place it in its cgroup, then execve() the sealed copy of cnr as
- * `cnr init`. Everything else (mounts, pivot_root, capabilities, seccomp, cgroups, rlimits) is C# in the
+ * parent to write the uid/gid maps and place it in its cgroup, then execve() cnr as `cnr init`: by default
+ * the binary bound read-only onto itself in the child's own mount namespace, else a sealed memfd copy (see
+ * the CVE-2019-5736 comment below). Everything else (mounts, pivot_root, capabilities, seccomp, cgroups, rlimits) is C# in the
  * re-executed init.
  *
  * The rule in the child: async-signal-safe calls only — raw syscalls, no malloc, no stdio, no locks, no

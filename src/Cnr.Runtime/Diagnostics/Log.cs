@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -58,20 +59,9 @@ public static class Log
 
     private static string JsonEncode(string s)
     {
-        var buf = new ArrayBufferWriter();
+        var buf = new ArrayBufferWriter<byte>(256);
         // Relaxed: text logs keep quotes and arrows readable; JSON stays valid.
         using (var w = new Utf8JsonWriter(buf, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) w.WriteStringValue(s);
         return Encoding.UTF8.GetString(buf.WrittenSpan);
-    }
-
-    private sealed class ArrayBufferWriter : System.Buffers.IBufferWriter<byte>
-    {
-        private byte[] _buf = new byte[256];
-        private int _n;
-        public ReadOnlySpan<byte> WrittenSpan => _buf.AsSpan(0, _n);
-        public void Advance(int count) => _n += count;
-        public Memory<byte> GetMemory(int sizeHint = 0) { Grow(sizeHint); return _buf.AsMemory(_n); }
-        public Span<byte> GetSpan(int sizeHint = 0) { Grow(sizeHint); return _buf.AsSpan(_n); }
-        private void Grow(int hint) { if (_buf.Length - _n < Math.Max(hint, 1)) Array.Resize(ref _buf, Math.Max(_buf.Length * 2, _n + hint)); }
     }
 }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Cnr.Linux;
 
 /// <summary>libc bindings that Tmds.LibC lacks, or that read better with strings. One partial class per
-/// native library; each mechanism adds its own file (Libc.Mount.cs, Libc.Capabilities.cs…).
+/// native library; each mechanism adds its own file (Libc.Mount.cs, Libc.Bpf.cs…).
 /// Every import sets errno; callers pass the result through <see cref="Errno.Check(int,string,string?)"/>.</summary>
 public static unsafe partial class Libc
 {
