@@ -82,13 +82,9 @@ public sealed class CallerSandbox : IDisposable
         psi.Environment["CGROUPS"] = string.Join(' ', cgroups);
         var p = System.Diagnostics.Process.Start(psi)!;
         _daemons.Add((p, name));
-        var sw = Stopwatch.StartNew();
-        while (!ready())
-        {
-            if (p.HasExited) throw new InvalidOperationException($"{name} exited with {p.ExitCode}:\n{Tail(log)}");
-            if (sw.Elapsed > timeout) throw new TimeoutException($"{name} not ready after {timeout}:\n{Tail(log)}");
-            Thread.Sleep(100);
-        }
+        if (!Wait.For(() => ready() || p.HasExited, timeout, TimeSpan.FromMilliseconds(100)) || !ready())
+            throw p.HasExited ? new InvalidOperationException($"{name} exited with {p.ExitCode}:\n{Tail(log)}")
+                : new TimeoutException($"{name} not ready after {timeout}:\n{Tail(log)}");
     }
 
     /// <summary>CgroupParent/NAME in every mounted hierarchy (v1 controllers, the named systemd one, the unified
@@ -172,12 +168,11 @@ public sealed class CallerSandbox : IDisposable
             var top = hierarchy + CgroupParent;
             if (!Directory.Exists(top)) continue;
             var dirs = Directory.GetDirectories(top, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length).Append(top);
-            for (int attempt = 0; attempt < 20; attempt++)
+            Wait.For(() =>
             {
                 foreach (var d in dirs) try { Directory.Delete(d); } catch { }
-                if (!Directory.Exists(top)) break;
-                Thread.Sleep(100);
-            }
+                return !Directory.Exists(top);
+            }, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(100));
         }
     }
 }

@@ -61,7 +61,7 @@ public sealed class ContainerdFixture : IDisposable
     public void Cleanup(string id)
     {
         Ctr("task", "kill", "-s", "SIGKILL", id);
-        Thread.Sleep(200);
+        Wait.For(() => !System.Text.RegularExpressions.Regex.IsMatch(Ctr("task", "ls").Stdout, $"{id}\\s+\\d+\\s+RUNNING"), TimeSpan.FromSeconds(10));
         Ctr("task", "delete", "--force", id);
         Ctr("container", "delete", id);
     }
@@ -119,13 +119,7 @@ public sealed class ContainerdTests(ContainerdFixture f) : IClassFixture<Contain
         try
         {
             // the shim may list the task a moment after `run -d` returns on a loaded machine
-            for (int i = 0; i < 20; i++)
-            {
-                r = f.Ctr("task", "ls");
-                if (r.ExitCode == 0 && r.Stdout.Contains("RUNNING")) break;
-                Thread.Sleep(100);
-            }
-            Assert.True(r.ExitCode == 0, f.Why(r));
+            Wait.Until(() => (r = f.Ctr("task", "ls")).ExitCode == 0 && r.Stdout.Contains("RUNNING"), "the task to be listed", last: () => f.Why(r));
             Assert.Matches($"{id}\\s+\\d+\\s+RUNNING", r.Stdout);
 
             r = f.Ctr("task", "exec", "--exec-id", "e1", id, "echo", "from-exec");
@@ -152,8 +146,8 @@ public sealed class ContainerdTests(ContainerdFixture f) : IClassFixture<Contain
 
             r = f.Ctr("task", "kill", "-s", "SIGKILL", id);
             Assert.True(r.ExitCode == 0, f.Why(r));
-            for (int i = 0; i < 50 && !f.Ctr("task", "ls").Stdout.Contains("STOPPED"); i++) Thread.Sleep(100);
-            Assert.Matches($"{id}\\s+\\d+\\s+STOPPED", f.Ctr("task", "ls").Stdout);
+            Wait.Until(() => (r = f.Ctr("task", "ls")).Stdout.Contains("STOPPED"), "the task to stop", last: () => f.Why(r));
+            Assert.Matches($"{id}\\s+\\d+\\s+STOPPED", r.Stdout);
 
             r = f.Ctr("task", "delete", id);
             Assert.True(r.ExitCode == 0, f.Why(r));

@@ -237,7 +237,10 @@ public sealed class PodmanTests(PodmanFixture f) : IClassFixture<PodmanFixture>
         Assert.True(r.ExitCode == 0, f.Why(r));
         try
         {
-            Thread.Sleep(300);
+            r = f.Podman("inspect", "--format", "{{.State.Pid}}", name);
+            Assert.True(r.ExitCode == 0, f.Why(r));
+            var pid = int.Parse(r.Stdout.Trim());
+            Wait.Until(() => Host.Catches(pid, 10), "the container's trap on USR1");
             r = f.Podman("kill", "--signal", "USR1", name);
             Assert.True(r.ExitCode == 0, f.Why(r));
             r = f.Podman("wait", name);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cnr.IntegrationTests.Harness;
 using Proc = System.Diagnostics.Process;
 using Cnr.Cgroups;
 using Cnr.Spec;
@@ -44,16 +45,6 @@ public sealed class CgroupManagerTests : IDisposable
         return (p.ExitCode, o.Result, e.Result);
     }
 
-    private static void WaitUntil(Func<bool> done, string what)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!done())
-        {
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "timed out waiting for " + what);
-            Thread.Sleep(20);
-        }
-    }
-
     private static string Read(CgroupManager m, string file) => File.ReadAllText(Path.Combine(m.FullPath, file)).Trim();
 
     public void Dispose()
@@ -83,7 +74,7 @@ public sealed class CgroupManagerTests : IDisposable
         var (p, go) = Start(m, $"i=0; while :; do i=$((i+1)); echo $i > {counter}; sleep 0.05; done");
         go();
         string Count() => File.Exists(counter) ? File.ReadAllText(counter) : "";
-        WaitUntil(() => Count() is not ("" or "1\n"), "the counter to start");
+        Wait.Until(() => Count() is not ("" or "1\n"), "the counter to start");
         m.Freeze();
         Assert.True(m.IsFrozen);
         var frozenAt = Count();
@@ -91,7 +82,7 @@ public sealed class CgroupManagerTests : IDisposable
         Assert.Equal(frozenAt, Count());
         m.Thaw();
         Assert.False(m.IsFrozen);
-        WaitUntil(() => Count() != frozenAt, "the counter to move again after Thaw");
+        Wait.Until(() => Count() != frozenAt, "the counter to move again after Thaw");
         File.Delete(counter);
     }
 
@@ -178,7 +169,7 @@ public sealed class CgroupManagerTests : IDisposable
         // dd fills its 2 MB buffer, then blocks on the full pipe, holding it
         var (_, go) = Start(m, "dd if=/dev/zero bs=2000000 count=1 2>/dev/null | sleep 100");
         go();
-        WaitUntil(() => ulong.Parse(Read(m, "memory.current")) > 1 << 20, "the process to use memory");
+        Wait.Until(() => ulong.Parse(Read(m, "memory.current")) > 1 << 20, "the process to use memory");
         var e = Assert.Throws<CgroupException>(() => m.SetResources(new LinuxResources { Memory = new LinuxMemory { Limit = 65536, CheckBeforeUpdate = true } }));
         Assert.StartsWith("linux.resources.memory.limit: 65536 is below the current memory usage", e.Message);
         Assert.Equal((64 << 20).ToString(), Read(m, "memory.max"));
@@ -209,11 +200,10 @@ public sealed class CgroupManagerTests : IDisposable
         Assert.InRange(s.Cpu.Usage.Total, 1UL, (s.Cpu.Throttling.Periods + 2) * 10_000_000UL);
     }
 
-    [CgroupV2Fact("io")]
+    [CgroupV2Fact("io", NeedsBlockDevice = true)]
     public void Io_MaxAndWeight_LandInTheFiles()
     {
-        var dev = Directory.GetDirectories("/sys/class/block").Select(d => File.ReadAllText(Path.Combine(d, "dev")).Trim()).FirstOrDefault();
-        if (dev is null) return;  // the UML guest has no block device: nothing to throttle
+        var dev = CgroupV2FactAttribute.BlockDevice!;
         var mm = dev.Split(':').Select(long.Parse).ToArray();
         var m = Cgroup(new LinuxResources
         {
@@ -222,10 +212,9 @@ public sealed class CgroupManagerTests : IDisposable
         Assert.Contains($"{dev} rbps=1048576", Read(m, "io.max"));
     }
 
-    [CgroupV2Fact]
+    [CgroupV2Fact(Lacking = "hugetlb")]
     public void MissingController_IsOneClearError()
     {
-        if (CgroupHierarchy.Find(out _)!.Controllers.Contains("hugetlb")) return;
         var e = Assert.Throws<CgroupException>(() => CgroupManager.For("x", new Cnr.Spec.Linux
         {
             CgroupsPath = "/cnr-test/never",

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Cnr.Cgroups;
 using Cnr.IntegrationTests.Harness;
 using Cnr.Spec;
@@ -68,15 +67,14 @@ public sealed class CgroupResourcesTests
             "exec >/dev/null 2>&1; timeout 1 sh -c 'while :; do :; done'; sleep 100");
         var dir = RunDetached(b);
         Assert.Equal("10000 100000", File.ReadAllText(Path.Combine(dir, "cpu.max")).Trim());
-        WaitUntil(() => File.ReadAllLines(Path.Combine(dir, "cpu.stat")).Any(l => l.StartsWith("nr_throttled ") && l != "nr_throttled 0"),
+        Wait.Until(() => File.ReadAllLines(Path.Combine(dir, "cpu.stat")).Any(l => l.StartsWith("nr_throttled ") && l != "nr_throttled 0"),
             "cpu.stat nr_throttled > 0");
     }
 
-    [CgroupV2Fact("io", NeedsCnr = true)]
+    [CgroupV2Fact("io", NeedsCnr = true, NeedsBlockDevice = true)]
     public void Run_WithBlockIOThrottle_LandsInIoMax()
     {
-        var dev = Directory.GetDirectories("/sys/class/block").Select(d => File.ReadAllText(Path.Combine(d, "dev")).Trim()).FirstOrDefault();
-        if (dev is null) return;  // the UML guest has no block device to throttle
+        var dev = CgroupV2FactAttribute.BlockDevice!;
         var mm = dev.Split(':').Select(long.Parse).ToArray();
         using var b = Bundle("io", new LinuxResources
         {
@@ -149,7 +147,7 @@ public sealed class CgroupResourcesTests
         RunDetached(b);
         var count = Path.Combine(b.Dir, "rootfs", "count");
         string Count() => File.Exists(count) ? File.ReadAllText(count) : "";
-        WaitUntil(() => Count().Length > 0, "the counter to start");
+        Wait.Until(() => Count().Length > 0, "the counter to start");
 
         var p = b.Cnr("pause", b.Id);
         Assert.True(p.ExitCode == 0, p.ToString());
@@ -161,16 +159,6 @@ public sealed class CgroupResourcesTests
         var q = b.Cnr("resume", b.Id);
         Assert.True(q.ExitCode == 0, q.ToString());
         Assert.Contains("\"status\": \"running\"", b.Cnr("state", b.Id).Stdout);
-        WaitUntil(() => Count() != frozenAt, "the counter to move after resume");
-    }
-
-    private static void WaitUntil(Func<bool> done, string what)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!done())
-        {
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "timed out waiting for " + what);
-            Thread.Sleep(20);
-        }
+        Wait.Until(() => Count() != frozenAt, "the counter to move after resume");
     }
 }

@@ -11,7 +11,7 @@ public sealed class CgroupV2FactAttribute : FactAttribute
 {
     public CgroupV2FactAttribute(params string[] controllers)
     {
-        if (!File.ReadAllText("/proc/self/status").Contains("\nUid:\t0\t"))
+        if (!Host.IsRoot)
             Skip = "needs root";
         else if (CgroupHierarchy.Find(out var mode) is not { } h)
             Skip = $"needs cgroup v2 ({mode})";
@@ -24,4 +24,27 @@ public sealed class CgroupV2FactAttribute : FactAttribute
         get => false;
         init { if (value && Skip is null && !File.Exists(Repo.CnrBinary)) Skip = $"{Repo.CnrBinary} not built"; }
     }
+
+    /// <summary>A controller that must be absent: the test is about the error for a missing one (it runs in
+    /// the UML guest, which has no hugetlb).</summary>
+    public string? Lacking
+    {
+        get => null;
+        init
+        {
+            if (value is not null && Skip is null && CgroupHierarchy.Find(out var mode)!.Controllers.Contains(value))
+                Skip = $"needs a cgroup v2 without the {value} controller, and this one has it ({mode})";
+        }
+    }
+
+    /// <summary>The test throttles a block device (the UML guest has none).</summary>
+    public bool NeedsBlockDevice
+    {
+        get => false;
+        init { if (value && Skip is null && BlockDevice is null) Skip = "needs a block device to throttle: /sys/class/block is empty"; }
+    }
+
+    /// <summary>"MAJOR:MINOR" of the first block device, null when there is none.</summary>
+    public static string? BlockDevice =>
+        Directory.GetDirectories("/sys/class/block").Select(d => File.ReadAllText(Path.Combine(d, "dev")).Trim()).FirstOrDefault();
 }

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Cnr.Cgroups;
 using Cnr.IntegrationTests.Cgroups;
 using Cnr.IntegrationTests.Harness;
-using Cnr.IntegrationTests.Lifecycle;
 using Xunit;
 
 namespace Cnr.IntegrationTests.Cli;
@@ -115,7 +114,7 @@ public sealed class CliTests
         Assert.Equal("running", b.Status());
 
         Assert.Equal(0, b.Cnr("kill", b.Id, "KILL").ExitCode);
-        Assert.Equal("stopped", b.WaitForStatus("stopped"));
+        b.WaitForStatus("stopped");
         AssertUsageError(b.Cnr("kill", b.Id, "0"), "cnr: container not running");
         Assert.Equal(0, b.Cnr("kill", "-a", b.Id, "0").ExitCode);  // runc: --all on a stopped container succeeds
     }
@@ -127,24 +126,16 @@ public sealed class CliTests
         var pids = WaitForPids(b, 3);
         var r = b.Cnr("kill", "-a", b.Id, "KILL");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal("stopped", b.WaitForStatus("stopped"));
+        b.WaitForStatus("stopped");
         foreach (var pid in pids)
-            Assert.False(Alive(pid), $"pid {pid} survived");
-    }
-
-    /// <summary>Running or sleeping; a zombie waiting for its reaper is dead.</summary>
-    private static bool Alive(int pid)
-    {
-        try { return File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2] != "Z"; }
-        catch (IOException) { return false; }
+            Assert.False(Host.IsAlive(pid), $"pid {pid} survived");
     }
 
     private static List<int> WaitForPids(TestBundle b, int count)
     {
         List<int> pids = [];
-        for (int i = 0; i < 100 && pids.Count < count; i++, Thread.Sleep(50))
-            pids = JsonSerializer.Deserialize<List<int>>(b.Cnr("ps", "-f", "json", b.Id).Stdout) ?? [];
-        Assert.True(pids.Count >= count, $"{pids.Count} processes");
+        Wait.Until(() => (pids = JsonSerializer.Deserialize<List<int>>(b.Cnr("ps", "-f", "json", b.Id).Stdout) ?? []).Count >= count,
+            $"{count} processes in `ps`", last: () => "ps: " + string.Join(' ', pids));
         return pids;
     }
 

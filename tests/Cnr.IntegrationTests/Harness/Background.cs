@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Xunit;
 
 namespace Cnr.IntegrationTests.Harness;
 
@@ -40,18 +41,13 @@ public sealed class Background : IDisposable
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
 
-    /// <summary>Waits until stdout contains TEXT; throws with the output so far if it does not in time.</summary>
+    /// <summary>Waits until stdout contains TEXT; fails with the output so far if it does not in time.</summary>
     public void WaitForStdout(string text, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!Stdout.Contains(text, StringComparison.Ordinal))
-        {
-            // Once cnr has exited and its output is drained, waiting longer cannot help.
-            var over = _p.HasExited && _p.WaitForExit(1000) || DateTime.UtcNow > deadline;
-            if (over && !Stdout.Contains(text, StringComparison.Ordinal))
-                throw new TimeoutException($"\"{text}\" did not appear (cnr exited: {_p.HasExited})\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}");
-            Thread.Sleep(20);
-        }
+        // Once cnr has exited and its output is drained (WaitForExit()), waiting longer cannot help.
+        Wait.Until(() => Stdout.Contains(text, StringComparison.Ordinal) || _p.HasExited && _p.WaitForExit(1000), $"\"{text}\" on stdout", timeout,
+            last: () => $"cnr exited: {_p.HasExited}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}");
+        Assert.True(Stdout.Contains(text, StringComparison.Ordinal), $"\"{text}\" did not appear before cnr exited\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}");
     }
 
     /// <summary>Sends a signal (SIGTERM = 15, SIGUSR1 = 10, …) to the cnr process.</summary>

@@ -1,5 +1,5 @@
-using Xunit;
 using System.Text.Json;
+using Xunit;
 using Cnr.Spec;
 
 namespace Cnr.IntegrationTests.Harness;
@@ -57,23 +57,33 @@ public sealed class TestBundle : IDisposable
         return Harness.Cnr.Run(["--root", StateRoot, "run", "--bundle", Dir, Id], stdin, timeout: timeout);
     }
 
+    /// <summary>Writes the config and runs `cnr create --bundle DIR EXTRA… ID` (stdio in files: see <see cref="Detached"/>).</summary>
+    public CnrResult Create(params string[] extra)
+    {
+        Write();
+        return this.CnrDetached(["create", "--bundle", Dir, .. extra, Id]);
+    }
+
+    /// <summary>`cnr state` of this container (or of ID under the same --root), parsed.</summary>
+    public JsonElement State(string? id = null)
+    {
+        var r = Cnr("state", id ?? Id);
+        Assert.True(r.ExitCode == 0, $"cnr state {id ?? Id}: {r}");
+        return JsonDocument.Parse(r.Stdout).RootElement;
+    }
+
+    public string Status(string? id = null) => State(id).GetProperty("status").GetString()!;
+
+    /// <summary>Waits until `state` says <paramref name="status"/>; fails naming the last status otherwise.</summary>
+    public void WaitForStatus(string status, string? id = null)
+    {
+        var last = "";
+        Wait.Until(() => (last = Status(id)) == status, $"{id ?? Id} to be {status}", last: () => $"still {last}");
+    }
+
     public void Dispose()
     {
         try { Harness.Cnr.Run(["--root", StateRoot, "delete", "--force", Id], timeout: TimeSpan.FromSeconds(20)); } catch { }
         try { Directory.Delete(Dir, recursive: true); } catch { }
     }
-}
-
-/// <summary>A fact that needs root (integration tests run real containers); skipped with the reason otherwise.</summary>
-public sealed class RootFactAttribute : FactAttribute
-{
-    public RootFactAttribute()
-    {
-        if (Environment.UserName != "root" && Environment.GetEnvironmentVariable("USER") != "root" && !IsRoot())
-            Skip = "needs root: integration tests run real containers";
-        else if (!File.Exists(Repo.CnrBinary))
-            Skip = $"{Repo.CnrBinary} not built (run `make`)";
-    }
-
-    private static bool IsRoot() => File.ReadAllText("/proc/self/status").Contains("\nUid:\t0\t");
 }

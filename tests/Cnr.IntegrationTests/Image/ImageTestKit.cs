@@ -14,12 +14,10 @@ public static class ImageTools
     /// <summary>null when docker-registry, skopeo and /bin/busybox are there (installing them if root).</summary>
     public static string? MissingReason => Missing.Value;
 
-    public static bool IsRoot => File.ReadAllText("/proc/self/status").Contains("\nUid:\t0\t");
-
     private static string? Install()
     {
         if (Present()) return null;
-        if (!IsRoot) return "needs docker-registry, skopeo and busybox-static (apt-get install -y docker-registry skopeo busybox-static)";
+        if (!Host.IsRoot) return "needs docker-registry, skopeo and busybox-static (apt-get install -y docker-registry skopeo busybox-static)";
         var r = Harness.Cnr.Exec("sh", [Script, "deps"], timeout: TimeSpan.FromMinutes(5));
         return Present() ? null : "could not install docker-registry skopeo busybox-static:\n" + r;
     }
@@ -48,7 +46,7 @@ public sealed class ImageFactAttribute : FactAttribute
     public bool RunsContainer
     {
         get => false;
-        init { if (value && Skip is null && !ImageTools.IsRoot) Skip = "needs root: runs a container"; }
+        init { if (value && Skip is null && !Host.IsRoot) Skip = "needs root: runs a container"; }
     }
 }
 

@@ -43,7 +43,7 @@ public sealed class InspectAndDemoTests
         using var b = new TestBundle("inspect-stopped").WithArgs("true");
         b.Write();
         Assert.Equal(0, b.Cnr("run", "-d", "--bundle", b.Dir, b.Id).ExitCode);
-        for (int i = 0; i < 50 && !b.Cnr("state", b.Id).Stdout.Contains("\"stopped\""); i++) Thread.Sleep(100);
+        Wait.Until(() => Host.State(b).Status == "stopped", $"{b.Id} to be stopped");
         var r = b.Cnr("inspect", b.Id);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("is stopped", r.Stderr);

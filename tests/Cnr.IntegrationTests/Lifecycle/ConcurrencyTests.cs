@@ -23,7 +23,7 @@ public sealed class ConcurrencyTests
         try
         {
             var results = ids.AsParallel().WithDegreeOfParallelism(10)
-                .Select(id => (id, r: b.Detached("create", "--bundle", Path.Combine(b.Dir, id), id))).ToList();
+                .Select(id => (id, r: b.CnrDetached("create", "--bundle", Path.Combine(b.Dir, id), id))).ToList();
             foreach (var (id, r) in results) Assert.True(r.ExitCode == 0, $"{id}: {r}");
             var listed = b.Cnr("list", "-q").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(ids.Order(), listed.Order());
@@ -38,7 +38,7 @@ public sealed class ConcurrencyTests
         using var b = new TestBundle("pd").WithArgs("sleep", "100");
         b.Write();
         var results = Enumerable.Range(0, 2).AsParallel().WithDegreeOfParallelism(2)
-            .Select(_ => b.Detached("create", "--bundle", b.Dir, b.Id)).ToList();
+            .Select(_ => b.CnrDetached("create", "--bundle", b.Dir, b.Id)).ToList();
         Assert.True(results.Count(r => r.ExitCode == 0) == 1, string.Join("\n====\n", results));
         var loser = results.Single(r => r.ExitCode != 0);
         Assert.Equal(1, loser.ExitCode);

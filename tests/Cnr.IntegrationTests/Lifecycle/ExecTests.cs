@@ -64,10 +64,10 @@ public sealed class ExecTests
     {
         using var b = Running("ed");
         var pidFile = Path.Combine(b.Dir, "exec.pid");
-        var r = b.Detached("exec", "--detach", "--pid-file", pidFile, b.Id, "sleep", "50");
+        var r = b.CnrDetached("exec", "--detach", "--pid-file", pidFile, b.Id, "sleep", "50");
         Assert.True(r.ExitCode == 0, r.ToString());
         var pid = int.Parse(File.ReadAllText(pidFile).Trim());
-        Assert.True(Lifecycle.ProcessExists(pid), $"exec'd pid {pid} is gone");
+        Assert.True(Host.IsAlive(pid), $"exec'd pid {pid} is gone");
         Assert.Contains("sleep", File.ReadAllText($"/proc/{pid}/cmdline"));
         // In the container's pid namespace.
         Assert.Equal(new FileInfo($"/proc/{pid}/ns/pid").LinkTarget, new FileInfo($"/proc/{b.State().GetProperty("pid").GetInt32()}/ns/pid").LinkTarget);
@@ -79,7 +79,7 @@ public sealed class ExecTests
         using var b = new TestBundle("es").WithArgs("true");
         Assert.Equal(0, b.Create().ExitCode);
         Assert.Equal(0, b.Cnr("start", b.Id).ExitCode);
-        Assert.Equal("stopped", b.WaitForStatus("stopped"));
+        b.WaitForStatus("stopped");
         var r = b.Cnr("exec", b.Id, "true");
         Assert.Equal(255, r.ExitCode);
         Assert.Contains("stopped", r.Stderr);

@@ -35,19 +35,16 @@ public sealed class KillAnywhereTests
 
     /// <summary>The narrowest moment of exec: its child has joined the container's namespaces and waits for the
     /// go-ahead. strace holds cnr's first send (the go-ahead) so that the kill lands there every time.</summary>
-    [RootFactWithProgram("/usr/bin/strace", "strace (apt-get install strace) holds exec between its steps")]
+    [RootFactWithTool("/usr/bin/strace", "strace holds exec between its steps: apt-get install strace")]
     public void KillNine_OfExecWhileItsChildWaitsForTheGoAhead_TheChildExitsByItself()
     {
         using var b = Running("kg");
         using var strace = InSession("strace", "-qq", "-o", "/dev/null", "-e", "trace=sendto", "-e", "inject=sendto:delay_enter=3000000:when=1",
             Repo.CnrBinary, "--root", b.StateRoot, "exec", b.Id, "sleep", "100");
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        List<string> cnrs;
-        while ((cnrs = SessionProcesses(strace.Id).Where(IsCnr).ToList()).Count < 2)
-        {
-            Assert.True(DateTime.UtcNow < deadline && !strace.HasExited, $"exec never cloned its child: {string.Join("; ", cnrs)}");
-            Thread.Sleep(5);
-        }
+        List<string> cnrs = [];
+        Wait.Until(() => (cnrs = SessionProcesses(strace.Id).Where(IsCnr).ToList()).Count >= 2 || strace.HasExited,
+            "exec to clone its child", TimeSpan.FromSeconds(20), every: TimeSpan.FromMilliseconds(5));
+        Assert.True(cnrs.Count >= 2, $"exec never cloned its child: {string.Join("; ", cnrs)}");
         // cnr is strace's child; its own child is the one waiting
         var parent = cnrs.Select(PidOf).Single(pid => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ')[1] == strace.Id.ToString());
         kill(parent, 9);
@@ -129,7 +126,7 @@ public sealed class KillAnywhereTests
     private static List<string> Settled(Func<List<string>> list)
     {
         var l = list();
-        for (int w = 0; w < 100 && l.Count > 0; w++) { Thread.Sleep(20); l = list(); }
+        Wait.For(() => (l = list()).Count == 0, TimeSpan.FromSeconds(2));
         return l;
     }
 
@@ -160,19 +157,16 @@ public sealed class KillAnywhereTests
 
     /// <summary>A delete between exec's status check and its joins: the exec says so, not a socket errno.
     /// strace stretches exec's setns calls so that the delete lands in between every time.</summary>
-    [RootFactWithProgram("/usr/bin/strace", "strace (apt-get install strace) holds exec between its steps")]
+    [RootFactWithTool("/usr/bin/strace", "strace holds exec between its steps: apt-get install strace")]
     public void ExecRacingDelete_SaysTheContainerWasDeleted()
     {
         using var b = Running("xd");
         var exec = Task.Run(() => Harness.Cnr.Exec("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=setns", "-e", "inject=setns:delay_enter=400000",
             Repo.CnrBinary, "--root", b.StateRoot, "exec", b.Id, "true"], timeout: TimeSpan.FromSeconds(30)));
         // Two processes with exec's command line: cnr and its cloned child, held in its first setns.
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (Host.ProcessesMentioning($"exec {b.Id} true").Count(p => p.Split(": ", 2)[1].StartsWith(Repo.CnrBinary)) < 2)
-        {
-            Assert.True(DateTime.UtcNow < deadline && !exec.IsCompleted, "exec never reached its setns calls");
-            Thread.Sleep(5);
-        }
+        Wait.Until(() => Host.ProcessesMentioning($"exec {b.Id} true").Count(p => p.Split(": ", 2)[1].StartsWith(Repo.CnrBinary)) >= 2 || exec.IsCompleted,
+            "exec to reach its setns calls", TimeSpan.FromSeconds(20), every: TimeSpan.FromMilliseconds(5));
+        Assert.False(exec.IsCompleted, $"exec never reached its setns calls: {(exec.IsCompleted ? exec.Result : null)}");
         var d = b.Cnr("delete", "--force", b.Id);
         Assert.True(d.ExitCode == 0, d.ToString());
         var e = exec.Result;
@@ -247,14 +241,10 @@ public sealed class KillAnywhereTests
     private static void WaitUntilStarted(System.Diagnostics.Process cnr, string id)
     {
         // create ends by itself; run and exec (sleep 100) run on: wait for the sleep to be there.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (cnr.HasExited) return;
-            if (SessionProcesses(cnr.Id).Any(p => p.Contains("sleep 100"))) { kill(cnr.Id, 9); return; }
-            Thread.Sleep(2);
-        }
-        throw new TimeoutException($"cnr ({id}) did not get its process started");
+        var started = false;
+        Wait.Until(() => cnr.HasExited || (started = SessionProcesses(cnr.Id).Any(p => p.Contains("sleep 100"))),
+            $"cnr ({id}) to get its process started", every: TimeSpan.FromMilliseconds(2));
+        if (started) kill(cnr.Id, 9);
     }
 
     /// <summary>Live processes (not zombies) of session SID, as "pid: cmdline".</summary>
@@ -279,14 +269,4 @@ public sealed class KillAnywhereTests
 
     [DllImport("libc", SetLastError = true)] private static extern int kill(int pid, int sig);
     [DllImport("libc", SetLastError = true)] private static extern int mkfifo(string path, int mode);
-}
-
-/// <summary>A root fact that needs a program; skipped, with what the program is for, where it is missing.</summary>
-public sealed class RootFactWithProgramAttribute : FactAttribute
-{
-    public RootFactWithProgramAttribute(string path, string why)
-    {
-        if (new RootFactAttribute().Skip is { } reason) Skip = reason;
-        else if (!File.Exists(path)) Skip = $"needs {why}: {path} is missing";
-    }
 }

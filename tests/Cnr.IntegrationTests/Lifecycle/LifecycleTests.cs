@@ -19,7 +19,7 @@ public sealed class LifecycleTests
         Assert.Equal(b.Id, state.GetProperty("id").GetString());
         Assert.Equal(b.Dir, state.GetProperty("bundle").GetString());
         var pid = state.GetProperty("pid").GetInt32();
-        Assert.True(pid > 0 && Lifecycle.ProcessExists(pid), $"pid {pid}");
+        Assert.True(pid > 0 && Host.IsAlive(pid), $"pid {pid}");
 
         r = b.Cnr("start", b.Id);
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -28,7 +28,7 @@ public sealed class LifecycleTests
 
         r = b.Cnr("kill", b.Id, "KILL");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal("stopped", b.WaitForStatus("stopped"));
+        b.WaitForStatus("stopped");
 
         r = b.Cnr("delete", b.Id);
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -50,7 +50,7 @@ public sealed class LifecycleTests
         Assert.Equal(0, b.Cnr("start", b.Id).ExitCode);
         var r = b.Cnr("kill", b.Id, signal);
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal("stopped", b.WaitForStatus("stopped"));
+        b.WaitForStatus("stopped");
     }
 
     [RootFact]
@@ -59,10 +59,11 @@ public sealed class LifecycleTests
         using var b = new TestBundle("kt").WithArgs("sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done");
         Assert.Equal(0, b.Create().ExitCode);
         Assert.Equal(0, b.Cnr("start", b.Id).ExitCode);
-        Thread.Sleep(200); // the trap is set
+        var pid = b.State().GetProperty("pid").GetInt32();
+        Wait.Until(() => Host.Catches(pid, 15), "the shell's trap on TERM");
         var r = b.Cnr("kill", b.Id);
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal("stopped", b.WaitForStatus("stopped"));
+        b.WaitForStatus("stopped");
     }
 
     [RootFact]
@@ -94,8 +95,7 @@ public sealed class LifecycleTests
 
         r = b.Cnr("delete", "--force", b.Id);
         Assert.True(r.ExitCode == 0, r.ToString());
-        for (int i = 0; i < 50 && Lifecycle.ProcessExists(pid); i++) Thread.Sleep(100);
-        Assert.False(Lifecycle.ProcessExists(pid), "the container's process outlived delete --force");
+        Wait.Until(() => !Host.IsAlive(pid), $"the container's process {pid} to die of delete --force");
         Assert.Equal(1, b.Cnr("state", b.Id).ExitCode);
     }
 
@@ -107,8 +107,7 @@ public sealed class LifecycleTests
         var pid = b.State().GetProperty("pid").GetInt32();
         var r = b.Cnr("delete", b.Id);
         Assert.True(r.ExitCode == 0, "runc deletes a created container without --force\n" + r);
-        for (int i = 0; i < 50 && Lifecycle.ProcessExists(pid); i++) Thread.Sleep(100);
-        Assert.False(Lifecycle.ProcessExists(pid));
+        Wait.Until(() => !Host.IsAlive(pid), $"the waiting init {pid} to die of delete");
     }
 
     [RootFact]
@@ -198,12 +197,15 @@ public sealed class LifecycleTests
         Assert.Equal(0, b.Create().ExitCode);
         Assert.Equal(0, b.Cnr("start", b.Id).ExitCode);
         var pid = b.State().GetProperty("pid").GetInt32();
-        Thread.Sleep(300);
-        var r = b.Cnr("ps", "-f", "json", b.Id);
-        Assert.True(r.ExitCode == 0, r.ToString());
-        var pids = JsonDocument.Parse(r.Stdout).RootElement.EnumerateArray().Select(e => e.GetInt32()).ToList();
+        List<int> Ps()
+        {
+            var r = b.Cnr("ps", "-f", "json", b.Id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            return JsonDocument.Parse(r.Stdout).RootElement.EnumerateArray().Select(e => e.GetInt32()).ToList();
+        }
+        List<int> pids = [];
+        Wait.Until(() => (pids = Ps()).Count >= 3, "init and its two sleeps in `ps`", last: () => "ps: " + string.Join(' ', pids));
         Assert.Contains(pid, pids);
-        Assert.True(pids.Count >= 3, "init and its two sleeps: " + r.Stdout);
     }
 
     [RootFact]

@@ -100,7 +100,7 @@ public class RunTests
 
         var del = b.Cnr("delete", "--force", b.Id);
         Assert.True(del.ExitCode == 0, del.ToString());
-        Assert.True(Host.WaitGone(pid, TimeSpan.FromSeconds(10)), $"pid {pid} still runs after delete --force");
+        Wait.Until(() => !Host.IsAlive(pid), $"pid {pid} to die of delete --force");
         Assert.False(Directory.Exists(Path.Combine(b.StateRoot, b.Id)), "state dir left after delete --force");
     }
 }

@@ -30,8 +30,8 @@ public class BinaryProtectionTests
         {
             var started = b.Cnr("start", b.Id);
             Assert.True(started.ExitCode == 0, started.ToString());
-            for (int i = 0; i < 200 && File.Exists($"/proc/{pid}/exe") && new FileInfo($"/proc/{pid}/exe").LinkTarget is { } t && t.Contains("cnr"); i++)
-                Thread.Sleep(10);
+            Wait.Until(() => !(File.Exists($"/proc/{pid}/exe") && new FileInfo($"/proc/{pid}/exe").LinkTarget is { } t && t.Contains("cnr")),
+                "the init to exec the container's process");
 
             int w = Cnr.Linux.Libc.open($"/proc/self/fd/{exe}", Cnr.Linux.Libc.O_WRONLY | Cnr.Linux.Libc.O_CLOEXEC, 0);
             int errno = Cnr.Linux.Errno.Last;

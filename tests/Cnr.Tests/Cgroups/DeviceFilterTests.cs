@@ -5,6 +5,16 @@ using Xunit;
 
 namespace Cnr.Tests.Cgroups;
 
+/// <summary>A fact that loads a cgroup program into this kernel: BPF_PROG_LOAD of one needs
+/// CAP_BPF/CAP_SYS_ADMIN, so it is skipped, saying so, when not root (`make test` runs as root).</summary>
+public sealed class BpfProgLoadFactAttribute : FactAttribute
+{
+    public BpfProgLoadFactAttribute()
+    {
+        if (Libc.geteuid() != 0) Skip = "needs root: BPF_PROG_LOAD of a cgroup device program needs CAP_BPF/CAP_SYS_ADMIN";
+    }
+}
+
 public class DeviceFilterTests
 {
     private const uint Block = 1, Char = 2, Mknod = 1, Read = 2, Write = 4;
@@ -110,10 +120,9 @@ public class DeviceFilterTests
         Assert.Equal(1UL, Run(p, Char, Read, 1, 5));
     }
 
-    [Fact]
+    [BpfProgLoadFact]
     public void Kernel_VerifierAcceptsTheProgram()
     {
-        if (Libc.geteuid() != 0) return;  // BPF_PROG_LOAD of a cgroup program needs CAP_BPF/CAP_SYS_ADMIN
         foreach (var p in new[]
         {
             ForConfig(new LinuxDeviceCgroup { Allow = false, Access = "rwm" }),
@@ -122,14 +131,15 @@ public class DeviceFilterTests
         })
         {
             using var fd = Libc.BpfProgLoadCgroupDevice(p, DeviceFilter.License);
-            Assert.True(fd.Fd > 2);
+            // the kernel's own account of the fd: a loaded program of the cgroup device type
+            Assert.Equal("anon_inode:bpf-prog", new FileInfo($"/proc/self/fd/{fd.Fd}").LinkTarget);
+            Assert.Contains($"prog_type:\t{Libc.BPF_PROG_TYPE_CGROUP_DEVICE}\n", File.ReadAllText($"/proc/self/fdinfo/{fd.Fd}"));
         }
     }
 
-    [Fact]
+    [BpfProgLoadFact]
     public void Kernel_RejectsABadProgram_WithTheVerifierLog()
     {
-        if (Libc.geteuid() != 0) return;
         // reads r0 before writing it: the verifier must refuse, and the message must say so
         var e = Assert.Throws<SyscallException>(() => Libc.BpfProgLoadCgroupDevice([DeviceFilter.Insn(DeviceFilter.Exit, 0, 0, 0, 0)], DeviceFilter.License));
         Assert.Contains("BPF_PROG_LOAD", e.Message);
