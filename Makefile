@@ -52,8 +52,9 @@ run: all bundles
 	    $(CNR) delete mybox; echo "container exited with status $$status"; \
 	else exit $$status; fi
 
+# The VM phases set up user-mode-linux themselves, and only when they need it (tests/vm/run-cgroup-tests.sh runs
+# natively on a host with cgroup v2 controllers); a failed setup is that phase's skip, not the end of the run.
 test: all bundles deps
-	@if [[ -x tests/vm/setup.sh ]]; then tests/vm/setup.sh; fi
 	tests/run-all.sh
 
 # The config fuzzer at length (make test runs it briefly): CNR_FUZZ_ITERATIONS mutated configs through the loader,

@@ -62,15 +62,10 @@ if ((EUID != 0)); then
 fi
 
 run unit dotnet test tests/Cnr.Tests "${hang[@]}"
-# The integration tests install the callers and image tools they drive when missing (CallerFactAttribute,
-# ImageTestKit), from inside the test run where apt-get's output is not shown: say so before it starts.
-to_install=()
-for pkg in podman containerd docker.io docker-registry skopeo; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || to_install+=("$pkg")
-done
-if ((${#to_install[@]} > 0)); then
-    echo "=== integration: first installs ${to_install[*]} with apt-get (once; a few minutes, no output meanwhile)"
-fi
+# The callers and image tools the integration tests drive, installed here where the announcement shows (the
+# tests would otherwise install them from inside the run, silently). Not fatal: those tests skip, saying why.
+tests/install-deps.sh --for "the integration tests (real callers, the image tests)" podman containerd docker.io docker-registry skopeo \
+    || echo "=== integration: the tests that drive those packages will be skipped, each with the reason"
 # One line per integration test as it ends, and each skipped one with its reason: the phase takes minutes.
 run integration unshare -m --propagation private -- \
     dotnet test tests/Cnr.IntegrationTests --filter "Category!=CgroupV2" --logger "console;verbosity=normal" "${hang[@]}"

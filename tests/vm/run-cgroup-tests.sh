@@ -26,10 +26,9 @@ if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] \
 fi
 
 why=
-command -v linux.uml >/dev/null || [ "$(id -u)" != 0 ] \
-  || echo "run-cgroup-tests: installing user-mode-linux (and a static busybox) with apt-get first: a minute or two" >&2
+# setup.sh installs user-mode-linux when missing (tests/install-deps.sh announces it on stderr)
 if [ "$(id -u)" != 0 ]; then why="not root (the guest and the tests need root)"
-elif ! "$D/setup.sh" >/dev/null 2>&1; then why="user-mode-linux could not be installed (apt-get install user-mode-linux busybox-static failed)"
+elif ! "$D/setup.sh" >/dev/null; then why="user-mode-linux could not be installed (tests/vm/setup.sh failed, above)"
 fi
 if [ -n "$why" ]; then
   echo "run-cgroup-tests: SKIPPED: no cgroup v2 kernel can be had: this host has no cgroup v2 controllers" \

@@ -14,25 +14,16 @@ missing_systemd() {
   for n in "${SYSTEMD_NEEDS[@]}"; do [ -x "${n%%:*}" ] || echo "${n#*:}"; done | sort -u
 }
 if [ "${1:-}" = --check-systemd ]; then [ -z "$(missing_systemd)" ]; exit; fi
-apt_install() {
-  apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "$@" \
-    || { apt-get -o DPkg::Lock::Timeout=900 update && apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "$@"; }
-}
 # the initramfs needs a static busybox (the Debian busybox package is dynamic)
 static_busybox() { [ -x /bin/busybox ] && [[ "$(ldd /bin/busybox 2>&1)" == *"not a dynamic"* ]]; }
 if ! command -v linux.uml >/dev/null || ! static_busybox; then
-  apt_install user-mode-linux busybox-static
+  "$D/../install-deps.sh" --for "the throwaway cgroup v2 kernel (tests/vm)" user-mode-linux busybox-static
 fi
 if [ "${1:-}" = --systemd ]; then
   mapfile -t pkgs < <(missing_systemd)
   if [ ${#pkgs[@]} -gt 0 ]; then
-    echo "setup: installing ${pkgs[*]} for the student VM (run-in-vm.sh --systemd)" >&2
-    # policy-rc.d 101: the packages' scripts must not start their services on this host
-    prc=/usr/sbin/policy-rc.d
-    if [ ! -e "$prc" ]; then
-      trap 'rm -f "$prc"' EXIT; printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"
-    fi
-    apt_install "${pkgs[@]}" >&2
+    # install-deps.sh keeps the packages' scripts from starting their services on this host
+    "$D/../install-deps.sh" --for "the student VM (run-in-vm.sh --systemd)" "${pkgs[@]}"
   fi
 fi
 "$D/build-initramfs.sh"

@@ -17,8 +17,13 @@ public static class Log
     {
         Json = string.Equals(format, "json", StringComparison.OrdinalIgnoreCase);
         DebugEnabled = debug;
-        if (!string.IsNullOrEmpty(path))
-            _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
+        // Configure replaces what an earlier call set, as its arguments say (the unit tests configure it twice).
+        lock (Gate)
+        {
+            _file?.Dispose();
+            _file = string.IsNullOrEmpty(path) ? null
+                : new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
+        }
     }
 
     public static bool HasFile => _file is not null;

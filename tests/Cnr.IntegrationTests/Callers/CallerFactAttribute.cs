@@ -5,8 +5,8 @@ using Xunit;
 namespace Cnr.IntegrationTests.Callers;
 
 /// <summary>A root fact that needs a real caller (podman, containerd, dockerd). The Debian packages are installed
-/// once per test run when a program is missing (all missing packages in one apt-get call, `apt-get update` and a
-/// second try only if the first fails); the test is skipped, naming the reason, when that does not work.</summary>
+/// once per test run when a program is missing (tests/install-deps.sh, which tests/run-all.sh has run before);
+/// the test is skipped, naming the reason, when that does not work.</summary>
 public sealed class CallerFactAttribute : FactAttribute
 {
     public CallerFactAttribute(params string[] programs)
@@ -62,15 +62,9 @@ public static class CallerPackages
         if (packages.Count > 0)
         {
             var sw = Stopwatch.StartNew();
-            var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-            string[] install = ["install", "-y", "--no-install-recommends", .. packages];
-            var r = Harness.Cnr.Exec("apt-get", install, env: env, timeout: TimeSpan.FromMinutes(10));
-            if (r.ExitCode != 0)
-            {
-                Harness.Cnr.Exec("apt-get", ["update"], env: env, timeout: TimeSpan.FromMinutes(5));
-                r = Harness.Cnr.Exec("apt-get", install, env: env, timeout: TimeSpan.FromMinutes(10));
-            }
-            InstallReport = $"apt-get install {string.Join(' ', packages)}: exit {r.ExitCode} in {sw.Elapsed.TotalSeconds:F0}s";
+            var r = Harness.Cnr.Exec(Path.Combine(Repo.Root, "tests", "install-deps.sh"), ["--for", "the caller tests", .. packages],
+                timeout: TimeSpan.FromMinutes(20));
+            InstallReport = $"tests/install-deps.sh {string.Join(' ', packages)}: exit {r.ExitCode} in {sw.Elapsed.TotalSeconds:F0}s";
             File.AppendAllText(Path.Combine(Repo.Scratch, "callers-install.txt"), InstallReport + "\n" + (r.ExitCode != 0 ? r.ToString() : "") + "\n");
         }
         return Needed.Where(n => Which(n.Program) is null)

@@ -18,7 +18,7 @@ public static class ImageTools
     {
         if (Present()) return null;
         if (!Host.IsRoot) return "needs docker-registry, skopeo and busybox-static (apt-get install -y docker-registry skopeo busybox-static)";
-        var r = Harness.Cnr.Exec("sh", [Script, "deps"], timeout: TimeSpan.FromMinutes(5));
+        var r = Harness.Cnr.Exec("sh", [Script, "deps"], timeout: TimeSpan.FromMinutes(20));
         return Present() ? null : "could not install docker-registry skopeo busybox-static:\n" + r;
     }
 

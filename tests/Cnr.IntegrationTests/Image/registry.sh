@@ -1,7 +1,7 @@
 #!/bin/sh
 # Test helpers for the image tests: the packages they need, and a throwaway CNCF distribution registry on
 # 127.0.0.1 (Debian's docker-registry binary, run directly — never the system service).
-#   registry.sh deps              install docker-registry, skopeo, busybox-static (root; apt)
+#   registry.sh deps              install docker-registry, skopeo, busybox-static (root; tests/install-deps.sh)
 #   registry.sh start STATE_DIR   start a registry on a free loopback port; prints the port
 #   registry.sh stop STATE_DIR    kill the registry started in STATE_DIR (by its pid)
 set -eu
@@ -9,14 +9,7 @@ set -eu
 cmd=${1:?usage: registry.sh deps|start DIR|stop DIR}
 case "$cmd" in
 deps)
-    pkgs="docker-registry skopeo busybox-static"
-    missing=""
-    command -v docker-registry >/dev/null || missing="$missing docker-registry"
-    command -v skopeo >/dev/null || missing="$missing skopeo"
-    [ -x /bin/busybox ] || missing="$missing busybox-static"
-    [ -z "$missing" ] && exit 0
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends $missing >&2 || { apt-get update >&2 && apt-get install -y --no-install-recommends $missing >&2; }
+    exec "$(dirname "$0")/../../install-deps.sh" --for "the image tests" docker-registry skopeo busybox-static
     ;;
 start)
     dir=${2:?state dir}
