@@ -208,8 +208,9 @@ public sealed class InitProcess : IDisposable
         {
             if (!_req.MayStartFrozen && _req.Cgroup is { IsFrozen: true } cg)
                 throw new InitFailedException($"container's cgroup unexpectedly frozen ({cg.FullPath}, cgroup.events: frozen 1) after {_after}; thaw it or use another linux.cgroupsPath");
-            if (Pid > 0 && ProcStat.Read(Pid) is { State: 'T' or 't' })
-                throw new InitFailedException($"container init (pid {Pid}) is stopped (SIGSTOP or a tracer) after {_after}");
+            // 'T' only: a traced process ('t') stops at each event for a moment, and goes on
+            if (Pid > 0 && ProcStat.Read(Pid) is { State: 'T' })
+                throw new InitFailedException($"container init (pid {Pid}) is stopped (SIGSTOP) after {_after}; it would never get on");
         }
         return Sync.Receive();
     }
