@@ -24,6 +24,9 @@ public sealed class CgroupManager : ICgroupManager
 
     private readonly CgroupHierarchy? _hierarchy;
     private readonly Spec.Linux? _linux;
+    /// <summary>exec: the container's init, whose cgroup a new process joins where the container's own cgroup
+    /// takes no processes (see <see cref="ForExec"/>); 0 otherwise.</summary>
+    private int _initPid;
 
     /// <summary>The cgroup relative to the hierarchy root, e.g. /cnr/mybox.</summary>
     public string Path { get; }
@@ -55,7 +58,21 @@ public sealed class CgroupManager : ICgroupManager
         }
         var manager = new CgroupManager(hierarchy, path, linux);
         manager.NeededControllers(linux?.Resources);  // fail now, before anything exists
+        manager.CheckExisting();
         return manager;
+    }
+
+    /// <summary>An existing cgroup at the container's path, as runc inspects it: one with processes is used
+    /// with a warning; a frozen one (or one below a frozen parent) is refused, as its init would never run.</summary>
+    private void CheckExisting()
+    {
+        if (_hierarchy is null) return;
+        var dir = FullPath;
+        while (!Directory.Exists(dir) && dir.Length > _hierarchy.Root.Length) dir = System.IO.Path.GetDirectoryName(dir)!;
+        if (CgroupStats.ReadKeyed(dir, "cgroup.events").GetValueOrDefault("frozen") == 1 || CgroupStats.TryRead(dir, "cgroup.freeze")?.Trim() == "1")
+            throw new CgroupException($"container's cgroup unexpectedly frozen: {dir} (thaw it with `echo 0 > {dir}/cgroup.freeze`, or choose another linux.cgroupsPath)");
+        if (dir == FullPath && Pids() is { Count: > 0 } pids)
+            Log.Warn($"container's cgroup is not empty: {pids.Count} process(es) found in {FullPath}");
     }
 
     public static void Validate(LinuxResources? resources) => ResourceMapping.Validate(resources);
@@ -161,7 +178,57 @@ public sealed class CgroupManager : ICgroupManager
     public void AddProcess(int pid)
     {
         if (_hierarchy is null) return;
-        WriteFile("cgroup.procs", pid.ToString(CultureInfo.InvariantCulture), "the container's process");
+        var text = pid.ToString(CultureInfo.InvariantCulture);
+        if (Steps.On) Steps.Report("cgroup", $"write {FullPath}/cgroup.procs = {text}", $"echo {text} > {FullPath}/cgroup.procs");
+        var rc = TryWrite(System.IO.Path.Combine(FullPath, "cgroup.procs"), text);
+        // EBUSY: the container enabled controllers below its cgroup and moved its init down ("no internal
+        // processes"): an exec'd process goes where the init is now, as runc does.
+        if (rc == EBUSY && _initPid > 0 && InitCgroup() is { } initDir)
+        {
+            if (Steps.On) Steps.Report("cgroup", $"write {initDir}/cgroup.procs = {text} (the init's cgroup: {FullPath} takes no processes)", $"echo {text} > {initDir}/cgroup.procs");
+            rc = TryWrite(System.IO.Path.Combine(initDir, "cgroup.procs"), text);
+            if (rc != 0) throw new SyscallException("write", rc, $"{initDir}/cgroup.procs (the init's cgroup, as {FullPath} takes no processes)");
+            return;
+        }
+        if (rc != 0) throw new SyscallException("write", rc, $"{FullPath}/cgroup.procs (the container's process)");
+    }
+
+    /// <summary>exec: the cgroup a new process of the container joins. With <paramref name="sub"/> (exec
+    /// --cgroup) that cgroup below the container's, which must exist and stay inside it; without, the
+    /// container's cgroup, or the init's current one where the container's takes no processes.</summary>
+    public CgroupManager ForExec(int initPid, string? sub)
+    {
+        if (sub is null) return new CgroupManager(_hierarchy, Path, _linux) { _initPid = initPid };
+        if (_hierarchy is null) throw new CgroupException($"--cgroup {sub}: the container has no cgroup");
+        var parts = new List<string>();
+        foreach (var part in sub.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == "..")
+            {
+                if (parts.Count == 0) throw new CgroupException($"--cgroup {sub}: the path leads outside the container's cgroup {FullPath}; give a cgroup below it");
+                parts.RemoveAt(parts.Count - 1);
+            }
+            else if (part != ".") parts.Add(part);
+        }
+        var path = parts.Count == 0 ? Path : Path + "/" + string.Join('/', parts);
+        if (!Directory.Exists(_hierarchy.Root + path))
+            throw new CgroupException($"--cgroup {sub}: {_hierarchy.Root + path} does not exist; give an existing cgroup below the container's {FullPath}");
+        return new CgroupManager(_hierarchy, path, _linux);
+    }
+
+    /// <summary>The init's current cgroup directory, from its /proc/PID/cgroup in the runtime's own procfs;
+    /// null unless it is the container's cgroup or below it (the init's word never takes a process elsewhere).</summary>
+    private string? InitCgroup()
+    {
+        foreach (var line in (ProcFs.Read($"{_initPid}/cgroup") ?? "").Split('\n'))
+            if (line.StartsWith("0::", StringComparison.Ordinal))
+            {
+                var rel = line[3..].TrimEnd('/');
+                if (rel.Split('/').Any(p => p is "." or "..")) return null;
+                var dir = _hierarchy!.Root + rel;
+                return dir == FullPath || dir.StartsWith(FullPath + "/", StringComparison.Ordinal) ? dir : null;
+            }
+        return null;
     }
 
     /// <summary>Applies linux.resources (create, and `cnr update`). The device program is replaced only when

@@ -147,6 +147,12 @@ public static class ContainerCreate
                 {
                     record.Creating = false;
                     store.Save(record);
+                },
+                onSeccompListener: listener =>
+                {
+                    using (listener)
+                        SeccompListener.Send(spec.Linux!.Seccomp!, initRef.Pid,
+                            new ContainerState { OciVersion = spec.OciVersion, Id = o.Id, Status = "creating", Pid = initRef.Pid, Bundle = bundle, Annotations = spec.Annotations }, listener);
                 });
             if (o.PidFile is not null) WritePidFile(o.PidFile, init.Pid);
             fifo.Dispose();

@@ -19,6 +19,8 @@ public sealed class ExecOptions
     public int PreserveFds { get; init; }
     /// <summary>Exec into a paused container: the process starts frozen, and runs once it is resumed.</summary>
     public bool IgnorePaused { get; init; }
+    /// <summary>exec --cgroup: a cgroup below the container's for the process, instead of the container's.</summary>
+    public string? SubCgroup { get; init; }
 }
 
 /// <summary>`exec`: a new process in a running container — it joins every namespace the container has and
@@ -45,7 +47,8 @@ public static class ContainerExec
         for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
         var spec = record.Config;
         spec.Process = o.Process;
-        var cgroup = record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) ? CgroupManager.Load(cg) : null;
+        var cgroup = record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) ? CgroupManager.Load(cg).ForExec(record.Pid, o.SubCgroup)
+            : o.SubCgroup is { } sub ? throw new CgroupException($"--cgroup {sub}: container {record.Id} has no cgroup") : null;
 
         InitProcess? init = null;
         SafeFd? master = null;
@@ -70,11 +73,17 @@ public static class ContainerExec
                 Joins = joins,
                 InheritFds = inherit,
                 Cgroup = cgroup,
+                MayStartFrozen = o.IgnorePaused,
             });
+            var started = init;
             init.WaitCreated(onTerminal: m =>
             {
                 if (consoleSocket is not null) { using (m) consoleSocket.Send(m); }
                 else master = m;
+            },
+            onSeccompListener: listener =>
+            {
+                using (listener) Seccomp.SeccompListener.Send(spec.Linux!.Seccomp!, started.Pid, store.ToState(record, "running"), listener);
             });
             init.WaitExec();
         }

@@ -150,7 +150,7 @@ public static class Init
         // which may forbid the openat2 and write that take them there.
         ExecLabelWriter.Apply(config.Lsm);
         // Without no_new_privs the filter can only be loaded while still holding CAP_SYS_ADMIN.
-        if (seccomp is not null && !process.NoNewPrivileges) SeccompFilter.Load(seccomp);
+        if (seccomp is not null && !process.NoNewPrivileges) SeccompFilter.Load(seccomp, sync);
         ProcessAttributes.ApplyIdentity(process);
         ChangeDirectory(process.Cwd);
         if (process.NoNewPrivileges) ProcessAttributes.SetNoNewPrivileges();
@@ -159,6 +159,9 @@ public static class Init
         // From here the init may outlive its parent (`create` returns; a detached exec), so the death signal
         // native/ set goes; a parent killed before it recorded the container is seen as EOF instead.
         Libc.prctl(Libc.PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        // A filter with a listener (SCMP_ACT_NOTIFY) is loaded while the parent still listens, as runc does: its
+        // fd must reach linux.seccomp.listenerPath before create returns.
+        if (seccomp is { NewListener: true } && process.NoNewPrivileges) { SeccompFilter.Load(seccomp, sync); seccomp = null; }
         sync.Send(SyncMessage.Created);
         if (waitForStart)
         {

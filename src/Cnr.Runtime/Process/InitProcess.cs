@@ -4,6 +4,7 @@ using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Namespaces;
 using Cnr.Spec;
+using Cnr.State;
 
 namespace Cnr.Process;
 
@@ -21,6 +22,9 @@ public sealed class LaunchRequest
     /// <summary>Called with the init's pid as soon as it exists (and again when a second fork replaces it),
     /// before the init may go on: `create` records it so that `delete --force` finds it whatever happens next.</summary>
     public Action<int>? OnPid { get; init; }
+    /// <summary>exec --ignore-paused: the process starts in a frozen cgroup and waits there until resume, so a
+    /// frozen cgroup is no reason to give up on it.</summary>
+    public bool MayStartFrozen { get; init; }
 }
 
 public sealed class InitFailedException(string message) : Exception(message);
@@ -33,14 +37,15 @@ public sealed class InitProcess : IDisposable
     public SyncSocket Sync { get; }
     /// <summary>How far the init got, as the parent saw it: for the message when it dies.</summary>
     private string _after = "clone";
+    private readonly LaunchRequest _req;
 
-    private InitProcess(SyncSocket sync) => Sync = sync;
+    private InitProcess(SyncSocket sync, LaunchRequest req) => (Sync, _req) = (sync, req);
 
     public static InitProcess Start(LaunchRequest req)
     {
         var spec = req.Config.Spec;
         var (parent, child) = SyncSocket.CreatePair();
-        var init = new InitProcess(parent);
+        var init = new InitProcess(parent, req);
         var joinFds = new List<SafeFd>();
         try
         {
@@ -146,11 +151,12 @@ public sealed class InitProcess : IDisposable
     /// request runs <paramref name="onHooks"/>; a pty master goes to <paramref name="onTerminal"/>. With
     /// <paramref name="onCreated"/> (create, not exec) the init then waits for the parent to have recorded it
     /// (<see cref="SyncMessage.Recorded"/>), so that it never outlives a parent killed before that.</summary>
-    public void WaitCreated(Action? onHooks = null, Action<SafeFd>? onTerminal = null, Action? onCreated = null)
+    public void WaitCreated(Action? onHooks = null, Action<SafeFd>? onTerminal = null, Action? onCreated = null,
+        Action<SafeFd>? onSeccompListener = null)
     {
         while (true)
         {
-            var msg = Sync.Receive() ?? throw Died();
+            var msg = Next() ?? throw Died();
             switch (msg.Type)
             {
                 case SyncMessage.Created:
@@ -173,6 +179,11 @@ public sealed class InitProcess : IDisposable
                     if (onTerminal is null) fd.Dispose(); else onTerminal(fd);
                     _after = "sending its terminal";
                     break;
+                case SyncMessage.SeccompListener:
+                    var listener = Sync.ReceiveFd();
+                    if (onSeccompListener is null) listener.Dispose(); else onSeccompListener(listener);
+                    _after = "loading its seccomp filter (the listener fd handed over)";
+                    break;
                 default: throw new InitFailedException($"unexpected message '{(char)msg.Type}' from init");
             }
         }
@@ -182,16 +193,31 @@ public sealed class InitProcess : IDisposable
     /// when it fails (executable not found, seccomp…).</summary>
     public void WaitExec()
     {
-        while (Sync.Receive() is { } msg)
+        while (Next() is { } msg)
         {
             if (msg.Type == SyncMessage.Step) ForwardStep(msg.Payload);
             else if (msg.Type == SyncMessage.Error) throw new InitFailedException(Encoding.UTF8.GetString(msg.Payload));
         }
     }
 
+    /// <summary>The init's next message. No wait on it is unbounded: a dead init closes the socket, and one that
+    /// cannot get on (its cgroup frozen, or the process stopped) is given up on, checked every second.</summary>
+    private (SyncMessage Type, byte[] Payload)? Next()
+    {
+        while (!Sync.WaitReadable(1000))
+        {
+            if (!_req.MayStartFrozen && _req.Cgroup is { IsFrozen: true } cg)
+                throw new InitFailedException($"container's cgroup unexpectedly frozen ({cg.FullPath}, cgroup.events: frozen 1) after {_after}; thaw it or use another linux.cgroupsPath");
+            // 'T' only: a traced process ('t') stops at each event for a moment, and goes on
+            if (Pid > 0 && ProcStat.Read(Pid) is { State: 'T' })
+                throw new InitFailedException($"container init (pid {Pid}) is stopped (SIGSTOP) after {_after}; it would never get on");
+        }
+        return Sync.Receive();
+    }
+
     private byte[] Expect(SyncMessage type)
     {
-        var msg = Sync.Receive() ?? throw Died();
+        var msg = Next() ?? throw Died();
         if (msg.Type == SyncMessage.SpawnFailed) throw SpawnFailure(msg.Payload);
         if (msg.Type == SyncMessage.Error) throw new InitFailedException(Encoding.UTF8.GetString(msg.Payload));
         if (msg.Type != type) throw new InitFailedException($"expected '{(char)type}' from init, got '{(char)msg.Type}'");
@@ -218,7 +244,7 @@ public sealed class InitProcess : IDisposable
         {
             if (queued.Type == SyncMessage.SpawnFailed) return SpawnFailure(queued.Payload);
             if (queued.Type == SyncMessage.Error) return new InitFailedException(Encoding.UTF8.GetString(queued.Payload));
-            if (queued.Type == SyncMessage.Terminal) Sync.ReceiveFd().Dispose();
+            if (queued.Type is SyncMessage.Terminal or SyncMessage.SeccompListener) Sync.ReceiveFd().Dispose();
         }
         return new InitFailedException($"container init exited before it was ready ({HowItEnded()}) after {_after}");
     }

@@ -21,6 +21,7 @@ namespace Cnr.Process;
 ///        ◄───────────────────────────────── H     createRuntime/prestart hooks are due (create)
 ///  h ─────────────────────────────────────────►   hooks done
 ///        ◄───────────────────────────────── T     the pty master, as SCM_RIGHTS (process.terminal)
+///  to linux.seccomp.listenerPath ◄────────── N     the seccomp listener fd, as SCM_RIGHTS (SCMP_ACT_NOTIFY)
 ///        ◄───────────────────────────────── C     every fallible step is done; death signal cleared
 ///  create: state.json says "created"; A ──────►   on its own now: waits on the exec fifo
 ///  exec: waits for EOF (the init's execve closed its CLOEXEC end) or E
@@ -43,6 +44,7 @@ public enum SyncMessage : byte
     Hooks = (byte)'H',        // init → parent: namespaces exist, run createRuntime/prestart hooks now
     HooksDone = (byte)'h',    // parent → init
     Terminal = (byte)'T',     // init → parent: the pty master, as SCM_RIGHTS
+    SeccompListener = (byte)'N', // init → parent: the seccomp filter's listener fd (SCMP_ACT_NOTIFY), as SCM_RIGHTS
     Error = (byte)'E',        // init → parent: what failed, one line
     Created = (byte)'C',      // init → parent: set up; now waiting on the exec fifo (or exec'ing for exec)
     Recorded = (byte)'A',     // parent → init (create): the state says created; the init may outlive the parent
@@ -114,7 +116,6 @@ public sealed unsafe class SyncSocket : IDisposable
         {
             var buf = ReceiveDatagram(dontWait);
             if (buf is null) return null;
-            if (buf.Length == 0) return (SyncMessage.Terminal, []);
             if (buf[0] == (byte)SyncMessage.Continued && buf.Length >= 2)
             {
                 (pieces ??= new MemoryStream()).Write(buf, 2, buf.Length - 2);
@@ -127,7 +128,21 @@ public sealed unsafe class SyncSocket : IDisposable
         }
     }
 
-    /// <summary>One datagram; empty for a Terminal message, which stays queued for <see cref="ReceiveFd"/>.</summary>
+    /// <summary>Whether a message (or EOF) is there to receive within <paramref name="timeoutMs"/>.</summary>
+    public bool WaitReadable(int timeoutMs)
+    {
+        var pfd = stackalloc int[2];
+        pfd[0] = _fd.Fd;
+        pfd[1] = 1; // POLLIN in the low half of the second int (events), revents cleared
+        int n;
+        do n = Libc.poll(pfd, 1, timeoutMs);
+        while (n < 0 && Errno.Last == 4);
+        if (n < 0) throw new SyscallException("poll", Errno.Last, "(sync socket)");
+        return n > 0;
+    }
+
+    /// <summary>One datagram; for a message that carries an fd only its type, the message staying queued for
+    /// <see cref="ReceiveFd"/>.</summary>
     private byte[]? ReceiveDatagram(bool dontWait)
     {
         const int MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, EAGAIN = 11;
@@ -145,7 +160,7 @@ public sealed unsafe class SyncSocket : IDisposable
         }
         if (size == 0) return null;
         // An fd-carrying message stays queued: ReceiveFd reads it with its control data.
-        if (probe == (byte)SyncMessage.Terminal) return [];
+        if (probe is (byte)SyncMessage.Terminal or (byte)SyncMessage.SeccompListener) return [probe];
         var buf = new byte[size];
         fixed (byte* p = buf)
         {
@@ -158,10 +173,19 @@ public sealed unsafe class SyncSocket : IDisposable
     }
 
     /// <summary>Sends an fd with SCM_RIGHTS (the pty master to the parent, or to a --console-socket).</summary>
-    public static void SendFd(int socket, int fd, byte type)
+    public static void SendFd(int socket, int fd, byte type) => SendFd(socket, fd, [type]);
+
+    /// <summary>Sends an fd with SCM_RIGHTS along with <paramref name="data"/> in the same message (the seccomp
+    /// listener fd with the container's state).</summary>
+    public static void SendFd(int socket, int fd, ReadOnlySpan<byte> data)
     {
-        byte data = type;
-        var iov = new Iovec { Base = &data, Len = 1 };
+        fixed (byte* bytes = data)
+            SendFd(socket, fd, bytes, data.Length);
+    }
+
+    private static void SendFd(int socket, int fd, byte* data, int length)
+    {
+        var iov = new Iovec { Base = data, Len = (nuint)length };
         byte* control = stackalloc byte[CmsgSpace];
         new Span<byte>(control, CmsgSpace).Clear();
         var cmsg = (Cmsghdr*)control;

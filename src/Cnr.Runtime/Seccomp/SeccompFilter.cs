@@ -1,5 +1,7 @@
+using System.Text.Json.Serialization;
 using Cnr.Diagnostics;
 using Cnr.Linux;
+using Cnr.Process;
 using Cnr.Spec;
 
 namespace Cnr.Seccomp;
@@ -12,6 +14,8 @@ namespace Cnr.Seccomp;
 public static class SeccompFilter
 {
     private const int SECCOMP_SET_MODE_FILTER = 1;
+    /// <summary>seccomp() returns a listener fd for the filter's SCMP_ACT_NOTIFY rules.</summary>
+    internal const uint SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
 
     /// <summary>Checks everything that needs no libseccomp: actions, errnoRet, comparisons, argument indexes,
     /// architectures and flags. Errors name the JSON path and the accepted words.</summary>
@@ -25,7 +29,7 @@ public static class SeccompFilter
         return new CompiledFilter
         {
             Bpf = builder.ExportBpf(),
-            Flags = program.Flags,
+            Flags = program.Flags | (program.Notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0),
             Rules = builder.RuleCount,
             DefaultAction = program.DefaultActionText,
         };
@@ -33,10 +37,22 @@ public static class SeccompFilter
 
     /// <summary>seccomp(SECCOMP_SET_MODE_FILTER) on the calling thread (on all threads with
     /// SECCOMP_FILTER_FLAG_TSYNC). Without no_new_privs the caller must still hold CAP_SYS_ADMIN. Nothing may be
-    /// logged afterwards: the filter can forbid the very write that logging needs.</summary>
-    public static unsafe void Load(CompiledFilter filter)
+    /// logged afterwards: the filter can forbid the very write that logging needs. A filter with SCMP_ACT_NOTIFY
+    /// rules gets a listener fd, which goes to the parent over <paramref name="sync"/> (it hands it to
+    /// linux.seccomp.listenerPath, as runc does) and is closed here.</summary>
+    public static void Load(CompiledFilter filter, SyncSocket sync)
     {
-        string flags = filter.Flags == 0 ? "0" : string.Join('|', SeccompNames.Flags.Where(f => (filter.Flags & f.Value) != 0).Select(f => f.Key));
+        int listener = Load(filter);
+        if (listener < 0) return;
+        using var fd = new SafeFd(listener);
+        sync.SendFd(fd.Fd, SyncMessage.SeccompListener);
+    }
+
+    /// <summary>Loads the filter; returns its listener fd, or -1 without SECCOMP_FILTER_FLAG_NEW_LISTENER.</summary>
+    public static unsafe int Load(CompiledFilter filter)
+    {
+        string flags = filter.Flags == 0 ? "0" : string.Join('|', SeccompNames.Flags.Where(f => (filter.Flags & f.Value) != 0).Select(f => f.Key)
+            .Append(filter.NewListener ? "SECCOMP_FILTER_FLAG_NEW_LISTENER" : null).OfType<string>());
         if (Steps.On)
             Steps.Report("seccomp", $"seccomp(SECCOMP_SET_MODE_FILTER, {flags}, …): {filter.Rules} rules, default {filter.DefaultAction}", null);
         fixed (byte* bpf = filter.Bpf)
@@ -44,8 +60,10 @@ public static class SeccompFilter
             var program = new SockFprog { Len = (ushort)(filter.Bpf.Length / 8), Filter = bpf };
             long rc = Libc.syscall(Libc.SYS_seccomp, SECCOMP_SET_MODE_FILTER, (nint)filter.Flags, (nint)(&program), 0, 0, 0);
             Errno.Check(rc, "seccomp", $"(SECCOMP_SET_MODE_FILTER, {flags}) linux.seccomp");
+            if (filter.NewListener) return (int)rc;
             // With TSYNC, a positive result is the thread that could not be synchronised.
             if (rc > 0) throw new InvalidOperationException($"seccomp (SECCOMP_SET_MODE_FILTER, {flags}): thread {rc} has a conflicting filter");
+            return -1;
         }
     }
 
@@ -67,4 +85,6 @@ public sealed class CompiledFilter
     /// <summary>For the steps view: how many rules libseccomp compiled, and the default action.</summary>
     public int Rules { get; set; }
     public string DefaultAction { get; set; } = "";
+    /// <summary>SCMP_ACT_NOTIFY rules: loading returns a listener fd for the parent.</summary>
+    [JsonIgnore] public bool NewListener => (Flags & SeccompFilter.SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0;
 }

@@ -22,13 +22,19 @@ internal sealed record SeccompProgram(
 {
     /// <summary>runc's rule for the ENOSYS stub: not when the default already allows (nothing to fall back
     /// from) or already answers ENOSYS.</summary>
+    /// <summary>Some rule answers SCMP_ACT_NOTIFY: the filter is loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER and
+    /// its listener fd goes to linux.seccomp.listenerPath.</summary>
+    public bool Notify => Rules.Any(r => r.Action == SCMP_ACT_NOTIFY);
+
     public bool NeedsEnosysStub => DefaultAction is not (SCMP_ACT_ALLOW or SCMP_ACT_LOG) && DefaultAction != (SCMP_ACT_ERRNO | ENOSYS);
 
     private const string Root = "linux.seccomp";
+    private const uint TsyncFlag = 1;
 
     public static SeccompProgram Translate(LinuxSeccomp seccomp)
     {
-        if (seccomp.ListenerPath is not null) throw NotifyUnsupported(Root + ".listenerPath");
+        if (seccomp.DefaultAction == "SCMP_ACT_NOTIFY")
+            throw new SpecException($"{Root}.defaultAction: SCMP_ACT_NOTIFY cannot be the default action (the runtime's own calls would wait on the listener); use it in linux.seccomp.syscalls");
         uint defaultAction = Action(seccomp.DefaultAction, seccomp.DefaultErrnoRet, Root + ".defaultAction", Root + ".defaultErrnoRet");
 
         var architectures = new List<(string, string)>();
@@ -62,6 +68,17 @@ internal sealed record SeccompProgram(
                     throw new SpecException($"{path}.names[{n}]: empty; give a system call name such as \"mkdir\"");
             names.AddRange(call.Names);
             uint action = Action(call.Action, call.ErrnoRet, path + ".action", path + ".errnoRet");
+            if (action == SCMP_ACT_NOTIFY)
+            {
+                if (string.IsNullOrEmpty(seccomp.ListenerPath))
+                    throw new SpecException($"{path}.action: SCMP_ACT_NOTIFY needs a listener: set linux.seccomp.listenerPath to the unix socket of the agent that answers");
+                // The init sends the listener fd (sendmsg) after loading the filter, and reports through write:
+                // notifying those would wait on an agent that has no fd yet (runc refuses write too).
+                if (call.Names.FirstOrDefault(n => n is "write" or "sendmsg") is { } own)
+                    throw new SpecException($"{path}.action: SCMP_ACT_NOTIFY cannot be used for {own}, which the runtime needs to hand the listener over");
+                if ((flags & TsyncFlag) != 0)
+                    throw new SpecException($"{Root}.flags: SECCOMP_FILTER_FLAG_TSYNC cannot be combined with SCMP_ACT_NOTIFY (the kernel refuses a listener for a synchronised filter)");
+            }
             var conditions = new LibSeccomp.ScmpArgCmp[call.Args?.Count ?? 0];
             for (int a = 0; a < conditions.Length; a++)
                 conditions[a] = Condition(call.Args![a], $"{path}.args[{a}]");
@@ -87,7 +104,6 @@ internal sealed record SeccompProgram(
     {
         if (!Actions.TryGetValue(name ?? "", out uint action))
             throw new SpecException($"{actionPath}: {SpecException.Show(name)} is not a seccomp action ({List(Actions)})");
-        if (action == SCMP_ACT_NOTIFY) throw NotifyUnsupported(actionPath);
         bool returnsErrno = action is SCMP_ACT_ERRNO or SCMP_ACT_TRACE;
         if (errnoRet is uint errno)
         {
@@ -111,9 +127,6 @@ internal sealed record SeccompProgram(
             Arg = arg.Index, Op = op, DatumA = arg.Value, DatumB = op == SCMP_CMP_MASKED_EQ ? arg.ValueTwo : 0,
         };
     }
-
-    private static SpecException NotifyUnsupported(string path)
-        => new($"{path}: SCMP_ACT_NOTIFY (listenerPath) is not supported by cnr yet");
 
     /// <summary>"SCMP_ACT_ERRNO(EPERM)", "SCMP_ACT_KILL_PROCESS": for the steps view.</summary>
     private static string ActionText(string name, uint action)

@@ -33,11 +33,15 @@ internal static class EventsCommand
                 return 0;
             }
             bool oomSeen = cgroup.OomKilled;
-            while (ContainerStore.IsAlive(record.Pid, record.InitStartTime))
+            // Until the container is gone: its init ended, or a `delete` removed its state or its cgroup (whose
+            // figures would otherwise read as zeros) — watched between the stats, not only once an interval.
+            bool Present() => ContainerStore.IsAlive(record.Pid, record.InitStartTime) && store.Exists(containerId) && Directory.Exists(path);
+            while (Present())
             {
                 if (!oomSeen && cgroup.OomKilled) { oomSeen = true; Print(new CgroupEvent { Type = "oom", Id = record.Id }); }
                 Print(new CgroupEvent { Type = "stats", Id = record.Id, Data = cgroup.Stats() });
-                Thread.Sleep(every);
+                for (var until = Environment.TickCount64 + (long)every.TotalMilliseconds; Environment.TickCount64 < until && Present();)
+                    Thread.Sleep((int)Math.Clamp(until - Environment.TickCount64, 1, 100));
             }
             return 0;
         });

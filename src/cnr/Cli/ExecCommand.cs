@@ -37,7 +37,7 @@ internal static class ExecCommand
         var label = new Option<string?>("--process-label") { Description = "set the SELinux label for the process (where SELinux is enabled)" };
         var apparmor = new Option<string?>("--apparmor") { Description = "set the AppArmor profile for the process (where AppArmor is enabled)" };
         var ignorePaused = new Option<bool>("--ignore-paused") { Description = "allow exec in a paused container (the process starts when the container is resumed)" };
-        var cgroupOpt = new Option<string?>("--cgroup") { Hidden = true };
+        var cgroupOpt = new Option<string[]>("--cgroup") { Description = "run the process in a sub-cgroup of the container's: PATH, or CONTROLLER[,CONTROLLER]:PATH (cgroup v2 has one path for all)", AllowMultipleArgumentsPerToken = false };
         var explain = CommonOptions.Explain();
         var cmd = new Command("exec", "execute new process inside the container")
         {
@@ -89,6 +89,7 @@ internal static class ExecCommand
                 Detach = r.GetValue(detach),
                 PreserveFds = r.GetValue(preserve),
                 IgnorePaused = r.GetValue(ignorePaused),
+                SubCgroup = SubCgroup(r.GetValue(cgroupOpt) ?? []),
             });
         }, failureStatus: ExecFailed, failurePrefix: "exec failed: ");
         return cmd;
@@ -113,6 +114,35 @@ internal static class ExecCommand
         SelinuxLabel = p.SelinuxLabel,
         OomScoreAdj = p.OomScoreAdj,
     };
+
+    /// <summary>runc's --cgroup forms: one PATH, or any number of CONTROLLER[,CONTROLLER]:PATH. cgroup v2 has a
+    /// single hierarchy, so every controller must name the same path.</summary>
+    internal static string? SubCgroup(string[] values)
+    {
+        if (values.Length == 0) return null;
+        var paths = new Dictionary<string, string>();
+        foreach (var v in values)
+        {
+            var parts = v.Split(':');
+            if (parts.Length > 2) throw new UsageException($"--cgroup: \"{v}\" is not PATH or CONTROLLER:PATH");
+            if (parts.Length == 1)
+            {
+                if (values.Length != 1) throw new UsageException($"--cgroup: \"{v}\" needs a CONTROLLER: prefix when --cgroup is given more than once");
+                paths[""] = v;
+                continue;
+            }
+            foreach (var controller in parts[0].Split(','))
+            {
+                if (controller.Length == 0) throw new UsageException($"--cgroup: \"{v}\" has an empty controller name before ':'");
+                if (!paths.TryAdd(controller, parts[1])) throw new UsageException($"--cgroup: controller {controller} is given more than once");
+            }
+        }
+        var distinct = paths.Values.Distinct().ToList();
+        if (distinct.Count > 1)
+            throw new UsageException($"--cgroup: cnr uses cgroup v2, with one hierarchy for all controllers: give one path (got {string.Join(", ", distinct)})");
+        if (distinct[0].Length == 0) throw new UsageException("--cgroup: the path is empty");
+        return distinct[0];
+    }
 
     private static User ParseUser(string s, User template)
     {

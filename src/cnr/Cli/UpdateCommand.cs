@@ -53,6 +53,7 @@ internal static class UpdateCommand
                 if (r.GetValue(cpusetMems) is { } cm) (res.Cpu ??= new()).Mems = cm;
                 if (r.GetValue(pids) is { } p) (res.Pids ??= new()).Limit = p;
                 if (r.GetValue(blkioWeight) is { } bw) (res.BlockIO ??= new()).Weight = bw;
+                if (res.Cpu is { } cpu) KeepOtherCpuHalf(cpu, record.Config.Linux?.Resources?.Cpu);
                 CgroupManager.Validate(res);
                 ContainerPause.CgroupOf(record).SetResources(res);
                 Merge(record.Config, res);
@@ -63,6 +64,16 @@ internal static class UpdateCommand
         return cmd;
     }
 
+    /// <summary>cpu.max holds quota and period together: given one of them (non-zero), the other keeps its value
+    /// in force, from the recorded config, as runc does; else `--cpu-period P` alone would write "max P" and drop
+    /// the quota.</summary>
+    internal static void KeepOtherCpuHalf(LinuxCpu update, LinuxCpu? recorded)
+    {
+        bool quota = update.Quota is not (null or 0), period = update.Period is not (null or 0);
+        if (quota && !period && recorded?.Period is { } p and not 0) update.Period = p;
+        else if (period && !quota && recorded?.Quota is { } q and not 0) update.Quota = q;
+    }
+
     private static byte[] ReadAll(Stream s) { using var ms = new MemoryStream(); s.CopyTo(ms); return ms.ToArray(); }
 
     /// <summary>Keeps the recorded config in step, so `events`/`inspect` show the limits in force.</summary>
@@ -71,7 +82,13 @@ internal static class UpdateCommand
         var linux = config.Linux ??= new Cnr.Spec.Linux();
         var current = linux.Resources ??= new LinuxResources();
         if (update.Memory is not null) current.Memory = update.Memory;
-        if (update.Cpu is not null) current.Cpu = update.Cpu;
+        if (update.Cpu is { } cpu)
+        {
+            // field by field: `update --cpu-period P` changes the period, not the recorded shares or cpuset
+            var c = current.Cpu ??= new LinuxCpu();
+            c.Shares = cpu.Shares ?? c.Shares; c.Quota = cpu.Quota ?? c.Quota; c.Period = cpu.Period ?? c.Period;
+            c.Burst = cpu.Burst ?? c.Burst; c.Cpus = cpu.Cpus ?? c.Cpus; c.Mems = cpu.Mems ?? c.Mems; c.Idle = cpu.Idle ?? c.Idle;
+        }
         if (update.Pids is not null) current.Pids = update.Pids;
         if (update.BlockIO is not null) current.BlockIO = update.BlockIO;
         if (update.HugepageLimits is not null) current.HugepageLimits = update.HugepageLimits;

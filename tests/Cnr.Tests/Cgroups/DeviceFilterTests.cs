@@ -145,4 +145,18 @@ public class DeviceFilterTests
         Assert.Contains("BPF_PROG_LOAD", e.Message);
         Assert.Contains("R0 !read_ok", e.Message);
     }
+
+    /// <summary>runc takes the letters in any order and repeated (its emulator folds them into a set), as callers
+    /// write them: "mrw", "rrw", "wm".</summary>
+    [Theory]
+    [InlineData("rwm", Read | Write | Mknod)]
+    [InlineData("mwr", Read | Write | Mknod)]
+    [InlineData("rwmrwm", Read | Write | Mknod)]
+    [InlineData("rrw", Read | Write)]
+    [InlineData("wm", Write | Mknod)]
+    public void Access_AnyOrderAndRepeats_AreAccepted(string access, uint bits)
+    {
+        var rules = DeviceRules.For(new Cnr.Spec.Linux { Resources = new LinuxResources { Devices = [new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 3, Access = access }] } });
+        Assert.Equal(bits, DeviceFilter.AccessBits(rules[0].Access));
+    }
 }

@@ -151,11 +151,28 @@ public class SeccompProgramTests
     }
 
     [Fact]
-    public void Notify_IsNotSupportedYet()
+    public void Notify_NeedsAListener_AndIsRefusedWhereTheRuntimeWouldWaitOnIt()
     {
-        Assert.Equal("linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY (listenerPath) is not supported by cnr yet",
+        Assert.Equal("linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY needs a listener: set linux.seccomp.listenerPath to the unix socket of the agent that answers",
             Error(Profile(syscalls: new LinuxSyscall { Names = ["mkdir"], Action = "SCMP_ACT_NOTIFY" })));
-        Assert.Equal("linux.seccomp.listenerPath: SCMP_ACT_NOTIFY (listenerPath) is not supported by cnr yet",
-            Error(new LinuxSeccomp { DefaultAction = "SCMP_ACT_ALLOW", ListenerPath = "/run/agent.sock" }));
+        Assert.Equal("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action (the runtime's own calls would wait on the listener); use it in linux.seccomp.syscalls",
+            Error(new LinuxSeccomp { DefaultAction = "SCMP_ACT_NOTIFY", ListenerPath = "/run/agent.sock" }));
+        Assert.Equal("linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY cannot be used for write, which the runtime needs to hand the listener over",
+            Error(new LinuxSeccomp { DefaultAction = "SCMP_ACT_ALLOW", ListenerPath = "/run/agent.sock", Syscalls = [new LinuxSyscall { Names = ["mkdir", "write"], Action = "SCMP_ACT_NOTIFY" }] }));
+        Assert.StartsWith("linux.seccomp.flags: SECCOMP_FILTER_FLAG_TSYNC cannot be combined with SCMP_ACT_NOTIFY",
+            Error(new LinuxSeccomp { DefaultAction = "SCMP_ACT_ALLOW", ListenerPath = "/run/agent.sock", Flags = ["SECCOMP_FILTER_FLAG_TSYNC"], Syscalls = [new LinuxSyscall { Names = ["mkdir"], Action = "SCMP_ACT_NOTIFY" }] }));
+    }
+
+    [Fact]
+    public void Notify_WithAListener_IsANotifyRule()
+    {
+        var program = SeccompProgram.Translate(new LinuxSeccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW", ListenerPath = "/run/agent.sock",
+            Syscalls = [new LinuxSyscall { Names = ["mkdir"], Action = "SCMP_ACT_NOTIFY" }],
+        });
+        Assert.True(program.Notify);
+        Assert.Equal(SeccompNames.SCMP_ACT_NOTIFY, Assert.Single(program.Rules).Action);
+        Assert.False(SeccompProgram.Translate(new LinuxSeccomp { DefaultAction = "SCMP_ACT_ALLOW", ListenerPath = "/run/agent.sock" }).Notify);
     }
 }

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Cnr.IntegrationTests.Harness;
+using Cnr.Spec;
+using Xunit;
+
+namespace Cnr.IntegrationTests.Seccomp;
+
+/// <summary>SCMP_ACT_NOTIFY with linux.seccomp.listenerPath: cnr hands the filter's listener fd, with the
+/// container's state, to an agent listening there (as runc does), and the agent answers the container's calls.</summary>
+public sealed class SeccompNotifyTests
+{
+    /// <summary>The agent: accepts one connection, keeps the ContainerProcessState JSON in OUT, then answers every
+    /// notification with ANSWER ("ok": success without doing anything; a number: that errno) until the filter's
+    /// last process is gone. struct seccomp_notif is 80 bytes, seccomp_notif_resp 24 (linux/seccomp.h).</summary>
+    private const string Agent = """
+        import errno, fcntl, select, socket, struct, sys
+        path, out, answer = sys.argv[1], sys.argv[2], sys.argv[3]
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(path); s.listen(1)
+        print("listening", flush=True)
+        c, _ = s.accept()
+        msg, fds, _, _ = socket.recv_fds(c, 65536, 4)
+        open(out, "w").write(msg.decode())
+        fd = fds[0]
+        RECV, SEND = 0xC0502100, 0xC0182101
+        p = select.poll(); p.register(fd, select.POLLIN)
+        while True:
+            ev = p.poll(60000)
+            if not ev or ev[0][1] & select.POLLHUP: break
+            buf = bytearray(80)
+            try: fcntl.ioctl(fd, RECV, buf, True)
+            except OSError as e:
+                if e.errno == errno.ENOENT: continue
+                raise
+            nid, pid, flags, nr = struct.unpack_from("QIIi", buf)
+            err = 0 if answer == "ok" else -int(answer)
+            try: fcntl.ioctl(fd, SEND, struct.pack("QqiI", nid, 0, err, 0))
+            except OSError: pass
+            print("answered", nr, flush=True)
+        """;
+
+    private static (TestBundle Bundle, Process Agent, string Out) Start(string name, string answer, string script, bool noNewPrivileges = true)
+    {
+        var b = new TestBundle(name).WithArgs("sh", "-c", script);
+        var sock = Path.Combine(b.Dir, "agent.sock");
+        var outFile = Path.Combine(b.Dir, "state.json");
+        b.Spec.Process!.NoNewPrivileges = noNewPrivileges;
+        b.Spec.Linux!.Seccomp = new LinuxSeccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW",
+            ListenerPath = sock,
+            ListenerMetadata = "from-the-test",
+            Syscalls = [new LinuxSyscall { Names = ["mkdir", "mkdirat"], Action = "SCMP_ACT_NOTIFY" }],
+        };
+        var script2 = Path.Combine(b.Dir, "agent.py");
+        File.WriteAllText(script2, Agent);
+        var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { script2, sock, outFile, answer }) psi.ArgumentList.Add(a);
+        var agent = Process.Start(psi)!;
+        Assert.Equal("listening", agent.StandardOutput.ReadLine());
+        return (b, agent, outFile);
+    }
+
+    [RootFact]
+    public void Notify_AgentAnswersSuccess_MkdirSucceedsWithoutCreating_AndGetsTheState()
+    {
+        var (b, agent, outFile) = Start("sn-ok", "ok", "mkdir /tmp/notified-dir && echo mkdir-ok; [ -e /tmp/notified-dir ] && echo exists || echo absent");
+        using var _ = b;
+        try
+        {
+            var r = b.Run();
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Contains("mkdir-ok", r.Stdout);
+            Assert.Contains("absent", r.Stdout);  // the agent said yes, and did nothing
+            Assert.True(agent.WaitForExit(30_000), "the agent did not see the filter go away");
+            Assert.Contains("answered", agent.StandardOutput.ReadToEnd());
+
+            using var state = JsonDocument.Parse(File.ReadAllText(outFile));
+            var root = state.RootElement;
+            Assert.Equal("seccompFd", root.GetProperty("fds")[0].GetString());
+            Assert.Equal("from-the-test", root.GetProperty("metadata").GetString());
+            Assert.True(root.GetProperty("pid").GetInt32() > 0);
+            Assert.False(string.IsNullOrEmpty(root.GetProperty("ociVersion").GetString()));
+            Assert.Equal(b.Id, root.GetProperty("state").GetProperty("id").GetString());
+            Assert.Equal("creating", root.GetProperty("state").GetProperty("status").GetString());
+            Assert.Equal(b.Dir, root.GetProperty("state").GetProperty("bundle").GetString());
+        }
+        finally { if (!agent.HasExited) agent.Kill(); agent.Dispose(); }
+    }
+
+    [RootFact]
+    public void Notify_AgentAnswersAnErrno_WithoutNoNewPrivileges_MkdirFailsWithIt()
+    {
+        var (b, agent, _) = Start("sn-errno", "13", "mkdir /tmp/notified-dir 2>&1; echo rc=$?", noNewPrivileges: false);
+        using var _b = b;
+        try
+        {
+            var r = b.Run();
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Contains("Permission denied", r.Stdout);
+            Assert.Contains("rc=1", r.Stdout);
+        }
+        finally { if (!agent.HasExited) agent.Kill(); agent.Dispose(); }
+    }
+
+    [RootFact]
+    public void Notify_NoAgentListening_FailsInOneLine_AndLeavesNothing()
+    {
+        using var b = new TestBundle("sn-none").WithArgs("true");
+        b.Spec.Linux!.Seccomp = new LinuxSeccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW",
+            ListenerPath = Path.Combine(b.Dir, "nobody.sock"),
+            Syscalls = [new LinuxSyscall { Names = ["mkdir"], Action = "SCMP_ACT_NOTIFY" }],
+        };
+        var r = b.Run();
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("linux.seccomp.listenerPath", r.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(b.StateRoot, b.Id)), "the state dir was left behind");
+    }
+}
