@@ -6,7 +6,8 @@
 sd_root=/run/cnr-systemd-check
 sd_units() { systemctl list-units --all --no-legend --plain 'cnr-*.scope' 2>&1; }
 sd_show() { systemctl show -p "$2" --value "$1" 2>&1; }
-# sd_bundle DIR CGROUPSPATH: mybox running `sleep 1000`, 32M memory, 64 pids, half a CPU
+# sd_bundle DIR CGROUPSPATH: mybox running `sleep 1000`, 32M memory, 64 pids, half a CPU, memory.high 28M
+# through linux.resources.unified
 sd_bundle() {
   python3 - "$PWD/bundles/mybox" "$1" "$2" <<'PY'
 import json, sys
@@ -17,7 +18,8 @@ c["process"]["terminal"] = False
 c["process"]["args"] = ["sleep", "1000"]
 if cgp: c["linux"]["cgroupsPath"] = cgp
 else: c["linux"].pop("cgroupsPath", None)
-c["linux"]["resources"] = {"memory": {"limit": 33554432}, "pids": {"limit": 64}, "cpu": {"quota": 50000, "period": 100000, "shares": 1024}}
+c["linux"]["resources"] = {"memory": {"limit": 33554432}, "pids": {"limit": 64}, "cpu": {"quota": 50000, "period": 100000, "shares": 1024},
+  "unified": {"memory.high": "29360128"}}
 json.dump(c, open(dst + "/config.json", "w"))
 PY
 }
@@ -53,6 +55,12 @@ else
     sh -c "echo \$(systemctl show -p MemoryMax --value $unit) \$(systemctl show -p TasksMax --value $unit) \$(systemctl show -p CPUQuotaPerSecUSec --value $unit) \$(systemctl show -p CPUWeight --value $unit)"
   check "the scope's cgroup files agree: memory.max pids.max cpu.max cpu.weight" '^33554432 64 50000 100000 39$' \
     sh -c "echo \$(cat $cg/memory.max $cg/pids.max $cg/cpu.max $cg/cpu.weight)"
+  check "unified memory.high: systemctl show MemoryHigh and the file agree" '^29360128 29360128$' \
+    sh -c "echo \$(systemctl show -p MemoryHigh --value $unit) \$(cat $cg/memory.high)"
+  # the device rules (here cnr's defaults) as systemd's device policy; the container can use /dev/null
+  check "systemctl show: DevicePolicy=strict, DeviceAllow from the device rules" '^strict .*/dev/char/1:3 rwm.*char-136 rwm' \
+    sh -c "echo \$(systemctl show -p DevicePolicy --value $unit) \$(systemctl show -p DeviceAllow --value $unit)"
+  check "cnr exec: /dev/null works under both device programs" '^devices-ok$' "$CNR" --root "$sd_root" exec sd1 sh -c 'echo x > /dev/null && echo devices-ok'
   pid=$("$CNR" --root "$sd_root" state sd1 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null)
   check "the init ($pid) is in the scope (/proc/PID/cgroup)" "^0::/system.slice/$unit\$" cat "/proc/${pid:-0}/cgroup"
   # the json format: the table is the guest's procps, which cannot read UML's boot time

@@ -207,6 +207,18 @@ public sealed class SystemdBus : IDisposable
                 case string s: w.WriteVariantString(s); break;
                 case uint[] a: w.WriteVariant(new Array<uint>(a)); break;
                 case byte[] bytes: w.WriteVariant(new Array<byte>(bytes)); break;
+                case SystemdDeviceAllow[] devices:
+                    // a variant is its signature, then the value
+                    w.WriteSignature("a(ss)");
+                    var list = w.WriteArrayStart(DBusType.Struct);
+                    foreach (var d in devices)
+                    {
+                        w.WriteStructureStart();
+                        w.WriteString(d.Path);
+                        w.WriteString(d.Access);
+                    }
+                    w.WriteArrayEnd(list);
+                    break;
                 default: throw new ArgumentException($"systemd property {p.Name}: no D-Bus type for {p.Value.GetType().Name}");
             }
         }

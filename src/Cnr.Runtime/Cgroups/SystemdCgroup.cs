@@ -67,7 +67,7 @@ public sealed class SystemdCgroup : ICgroupManager
     public void AddProcess(int pid)
     {
         var bus = Bus();
-        var properties = SystemdProperties.ForNewScope(_containerId, _path!.Slice, pid, _linux?.Resources);
+        var properties = SystemdProperties.ForNewScope(_containerId, _path!.Slice, pid, _linux);
         if (Steps.On) Steps.Report("cgroup", $"D-Bus StartTransientUnit({Unit}, {string.Join(", ", properties)})",
             $"systemd-run --scope --unit={Unit} --slice={_path.Slice} -p Delegate=yes …");
         try
@@ -98,6 +98,8 @@ public sealed class SystemdCgroup : ICgroupManager
     public void SetResources(LinuxResources resources)
     {
         var properties = SystemdProperties.ForResources(resources);
+        // as the files: a new device list replaces the old one (CgroupManager.SetResources)
+        if (resources.Devices is not null) properties.AddRange(SystemdProperties.ForDevices(DeviceRules.For(new Spec.Linux { Resources = resources })));
         if (Steps.On) Steps.Report("cgroup", $"D-Bus SetUnitProperties({Unit}, runtime, {string.Join(", ", properties)})", $"systemctl set-property --runtime {Unit} …");
         try { Bus().SetUnitProperties(Unit, properties); }
         catch (SystemdException e) { throw new CgroupException($"--systemd-cgroup: systemd refused the properties of {Unit}: {e.Message}"); }

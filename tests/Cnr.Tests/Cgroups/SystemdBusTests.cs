@@ -44,11 +44,17 @@ public sealed class SystemdBusTests : IDisposable
     public void ManagerCalls_AreWellFormedMessages()
     {
         using var bus = SystemdBus.ConnectForTest(_address);
-        var props = SystemdProperties.ForNewScope("box", "system.slice", 1, new Cnr.Spec.LinuxResources
+        // every D-Bus type the driver writes, DeviceAllow's a(ss) included
+        var props = SystemdProperties.ForNewScope("box", "system.slice", 1, new Cnr.Spec.Linux
         {
-            Memory = new() { Limit = 1 << 25 }, Pids = new() { Limit = 64 },
-            Cpu = new() { Shares = 1024, Quota = 50000, Period = 100000, Cpus = "0", Mems = "0" },
+            Resources = new()
+            {
+                Memory = new() { Limit = 1 << 25 }, Pids = new() { Limit = 64 },
+                Cpu = new() { Shares = 1024, Quota = 50000, Period = 100000, Cpus = "0", Mems = "0" },
+                Devices = [new() { Allow = false, Access = "rwm" }, new() { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rw" }],
+            },
         });
+        Assert.Contains(props, p => p.Value is SystemdDeviceAllow[] { Length: > 0 });
         var e = Assert.Throws<SystemdException>(() => bus.StartTransientUnit("cnr-box.scope", props));
         Assert.Equal("org.freedesktop.DBus.Error.ServiceUnknown", e.ErrorName);
         e = Assert.Throws<SystemdException>(() => bus.SetUnitProperties("cnr-box.scope", SystemdProperties.ForResources(new() { Pids = new() { Limit = 5 } })));

@@ -118,11 +118,110 @@ public class SystemdPropertiesTests
     [Fact]
     public void NewScope_DelegatedWithTheInitAndTheSlice()
     {
-        var p = SystemdProperties.ForNewScope("box", "system.slice", 4242, new LinuxResources { Pids = new() { Limit = 10 } }).ToDictionary(x => x.Name, x => x.Value);
+        // the last of a name is what systemd keeps (DeviceAllow comes twice: emptied, then the list)
+        var p = SystemdProperties.ForNewScope("box", "system.slice", 4242, new Cnr.Spec.Linux { Resources = new() { Pids = new() { Limit = 10 } } })
+            .GroupBy(x => x.Name).ToDictionary(g => g.Key, g => g.Last().Value);
         Assert.Equal(true, p["Delegate"]);
         Assert.Equal(new uint[] { 4242 }, p["PIDs"]);
         Assert.Equal("system.slice", p["Slice"]);
         Assert.Equal("cnr container box", p["Description"]);
         Assert.Equal(10UL, p["TasksMax"]);
+        Assert.Equal("strict", p["DevicePolicy"]);  // no linux.resources.devices: cnr's defaults alone
+        Assert.Contains(new SystemdDeviceAllow("/dev/char/1:3", "rwm"), (SystemdDeviceAllow[])p["DeviceAllow"]);
+    }
+
+    private static List<SystemdProperty> Devices(params LinuxDeviceCgroup[] config)
+        => SystemdProperties.ForDevices(DeviceRules.For(new Cnr.Spec.Linux { Resources = new() { Devices = [.. config] } }));
+
+    [Fact]
+    public void Devices_DockersDenyAllThenAllows_StrictWithTheAllowList()
+    {
+        var p = Devices(new() { Allow = false, Access = "rwm" },
+            new() { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" },
+            new() { Allow = true, Type = "c", Major = 136, Access = "rwm" },
+            new() { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "r" });
+        Assert.Equal(["DevicePolicy", "DeviceAllow", "DeviceAllow"], p.Select(x => x.Name));
+        Assert.Equal("strict", p[0].Value);
+        Assert.Empty((SystemdDeviceAllow[])p[1].Value);  // empties what a running unit has
+        var allow = (SystemdDeviceAllow[])p[2].Value;
+        // one entry per device, in config order then cnr's defaults (runc's: "char-*" for "c *:* m")
+        Assert.Equal(new SystemdDeviceAllow("/dev/char/1:3", "rwm"), allow[0]);
+        Assert.Equal(new SystemdDeviceAllow("char-136", "rwm"), allow[1]);
+        Assert.Equal(new SystemdDeviceAllow("char-*", "m"), allow[2]);
+        Assert.Equal(new SystemdDeviceAllow("block-*", "m"), allow[3]);
+        Assert.Contains(new SystemdDeviceAllow("/dev/char/5:2", "rwm"), allow);
+        Assert.Single(allow, e => e.Path == "/dev/char/1:3");
+    }
+
+    [Fact]
+    public void Devices_AllowAllLast_AutoWithNoList()
+    {
+        var p = Devices(new() { Allow = false, Access = "rwm" }, new() { Allow = true, Access = "rwm" },
+            new() { Allow = false, Type = "c", Major = 1, Minor = 3, Access = "rwm" });
+        // the deny after the allow-all cannot be said to systemd: its program allows all, cnr's denies 1:3
+        Assert.Equal("auto", p.Single(x => x.Name == "DevicePolicy").Value);
+        Assert.Empty((SystemdDeviceAllow[])p.Single(x => x.Name == "DeviceAllow").Value);
+    }
+
+    [Fact]
+    public void Devices_WhatSystemdCannotSay_IsWidenedNeverNarrowed()
+    {
+        var allow = (SystemdDeviceAllow[])Devices(new() { Allow = false, Access = "rwm" },
+            new() { Allow = true, Type = "a", Major = 4, Minor = 1, Access = "r" },
+            new() { Allow = true, Type = "b", Minor = 7, Access = "w" },
+            new() { Allow = false, Type = "c", Major = 4, Minor = 1, Access = "r" })[2].Value;
+        Assert.Equal(new SystemdDeviceAllow("/dev/char/4:1", "r"), allow[0]);   // "a" is both types
+        Assert.Equal(new SystemdDeviceAllow("/dev/block/4:1", "r"), allow[1]);
+        Assert.Equal(new SystemdDeviceAllow("block-*", "wm"), allow[2]);        // "b *:7": all block devices
+    }
+
+    [Theory]
+    [InlineData("memory.max", "33554432", "MemoryMax", 33554432UL)]
+    [InlineData("memory.high", " max\n", "MemoryHigh", ulong.MaxValue)]
+    [InlineData("memory.low", "1024", "MemoryLow", 1024UL)]
+    [InlineData("memory.min", "4096", "MemoryMin", 4096UL)]
+    [InlineData("memory.swap.max", "0", "MemorySwapMax", 0UL)]
+    [InlineData("pids.max", "max", "TasksMax", ulong.MaxValue)]
+    [InlineData("pids.max", "20", "TasksMax", 20UL)]
+    [InlineData("cpu.weight", "250", "CPUWeight", 250UL)]
+    public void Unified_ToTheSystemdProperty(string key, string value, string property, ulong expected)
+    {
+        var p = Props(new LinuxResources { Unified = new() { [key] = value } });
+        Assert.Equal(property, Assert.Single(p).Key);
+        Assert.Equal(expected, p[property]);
+    }
+
+    [Fact]
+    public void UnifiedCpuMaxAndCpuset_AsRunc()
+    {
+        var p = Props(new LinuxResources { Unified = new() { ["cpu.max"] = "25000 50000", ["cpuset.cpus"] = "0-1", ["cpuset.mems"] = "0" } });
+        Assert.Equal(50000UL, p["CPUQuotaPeriodUSec"]);
+        Assert.Equal(500000UL, p["CPUQuotaPerSecUSec"]);
+        Assert.Equal(new byte[] { 3 }, p["AllowedCPUs"]);
+        Assert.Equal(new byte[] { 1 }, p["AllowedMemoryNodes"]);
+        p = Props(new LinuxResources { Unified = new() { ["cpu.max"] = "max" } });
+        Assert.Equal(100000UL, p["CPUQuotaPeriodUSec"]);
+        Assert.Equal(SystemdProperties.Infinity, p["CPUQuotaPerSecUSec"]);
+    }
+
+    [Fact]
+    public void Unified_WinsOverTheConvertedValue_AndFilesWithoutAPropertyAreLeftToTheFiles()
+    {
+        var p = SystemdProperties.ForResources(new LinuxResources { Memory = new() { Limit = 1 << 20 }, Unified = new() { ["memory.max"] = "2097152", ["io.max"] = "8:0 rbps=1", ["memory.oom.group"] = "1" } });
+        Assert.Equal(["MemoryMax", "MemoryMax"], p.Select(x => x.Name));
+        Assert.Equal(2097152UL, p[^1].Value);  // systemd keeps the last
+    }
+
+    [Theory]
+    [InlineData("memory.max", "32M")]
+    [InlineData("pids.max", "-1")]
+    [InlineData("cpu.weight", "0")]
+    [InlineData("cpu.max", "50000 100000 1")]
+    [InlineData("cpu.max", "half")]
+    [InlineData("cpuset.cpus", "0-")]
+    public void Unified_AValueSystemdCannotTake_NamesTheKey(string key, string value)
+    {
+        var e = Assert.Throws<CgroupException>(() => SystemdProperties.ForResources(new LinuxResources { Unified = new() { [key] = value } }));
+        Assert.StartsWith($"linux.resources.unified[\"{key}\"]: ", e.Message);
     }
 }

@@ -1,0 +1,181 @@
+#!/bin/bash
+# check-callers.sh: Docker and Podman drive cnr in the student VM (run-in-vm.sh --systemd), each with its
+# defaults there (the systemd cgroup driver, AppArmor's profile), in ONE guest boot:
+# - dockerd started by systemd with cnr registered in /etc/docker/daemon.json ("runtimes" and
+#   "default-runtime"); `docker info` says cnr is the default runtime; an image from the mybox rootfs
+#   (`docker import`, no registry); a 20 MB dd under --memory 10m is OOM-killed (137); the container is
+#   confined by docker-default and a read that profile denies is denied; --memory/--pids-limit and the
+#   device rules are the scope's properties; docker exec, update, stop, kill, rm; no docker-*.scope left.
+# - podman as root (cgroup_manager systemd, its default) with --runtime cnr: run --rm id, the limits in the
+#   libpod-*.scope, exec, stop, rm, no scope left.
+# Ends with "N passed, N failed, N skipped" (tests/run-all.sh counts it); exit 0 when nothing failed,
+# 77 with the reason when no guest can be had here (not root, packages not installable).
+#   VM_TIMEOUT (default 900 s) as in run-in-vm.sh; CNR_BINARY (default bin/cnr)
+set -u
+D=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+ROOT=$(cd "$D/../.." && pwd)
+cd "$ROOT" || exit 1
+
+if [ "${1:-}" != --in-guest ]; then
+  [ "$(id -u)" = 0 ] || { echo "check-callers: SKIPPED: not root (the guest needs root)" >&2; exit 77; }
+  if ! "$D/setup.sh" --callers >/dev/null; then
+    echo "check-callers: SKIPPED: the student VM's packages could not be installed (tests/vm/setup.sh --callers)" >&2
+    exit 77
+  fi
+  t0=$(date +%s)
+  out=$(VM_TIMEOUT=${VM_TIMEOUT:-900} "$D/run-in-vm.sh" --systemd "$(printf '%q --in-guest' "$D/check-callers.sh")")
+  rc=$?
+  printf '%s\n' "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed'
+  read -r p f s < <(printf '%s\n' "$out" | awk '/^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ { print $1, $3, $5 }')
+  [ -n "${p:-}" ] || { echo "not ok - the guest ran the checks (run-in-vm.sh exited $rc without a summary)"; p=0 f=1 s=0; }
+  echo "    measured: the whole check (boot + checks) $(( $(date +%s) - t0 )) s"
+  echo "$p passed, $f failed, $s skipped"
+  [ "$f" = 0 ]; exit
+fi
+
+# --- in the guest, as root, cwd = the checkout --------------------------------------------------------
+passed=0 failed=0 skipped=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+notok() { echo "not ok - $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; failed=$((failed + 1)); }
+skip() { echo "skip - $1"; skipped=$((skipped + 1)); }
+# check NAME EXPECTED-REGEX COMMAND…: COMMAND's stdout+stderr must match (grep -E) and it must exit 0
+check() {
+  local name=$1 want=$2 got rc; shift 2
+  got=$("$@" 2>&1); rc=$?
+  if [ $rc = 0 ] && grep -qE -- "$want" <<<"$got"; then ok "$name"
+  else notok "$name" "\$ $*  (exit $rc, want /$want/)" "$got"; fi
+}
+# check_rc NAME WANT-RC COMMAND…: COMMAND exits WANT-RC
+check_rc() {
+  local name=$1 want=$2 got rc; shift 2
+  got=$("$@" 2>&1); rc=$?
+  if [ $rc = "$want" ]; then ok "$name"; else notok "$name" "\$ $*  (exit $rc, want $want)" "$got"; fi
+}
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# units PATTERN: the scope units of that pattern systemd still knows, loaded or failed
+units() { systemctl list-units --all --no-legend --plain "$1" 2>&1; }
+show() { systemctl show -p "$2" --value "$1" 2>&1; }
+
+CNR=${CNR_BINARY:-$PWD/bin/cnr}
+if [ ! -x "$CNR" ] || [ ! -d bundles/mybox/rootfs ]; then
+  skip "Docker and Podman: no $CNR or bundles/mybox/rootfs (make all bundles)"
+  echo "$passed passed, $failed failed, $skipped skipped"; exit 0
+fi
+# the host's /usr/local/bin may hold another docker CLI: the package's talks to the package's daemon
+DOCKER=/usr/bin/docker
+# the guest's / is an overlay, which overlayfs (the image stores) cannot use as an upper layer
+for d in /var/lib/docker /var/lib/containerd /var/lib/containers; do mkdir -p "$d" && mount -t tmpfs tmpfs "$d"; done
+
+# ---- Docker --------------------------------------------------------------------------------------------
+# cnr registered for dockerd by name ("runtimes", what --add-runtime cnr=PATH says) and as the default;
+# no bridge: the guest has no network but loopback (containers run with --network none)
+mkdir -p /etc/docker
+cat > /etc/docker/daemon.json <<EOF
+{
+  "runtimes": { "cnr": { "path": "$CNR" } },
+  "default-runtime": "cnr",
+  "bridge": "none",
+  "iptables": false
+}
+EOF
+t=$(date +%s%N)
+if ! systemctl start docker 2>&1; then
+  notok "systemctl start docker" "$(journalctl -u docker -u containerd --no-pager -n 40 2>&1)"
+else
+  ok "systemctl start docker (dockerd and containerd by systemd): $(ms "$t") ms"
+  check "docker info: Default Runtime: cnr" '^ *Default Runtime: cnr$' $DOCKER info
+  check "docker info: the runtime cnr is registered (Runtimes)" '^ *Runtimes:.*\bcnr\b' $DOCKER info
+  check "docker info: its defaults here are the systemd cgroup driver on cgroup v2, AppArmor" '^systemd 2 .*name=apparmor' \
+    $DOCKER info --format '{{.CgroupDriver}} {{.CgroupVersion}} {{json .SecurityOptions}}'
+  check "docker import of the mybox rootfs (no registry)" '^sha256:' sh -c 'tar -C bundles/mybox/rootfs -c . | '"$DOCKER"' import - mybox:latest'
+  run=($DOCKER run --rm --network none)
+
+  t=$(date +%s%N)
+  check "docker run --rm mybox id" '^uid=0\(root\) gid=0\(root\)' "${run[@]}" mybox id
+  echo "    measured: docker run --rm (create, start, wait, delete through cnr) $(ms "$t") ms"
+  [ $failed = 0 ] || journalctl -u docker -u containerd --no-pager -n 30 | sed 's/^/    journal: /'
+  check_rc "docker run --memory 10m: a 20 MB dd is OOM-killed (exit 137)" 137 \
+    "${run[@]}" --memory 10m mybox dd if=/dev/zero of=/dev/null bs=20M count=1
+
+  # AppArmor: Docker passes process.apparmorProfile docker-default and loads that profile itself. It denies
+  # /proc/sysrq-trigger (rwklx); a write is also stopped by Docker's read-only bind of it, so the read is
+  # what proves the profile: unconfined, open(2) succeeds and only the read fails. (An explicit deny rule is
+  # quiet: the kernel logs no audit line for it.) The runtime named, as `--runtime cnr` does.
+  got=$("${run[@]}" --runtime cnr mybox sh -c 'cat /proc/self/attr/current; echo h > /proc/sysrq-trigger; echo "write=$?"; cat /proc/sysrq-trigger; echo "read=$?"' 2>&1)
+  if [ "$(head -1 <<<"$got")" = "docker-default (enforce)" ]; then ok "docker run --runtime cnr: /proc/self/attr/current is docker-default (enforce)"
+  else notok "docker run --runtime cnr: /proc/self/attr/current is docker-default (enforce)" "$got"; fi
+  if grep -q 'write=[1-9]' <<<"$got" && grep -q "sysrq-trigger'*: Permission denied" <<<"$got" && grep -q 'read=[1-9]' <<<"$got"; then
+    ok "docker-default: the write to /proc/sysrq-trigger fails, the read is denied ($(grep -m1 'cat:' <<<"$got"))"
+  else notok "docker-default denies /proc/sysrq-trigger" "want write=non-zero and 'cat: …sysrq-trigger: Permission denied':" "$got"; fi
+  got=$("${run[@]}" --security-opt apparmor=unconfined mybox sh -c 'cat /proc/self/attr/current; cat /proc/sysrq-trigger' 2>&1)
+  if grep -qx unconfined <<<"$got" && ! grep -q 'Permission denied' <<<"$got"; then ok "--security-opt apparmor=unconfined: unconfined, the read gets past open ($(tail -1 <<<"$got"))"
+  else notok "--security-opt apparmor=unconfined" "want unconfined and no Permission denied:" "$got"; fi
+
+  # a detached container: its scope has the limits; exec, stop (SIGTERM reaches a shell that traps it), rm
+  id=$($DOCKER run -d --network none --name c1 --memory 32m --pids-limit 50 mybox sh -c 'trap "exit 0" TERM; while :; do sleep 1; done' 2>&1)
+  if [[ $id =~ ^[0-9a-f]{64}$ ]]; then
+    ok "docker run -d --memory 32m --pids-limit 50"
+    unit=docker-$id.scope
+    # containerd's shim runs the default runtime with --root /run/containerd/runc/moby: cnr's own state there
+    check "cnr list (the shim's --root) shows the container: cnr runs it, not runc" "^$id\$" "$CNR" --root /run/containerd/runc/moby list -q
+    check "systemctl: $unit is active in system.slice, MemoryMax=32M TasksMax=50" '^active system.slice 33554432 50$' \
+      sh -c "echo \$(systemctl show -p ActiveState --value $unit) \$(systemctl show -p Slice --value $unit) \$(systemctl show -p MemoryMax --value $unit) \$(systemctl show -p TasksMax --value $unit)"
+    check "the scope's cgroup files agree (memory.max pids.max)" '^33554432 50$' \
+      sh -c "echo \$(cat /sys/fs/cgroup/system.slice/$unit/memory.max /sys/fs/cgroup/system.slice/$unit/pids.max)"
+    check "docker exec c1 id" '^uid=0\(root\)' $DOCKER exec c1 id
+    check "docker exec: the process is confined too" '^docker-default \(enforce\)$' $DOCKER exec c1 cat /proc/self/attr/current
+    check "docker update --memory 64m: the scope's MemoryMax" '^67108864 67108864$' \
+      sh -c "$DOCKER update --memory 64m --memory-swap 64m c1 >/dev/null && echo \$(systemctl show -p MemoryMax --value $unit) \$(cat /sys/fs/cgroup/system.slice/$unit/memory.max)"
+    # the device rules Docker gives (deny all, then the standard nodes) are the scope's device policy too
+    check "systemctl show: DevicePolicy=strict, DeviceAllow has /dev/null (char 1:3)" '^strict .*/dev/char/1:3 rwm' \
+      sh -c "echo \$(systemctl show -p DevicePolicy --value $unit) \$(systemctl show -p DeviceAllow --value $unit)"
+    check "the container's /dev/null and /dev/urandom work (both device programs allow them)" '^devices-ok$' \
+      $DOCKER exec c1 sh -c 'echo x > /dev/null && head -c 1 /dev/urandom > /dev/null && echo devices-ok'
+    check "a device outside the rules is denied (mknod c 1 1, then open)" 'Operation not permitted' \
+      $DOCKER exec c1 sh -c 'mknod /tmp/mem c 1 1 && head -c 1 /tmp/mem; echo "exit=$?"'
+    t=$(date +%s%N)
+    check "docker stop c1" '^c1$' $DOCKER stop -t 30 c1
+    echo "    measured: docker stop (SIGTERM, the shell exits) $(ms "$t") ms"
+    check "docker inspect: exited 0" '^exited 0$' $DOCKER inspect -f '{{.State.Status}} {{.State.ExitCode}}' c1
+    check "docker rm c1" '^c1$' $DOCKER rm c1
+    if [ -z "$(units 'docker-*.scope')" ] && [ ! -e "/sys/fs/cgroup/system.slice/$unit" ]; then ok "after docker rm: no docker-*.scope unit, no cgroup"
+    else notok "after docker rm: no docker-*.scope unit" "$(units 'docker-*.scope')"; fi
+  else notok "docker run -d --memory 32m --pids-limit 50" "$id"; fi
+  # docker kill: SIGKILL through cnr kill, the container exits 137
+  $DOCKER run -d --network none --name c2 mybox sleep 1000 >/dev/null 2>&1
+  check "docker kill c2, then it exited 137" '^exited 137$' sh -c "$DOCKER kill c2 >/dev/null && $DOCKER wait c2 >/dev/null; $DOCKER inspect -f '{{.State.Status}} {{.State.ExitCode}}' c2"
+  $DOCKER rm -f c2 >/dev/null 2>&1
+  left=$(units 'docker-*.scope'; ls /run/containerd/runc/moby 2>/dev/null)
+  [ -z "$left" ] && ok "nothing of cnr's left under Docker (no scope, no state in /run/containerd/runc/moby)" || notok "nothing left under Docker" "$left"
+  systemctl stop docker docker.socket containerd >/dev/null 2>&1
+fi
+
+# ---- Podman (root; cgroup_manager = systemd, its default) ---------------------------------------------
+P=(podman --runtime "$CNR")
+check "podman info: cgroup manager systemd, cgroup v2" '^systemd v2$' podman info --format '{{.Host.CgroupManager}} {{.Host.CgroupsVersion}}'
+check "podman import of the mybox rootfs" '^(sha256:)?[0-9a-f]{64}$' sh -c 'tar -C bundles/mybox/rootfs -c . | podman import - localhost/mybox:latest'
+t=$(date +%s%N)
+check "podman --runtime cnr run --rm mybox id" '^uid=0\(root\) gid=0\(root\)' "${P[@]}" run --rm --network none localhost/mybox id
+echo "    measured: podman run --rm $(ms "$t") ms"
+check "podman: the container is confined by Podman's AppArmor profile" '^containers-default-[0-9.]+ \(enforce\)$' \
+  "${P[@]}" run --rm --network none localhost/mybox cat /proc/self/attr/current
+check_rc "podman run --memory 10m: a 20 MB dd is OOM-killed (exit 137)" 137 \
+  "${P[@]}" run --rm --network none --memory 10m localhost/mybox dd if=/dev/zero of=/dev/null bs=20M count=1
+id=$("${P[@]}" run -d --network none --name p1 --memory 32m --pids-limit 50 localhost/mybox sh -c 'trap "exit 0" TERM; while :; do sleep 1; done' 2>&1)
+if [[ $id =~ ^[0-9a-f]{64}$ ]]; then
+  ok "podman run -d --memory 32m --pids-limit 50"
+  unit=libpod-$id.scope
+  check "systemctl: $unit is active in machine.slice, MemoryMax=32M TasksMax=50" '^active machine.slice 33554432 50$' \
+    sh -c "echo \$(systemctl show -p ActiveState --value $unit) \$(systemctl show -p Slice --value $unit) \$(systemctl show -p MemoryMax --value $unit) \$(systemctl show -p TasksMax --value $unit)"
+  check "the scope's cgroup files agree (memory.max pids.max)" '^33554432 50$' \
+    sh -c "echo \$(cat /sys/fs/cgroup/machine.slice/$unit/memory.max /sys/fs/cgroup/machine.slice/$unit/pids.max)"
+  check "podman exec p1 id" '^uid=0\(root\)' "${P[@]}" exec p1 id
+  check "podman stop p1" '^p1$' "${P[@]}" stop -t 30 p1
+  check "podman inspect: exited 0" '^exited 0$' "${P[@]}" inspect -f '{{.State.Status}} {{.State.ExitCode}}' p1
+  check "podman rm p1" '^p1$' "${P[@]}" rm p1
+  if [ -z "$(units 'libpod-*.scope')" ]; then ok "after podman rm: no libpod-*.scope unit"
+  else notok "after podman rm: no libpod-*.scope unit" "$(units 'libpod-*.scope')"; fi
+else notok "podman run -d --memory 32m --pids-limit 50" "$id"; fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
