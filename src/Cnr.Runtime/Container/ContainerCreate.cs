@@ -40,12 +40,10 @@ public static class ContainerCreate
         ContainerId.Validate(o.Id);
         var bundle = Path.GetFullPath(o.Bundle);
         var plan = SpecPlan.Compile(bundle, o.Id);
-        var (spec, process, seccomp) = (plan.Spec, plan.Process, plan.Seccomp);
-        var lsm = HostLsm.Plan(process);
-        HostLsm.ApplyMountLabel(spec);
+        var (spec, process, launch) = (plan.Spec, plan.Process, plan.Launch);
         if (process.Terminal && !o.Foreground && o.ConsoleSocket is null)
             throw new SpecException("process.terminal: cannot allocate a tty when cnr detaches without --console-socket (pass --console-socket, or set process.terminal to false)");
-        var rootfs = Path.GetFullPath(spec.Root!.Path, bundle);
+        var rootfs = launch.Rootfs!.Path;
         var namespaces = spec.Linux?.Namespaces ?? [];
         using var consoleSocket = o.ConsoleSocket is null ? null : ConsoleSocket.Connect(o.ConsoleSocket);
 
@@ -95,22 +93,14 @@ public static class ContainerCreate
             for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
 
             var cg = cgroup;
+            launch.Rootfs.NoPivot = o.NoPivot;
+            launch.FifoFd = fifo.Fd;
+            launch.ReportSteps = Steps.On;
+            launch.PreserveFds = o.PreserveFds;
             init = InitProcess.Start(new LaunchRequest
             {
-                Config = new InitConfig
-                {
-                    ContainerId = o.Id,
-                    Spec = spec,
-                    Bundle = bundle,
-                    Rootfs = rootfs,
-                    NoPivot = o.NoPivot,
-                    FifoFd = fifo.Fd,
-                    ReportSteps = Steps.On,
-                    PreserveFds = o.PreserveFds,
-                    SendTerminal = process.Terminal,
-                    Seccomp = seccomp,
-                    Lsm = lsm,
-                },
+                Plan = launch,
+                Linux = spec.Linux,
                 NewNamespaces = newNs,
                 Joins = joins,
                 InheritFds = inherit,

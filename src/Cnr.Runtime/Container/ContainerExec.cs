@@ -3,6 +3,7 @@ using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Lsm;
 using Cnr.Namespaces;
+using Cnr.Plan;
 using Cnr.Process;
 using Cnr.State;
 using Cnr.Terminal;
@@ -36,6 +37,7 @@ public static class ContainerExec
         if (o.Process.Terminal && o.Detach && o.ConsoleSocket is null)
             throw new InvalidOperationException("cannot allocate a tty when cnr detaches without --console-socket");
         if (o.Process.Args is not { Count: > 0 }) throw new InvalidOperationException("exec: process.args must not be empty");
+        var process = PlanCompiler.Process(o.Process);
         var lsm = HostLsm.Plan(o.Process);
         using var consoleSocket = o.ConsoleSocket is null ? null : ConsoleSocket.Connect(o.ConsoleSocket);
 
@@ -46,7 +48,6 @@ public static class ContainerExec
         var inherit = new List<int>();
         for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
         var spec = record.Config;
-        spec.Process = o.Process;
         var cgroup = record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) ? CgroupManager.Load(cg).ForExec(record.Pid, o.SubCgroup)
             : o.SubCgroup is { } sub ? throw new CgroupException($"--cgroup {sub}: container {record.Id} has no cgroup") : null;
 
@@ -56,20 +57,19 @@ public static class ContainerExec
         {
             init = InitProcess.Start(new LaunchRequest
             {
-                Config = new InitConfig
+                Plan = new LaunchPlan
                 {
                     Exec = true,
                     ContainerId = record.Id,
-                    Spec = spec,
                     Bundle = record.Bundle,
-                    Rootfs = record.Rootfs,
                     ReportSteps = Steps.On,
                     PreserveFds = o.PreserveFds,
-                    SendTerminal = o.Process.Terminal,
+                    Process = process,
                     // Compiled here, on the host: init has joined the container's mount namespace and must not open libseccomp.
                     Seccomp = spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompFilter.Compile(profile) : null,
                     Lsm = lsm,
                 },
+                Linux = spec.Linux,
                 Joins = joins,
                 InheritFds = inherit,
                 Cgroup = cgroup,

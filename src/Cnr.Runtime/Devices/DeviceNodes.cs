@@ -1,5 +1,6 @@
 using Cnr.Diagnostics;
 using Cnr.Linux;
+using Cnr.Plan;
 using Cnr.Rootfs;
 using Cnr.Spec;
 using static Cnr.Linux.Libc;
@@ -33,56 +34,49 @@ internal static class DeviceNodes
 
     /// <summary>Creates each device with mknod, or, where the kernel forbids that (a user namespace: EPERM),
     /// as an empty file with the host's device bind-mounted onto it, as runc does.</summary>
-    public static void Create(InRoot root, IEnumerable<LinuxDevice> devices)
+    public static void Create(InRoot root, IEnumerable<DeviceNode> devices)
     {
         bool canMknod = true;
-        int index = 0;
         foreach (var d in devices)
         {
-            string path = InRoot.Clean(d.Path);
-            uint type = d.Type switch
-            {
-                "c" or "u" => S_IFCHR,
-                "b" => S_IFBLK,
-                "p" => S_IFIFO,
-                _ => throw new ArgumentException($"linux.devices[{index}].type: \"{d.Type}\" is not a device type (c, b, u or p)"),
-            };
-            uint perm = (d.FileMode ?? 0x1b6) & 0xfff;
+            string path = d.Path;
+            uint type = d.Mode & S_IFMT, perm = d.Mode & 0xfff;
+            // The validator keeps devices under /dev: the path always names a file in a directory.
             string dir = InRoot.Clean(path + "/..");
             string name = path[(path.LastIndexOf('/') + 1)..];
-            if (name.Length == 0) throw new ArgumentException($"linux.devices[{index}].path: \"{d.Path}\" names no file");
             using var parent = root.OpenOrCreate(dir, directory: true);
-            int errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, path, type | perm, d) : E.EPERM;
-            if (errno == E.EEXIST && !IsDevice(parent.Fd, name, type, (uint)d.Major, (uint)d.Minor))
+            int errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, d) : E.EPERM;
+            if (errno == E.EEXIST && !IsDevice(parent.Fd, name, type, d.Major, d.Minor))
             {
                 // What the image has there (a symlink to a host file, another device) is not what the config asks
                 // for; left standing, it would be what the runtime and the process use as this device.
                 Errno.Check(StatMode(parent.Fd, name, AT_SYMLINK_NOFOLLOW, out var mode), "stat", path);
                 InRoot.Unlink(parent, name, path, mode);
-                errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, path, type | perm, d) : E.EPERM;
+                errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, d) : E.EPERM;
             }
             if (errno == E.EPERM && type != S_IFIFO)
             {
                 canMknod = false;
-                BindHostDevice(root, parent, name, path, type, d);
+                BindHostDevice(root, parent, name, d);
             }
             else if (errno == 0)
             {
                 // mknod's mode went through the umask; the spec's fileMode is the final one.
                 Errno.Check(fchmodat(parent.Fd, name, perm, 0), "chmod", path);
-                if ((d.Uid ?? 0) != 0 || (d.Gid ?? 0) != 0)
-                    Errno.Check(fchownat(parent.Fd, name, d.Uid ?? 0, d.Gid ?? 0, AT_SYMLINK_NOFOLLOW), "chown", path);
+                if (d.Uid != 0 || d.Gid != 0)
+                    Errno.Check(fchownat(parent.Fd, name, d.Uid, d.Gid, AT_SYMLINK_NOFOLLOW), "chown", path);
             }
             else if (errno != E.EEXIST) throw new SyscallException("mknod", errno, path);
-            index++;
         }
     }
 
-    private static int Mknod(InRoot root, SafeFd parent, string name, string path, uint mode, LinuxDevice d)
+    private static int Mknod(InRoot root, SafeFd parent, string name, DeviceNode d)
     {
+        uint mode = d.Mode;
+        string path = d.Path;
         if (Steps.On)
         {
-            string t = (mode & S_IFMT) switch { S_IFBLK => "b", S_IFIFO => "p", _ => "c" };
+            string t = d.TypeLetter;
             Steps.Report("mknod", $"mknod(\"{path}\", S_IF{(t == "b" ? "BLK" : t == "p" ? "IFO" : "CHR")}|0{Convert.ToString(mode & 0xfff, 8)}, makedev({d.Major}, {d.Minor}))",
                 $"mknod -m {Convert.ToString(mode & 0xfff, 8)} {root.Shell(path)} {t}{(t == "p" ? "" : $" {d.Major} {d.Minor}")}");
         }
@@ -92,10 +86,11 @@ internal static class DeviceNodes
     /// <summary>The host's node of the same path, checked to be the device the config names, bound through its fd
     /// onto a plain file: the host path is the container path, since before pivot_root the host's /dev is
     /// still "/dev".</summary>
-    private static void BindHostDevice(InRoot root, SafeFd parent, string name, string path, uint type, LinuxDevice d)
+    private static void BindHostDevice(InRoot root, SafeFd parent, string name, DeviceNode d)
     {
-        using var source = OpenDevice(path, type, (uint)d.Major, (uint)d.Minor) ?? throw new InvalidOperationException(
-            $"device {path}: the host's {path} is not {d.Type} {d.Major}:{d.Minor}, and in a user namespace the container's node can only be the host's, bound");
+        string path = d.Path;
+        using var source = OpenDevice(path, d.Mode & S_IFMT, d.Major, d.Minor) ?? throw new InvalidOperationException(
+            $"device {path}: the host's {path} is not {d.TypeLetter} {d.Major}:{d.Minor}, and in a user namespace the container's node can only be the host's, bound");
         using var target = InRoot.ReplaceWithFile(parent, name, path);
         Mounter.Mount(ProcFs.SelfFd(source.Fd), root.PathOf(target), null, MS_BIND, null, path, root.Shell(path), shownSource: path);
     }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Cnr.Diagnostics;
 using Cnr.Linux;
-using Cnr.Process;
+using Cnr.Plan;
 using Cnr.Spec;
 
 namespace Cnr.Hooks;
@@ -19,17 +19,17 @@ public static class HookRunner
     private static void RunAll(string stage, IReadOnlyList<Hook>? hooks, ContainerState state, bool warnOnly)
     {
         if (hooks is null || hooks.Count == 0) return;
-        var stdin = JsonSerializer.Serialize(state, SpecJson.Default.ContainerState);
+        var stdin = JsonSerializer.SerializeToUtf8Bytes(state, SpecJson.Default.ContainerState);
         for (int i = 0; i < hooks.Count; i++)
         {
-            try { RunOne(stage, i, hooks[i], stdin); }
+            try { RunOne(stage, i, PlanCompiler.HookPlan(hooks[i]), stdin); }
             catch (Exception e) when (warnOnly) { Log.Warn(e.Message); }
         }
     }
 
-    private static void RunOne(string stage, int i, Hook hook, string stdin)
+    private static void RunOne(string stage, int i, HookPlan hook, byte[] stdin)
     {
-        if (Steps.On) Steps.Report("hook", $"{stage}[{i}]: {hook.Path} {string.Join(' ', hook.Args?.Skip(1) ?? [])}", null);
+        if (Steps.On) Steps.Report("hook", $"{stage}[{i}]: {hook.Path} {string.Join(' ', hook.Args.Skip(1))}", null);
         int status;
         bool timedOut;
         try { status = Spawn(hook, stdin, out timedOut); }
@@ -44,12 +44,12 @@ public static class HookRunner
 
     /// <summary>Runs one hook with its own argv (args[0] is its argv[0], as runc does: dockerd's
     /// libnetwork-setkey hook depends on it) and env, the state on stdin; returns its exit status.</summary>
-    private static unsafe int Spawn(Hook hook, string stdin, out bool timedOut)
+    private static unsafe int Spawn(HookPlan hook, byte[] stdin, out bool timedOut)
     {
         timedOut = false;
-        IReadOnlyList<string> argv = hook.Args is { Count: > 0 } a ? a : [hook.Path];
+        IReadOnlyList<string> argv = hook.Args;
         IReadOnlyList<string> envp = hook.Env ?? Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}").ToList();
+            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}").ToArray();
         int* pipe = stackalloc int[2];
         Errno.Check(Libc.pipe2(pipe, Libc.O_CLOEXEC), "pipe2", hook.Path);
         using var readEnd = new SafeFd(pipe[0]);
@@ -63,11 +63,10 @@ public static class HookRunner
         Libc.posix_spawn_file_actions_destroy(actions);
         if (rc != 0) throw new SyscallException("posix_spawn", rc, hook.Path);
         readEnd.Dispose();
-        var bytes = System.Text.Encoding.UTF8.GetBytes(stdin);
-        fixed (byte* b = bytes) Libc.write(writeEnd.Fd, b, bytes.Length); // EPIPE if the hook ignores stdin: fine
+        fixed (byte* b = stdin) Libc.write(writeEnd.Fd, b, stdin.Length); // EPIPE if the hook ignores stdin: fine
         writeEnd.Dispose();
 
-        var deadline = hook.Timeout is > 0 ? DateTime.UtcNow.AddSeconds(hook.Timeout.Value) : DateTime.MaxValue;
+        var deadline = hook.Timeout > 0 ? DateTime.UtcNow.AddSeconds(hook.Timeout) : DateTime.MaxValue;
         for (int delay = 1; ; delay = Math.Min(delay * 2, 20))
         {
             int r = Libc.waitpid(pid, out int status, Libc.WNOHANG);
@@ -84,19 +83,13 @@ public static class HookRunner
         }
     }
 
-    /// <summary>createContainer/startContainer, from inside the init.</summary>
-    public static void RunInContainer(string stage, IReadOnlyList<Hook>? hooks, InitConfig config)
+    /// <summary>createContainer/startContainer, from inside the init: the state the parent rendered, with the
+    /// init's pid as the container sees it (runc's getpid() there).</summary>
+    public static void RunInContainer(string stage, HookPlan[] hooks, HookState? state)
     {
-        if (hooks is null || hooks.Count == 0) return;
-        Run(stage, hooks, new ContainerState
-        {
-            OciVersion = config.Spec.OciVersion,
-            Id = config.ContainerId,
-            Status = stage == "startContainer" ? "running" : "creating",
-            Pid = Environment.ProcessId,
-            Bundle = config.Bundle,
-            Annotations = config.Spec.Annotations,
-        });
+        if (hooks.Length == 0) return;
+        byte[] stdin = [.. state!.Head, .. System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString()), .. state.Tail];
+        for (int i = 0; i < hooks.Length; i++) RunOne(stage, i, hooks[i], stdin);
     }
 
     /// <summary>poststart/poststop: failures are warnings, as the spec says.</summary>

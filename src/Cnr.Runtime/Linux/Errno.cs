@@ -8,13 +8,21 @@ public sealed class SyscallException : Exception
 {
     public int Number { get; }
     public string Call { get; }
+    public string? Detail { get; }
+    /// <summary>The config entry or step it belongs to ("mounts[3]"), said first.</summary>
+    public string? Where { get; }
 
-    public SyscallException(string call, int errno, string? detail = null)
-        : base($"{call}{(detail is null ? "" : " " + detail)}: {Errno.Name(errno)} ({Errno.Describe(errno)})")
+    public SyscallException(string call, int errno, string? detail = null, string? where = null)
+        : base($"{(where is null ? "" : where + ": ")}{call}{(detail is null ? "" : " " + detail)}: {Errno.Name(errno)} ({Errno.Describe(errno)})")
     {
         Call = call;
         Number = errno;
+        Detail = detail;
+        Where = where;
     }
+
+    /// <summary>The same failure, said to belong to <paramref name="where"/>.</summary>
+    public SyscallException At(string where) => new(Call, Number, Detail, where);
 }
 
 /// <summary>errno helpers: names for messages and the one place that turns a -1 into an exception.</summary>

@@ -3,13 +3,11 @@ using System.Runtime.InteropServices;
 namespace Cnr.Linux;
 
 // Process attributes applied by init just before exec: identity, capabilities, limits, scheduling, fds.
-// setresuid/setresgid/setgroups go through glibc on purpose: glibc applies them to every thread of the
-// process (its setxid broadcast); the raw syscalls would change only the calling thread.
+// setresuid/setresgid/setgroups are the raw syscalls (SYS_*), which change only the calling thread's
+// credentials, not glibc's wrappers, which signal every other thread to change its own (the setxid broadcast):
+// see ProcessAttributes.SetUser for why the init wants the former.
 public static unsafe partial class Libc
 {
-    [LibraryImport(Lib, SetLastError = true)] public static partial int setresuid(uint ruid, uint euid, uint suid);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int setresgid(uint rgid, uint egid, uint sgid);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int setgroups(nint size, uint* list);
     [LibraryImport(Lib, SetLastError = true)] public static partial int prlimit(int pid, int resource, Rlimit* newLimit, Rlimit* oldLimit);
     [LibraryImport(Lib, SetLastError = true)] public static partial uint umask(uint mask);
     [LibraryImport(Lib, SetLastError = true)] public static partial int capset(CapUserHeader* header, CapUserData* data);
@@ -45,4 +43,5 @@ public static unsafe partial class Libc
     public const uint CLOSE_RANGE_CLOEXEC = 4;
     public const int IOPRIO_WHO_PROCESS = 1, IOPRIO_CLASS_SHIFT = 13;
     public const long SYS_sched_setattr = 314, SYS_ioprio_set = 251;
+    public const long SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119;
 }

@@ -1,20 +1,21 @@
 using System.Text;
-using System.Text.Json;
 using Cnr.Terminal;
 using Cnr.Diagnostics;
 using Cnr.Hooks;
 using Cnr.Linux;
 using Cnr.Lsm;
+using Cnr.Plan;
 using Cnr.Rootfs;
 using Cnr.Seccomp;
-using Cnr.Spec;
 
 namespace Cnr.Process;
 
 /// <summary>`cnr init SYNCFD`: the re-executed process that starts inside the container's new namespaces
 /// (PID 1 of its pid namespace) and turns them into the container, then execs the user's process.
 /// Order follows runc's standard init: rootfs, pivot_root, hostname, terminal, read-only paths, rlimits,
-/// capabilities and user, no_new_privs, seccomp last on the exec'ing thread.</summary>
+/// capabilities and user, no_new_privs, seccomp last on the exec'ing thread. It executes the
+/// <see cref="LaunchPlan"/> the parent compiled and interprets nothing: what can fail here is the kernel's word,
+/// sent to the parent as a typed error (<see cref="InitError"/>).</summary>
 public static class Init
 {
     public static int Main(string[] args)
@@ -32,7 +33,7 @@ public static class Init
         {
             var msg = sync.Receive();
             if (msg is not { Type: SyncMessage.Config }) return 3;
-            var config = JsonSerializer.Deserialize(msg.Value.Payload, InitJson.Default.InitConfig)!;
+            var config = PlanCodec.Decode(msg.Value.Payload);
             if (config.ReportSteps)
                 Steps.SetSink(s =>
                 {
@@ -51,19 +52,19 @@ public static class Init
         catch (Exception e)
         {
             ReportToStart(e.Message);
-            try { sync.Send(SyncMessage.Error, e.Message); }
+            try { sync.Send(SyncMessage.Error, InitError.Encode(e)); }
             catch { System.Console.Error.WriteLine("cnr init: " + e.Message); }
             return 1;
         }
     }
 
-    private static void ContainerInit(InitConfig config, SyncSocket sync)
+    private static void ContainerInit(LaunchPlan config, SyncSocket sync)
     {
-        var spec = config.Spec;
-        var process = spec.Process!;
+        var rootfs = config.Rootfs!;
+        var process = config.Process;
         // While "/proc" is still the host's: after pivot_root it is whatever the container has there.
         ProcFs.OpenBeforePivot();
-        if (spec.Hooks is { } h && (h.Prestart?.Count > 0 || h.CreateRuntime?.Count > 0))
+        if (config.RuntimeHooks)
         {
             sync.Send(SyncMessage.Hooks);
             var reply = sync.Receive();
@@ -71,42 +72,41 @@ public static class Init
         }
 
         Errno.Check(Libc.chdir(config.Bundle), "chdir", config.Bundle);
-        RootfsSetup.Prepare(spec, config.Rootfs);
-        HookRunner.RunInContainer("createContainer", spec.Hooks?.CreateContainer, config);
-        RootfsSetup.EnterRoot(config.Rootfs, config.NoPivot);
+        RootfsSetup.Prepare(rootfs);
+        HookRunner.RunInContainer("createContainer", config.CreateContainerHooks, config.CreateContainerState);
+        RootfsSetup.EnterRoot(rootfs.Path, rootfs.NoPivot);
 
-        if (spec.Hostname is { Length: > 0 } hostname)
+        if (config.Hostname is { } hostname)
         {
             if (Steps.On) Steps.Report("uts", $"sethostname(\"{hostname}\")", $"hostname {hostname}");
             Errno.Check(Libc.sethostname(hostname, Encoding.UTF8.GetByteCount(hostname)), "sethostname", hostname);
         }
-        if (spec.Domainname is { Length: > 0 } domain)
+        if (config.Domainname is { } domain)
         {
             if (Steps.On) Steps.Report("uts", $"setdomainname(\"{domain}\")", $"domainname {domain}");
             Errno.Check(Libc.setdomainname(domain, Encoding.UTF8.GetByteCount(domain)), "setdomainname", domain);
         }
-        foreach (var (key, value) in spec.Linux?.Sysctl ?? [])
+        foreach (var (key, path, value) in config.Sysctls)
         {
             // Through the runtime's procfs: /proc/sys answers for the namespaces of the process that writes,
             // whichever procfs instance it is reached by, and the container's "/proc" may be an image's file.
-            var path = "sys/" + key.Replace('.', '/');
             if (Steps.On) Steps.Report("sysctl", $"write /proc/{path} = {value}", $"sysctl -w {key}={value}");
             ProcFs.Write(path, value);
         }
 
         if (process.Terminal) SetUpTerminal(config, sync, process);
-        RootfsSetup.Finish(spec);
+        RootfsSetup.Finish(rootfs);
         FinishAndExec(config, sync, process, waitForStart: true);
     }
 
     /// <summary>`cnr exec`: the native helper has already joined every namespace of the container; only the
     /// process attributes remain.</summary>
-    private static void JoinedInit(InitConfig config, SyncSocket sync)
+    private static void JoinedInit(LaunchPlan config, SyncSocket sync)
     {
         // While "/" is still the host's: the container's "/proc" could be any file of the image.
         ProcFs.OpenBeforePivot();
         EnterContainerRoot();
-        var process = config.Spec.Process!;
+        var process = config.Process;
         if (process.Terminal) SetUpTerminal(config, sync, process);
         FinishAndExec(config, sync, process, waitForStart: false);
     }
@@ -122,18 +122,20 @@ public static class Init
         Libc.close(root);
     }
 
-    private static void SetUpTerminal(InitConfig config, SyncSocket sync, Spec.Process process)
+    private static void SetUpTerminal(LaunchPlan config, SyncSocket sync, ProcessPlan process)
     {
         var (master, slave, slavePath) = Pty.Open();
         using (master) sync.SendFd(master.Fd, SyncMessage.Terminal);
         using (slave)
         {
-            Pty.BecomeControllingTerminal(slave, slavePath, process.ConsoleSize);
+            var size = process.ConsoleHeight == 0 && process.ConsoleWidth == 0 ? null
+                : new Spec.Box { Height = process.ConsoleHeight, Width = process.ConsoleWidth };
+            Pty.BecomeControllingTerminal(slave, slavePath, size);
             if (!config.Exec) RootfsSetup.BindConsole(slave, slavePath);
         }
     }
 
-    private static void FinishAndExec(InitConfig config, SyncSocket sync, Spec.Process process, bool waitForStart)
+    private static void FinishAndExec(LaunchPlan config, SyncSocket sync, ProcessPlan process, bool waitForStart)
     {
         var seccomp = config.Seccomp;
         // Asked of the kernel (prctl) now, before the seccomp filter below may forbid prctl.
@@ -168,10 +170,10 @@ public static class Init
             if (sync.Receive() is not { Type: SyncMessage.Recorded })
                 throw new SyncPeerGoneException("the parent died before it recorded the container");
             WaitForStart(config.FifoFd);
-            HookRunner.RunInContainer("startContainer", config.Spec.Hooks?.StartContainer, config);
+            HookRunner.RunInContainer("startContainer", config.StartContainerHooks, config.StartContainerState);
         }
         if (seccomp is not null && process.NoNewPrivileges) SeccompFilter.Load(seccomp);
-        ProcessAttributes.Exec(executable, process.Args!, process.Env ?? []);
+        ProcessAttributes.Exec(executable, process.Args, process.Env);
     }
 
     private static void ChangeDirectory(string cwd)

@@ -1,18 +1,20 @@
 using System.Text;
-using System.Text.Json;
 using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Namespaces;
+using Cnr.Plan;
 using Cnr.Spec;
 using Cnr.State;
 
 namespace Cnr.Process;
 
-/// <summary>What the parent needs to start an init: the config it will receive, the namespaces to create or
+/// <summary>What the parent needs to start an init: the plan it will execute, the namespaces to create or
 /// join, and the fds it must inherit.</summary>
 public sealed class LaunchRequest
 {
-    public required InitConfig Config { get; init; }
+    public required LaunchPlan Plan { get; init; }
+    /// <summary>The parent's part of linux: the id mappings it writes and the time offsets native/ writes.</summary>
+    public Spec.Linux? Linux { get; init; }
     public ulong NewNamespaces { get; init; }
     public IReadOnlyList<(string Path, NamespaceType Type)> Joins { get; init; } = [];
     public IReadOnlyList<int> InheritFds { get; init; } = [];
@@ -43,7 +45,6 @@ public sealed class InitProcess : IDisposable
 
     public static InitProcess Start(LaunchRequest req)
     {
-        var spec = req.Config.Spec;
         var (parent, child) = SyncSocket.CreatePair();
         var init = new InitProcess(parent, req);
         var joinFds = new List<SafeFd>();
@@ -58,7 +59,7 @@ public sealed class InitProcess : IDisposable
             int mountNs = -1, userNs = -1;
             // exec as root: the user namespace too is joined after execve, so that the init's memory belongs to
             // the host's user namespace and non-dumpable keeps the container out (native/, constructor).
-            bool lateUserJoin = req.Config.Exec && Libc.geteuid() == 0;
+            bool lateUserJoin = req.Plan.Exec && Libc.geteuid() == 0;
             foreach (var (path, type) in req.Joins)
             {
                 var fd = SafeFd.Check(Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "open", $"{path} (linux.namespaces {type.Type})");
@@ -90,19 +91,32 @@ public sealed class InitProcess : IDisposable
             if (mountNs >= 0) keep.Add(mountNs);
             if (userNs >= 0) keep.Add(userNs);
             keep.AddRange(req.InheritFds);
-            string? timens = spec.Linux?.TimeOffsets is { Count: > 0 } offs
+            string? timens = req.Linux?.TimeOffsets is { Count: > 0 } offs
                 ? string.Concat(offs.Select(kv => $"{(kv.Key == "boottime" ? "boottime" : "monotonic")} {kv.Value.Secs} {kv.Value.Nanosecs}\n"))
                 : null;
-            init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request(
-                cloneFlags, unshareFlags, exe?.Fd ?? -1, child.Fd,
-                mountNs >= 0 ? ["cnr", "init", child.Fd.ToString(), mountNs.ToString(), ConstructorUserNs(req, userNs, userNamespace)] : ["cnr", "init", child.Fd.ToString()], [],
-                joins, keep, forkAfter, timens, userNamespace, lateFlags, cgroupDir?.Fd ?? -1, exePath, parent.Fd));
+            init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request
+            {
+                CloneFlags = cloneFlags,
+                UnshareFlags = unshareFlags,
+                LateUnshareFlags = lateFlags,
+                Joins = joins,
+                ForkAfterJoin = forkAfter,
+                BecomeRoot = userNamespace,
+                TimensOffsets = timens,
+                CgroupFd = cgroupDir?.Fd ?? -1,
+                ExeFd = exe?.Fd ?? -1,
+                ExePath = exePath,
+                Argv = mountNs >= 0 ? ["cnr", "init", child.Fd.ToString(), mountNs.ToString(), ConstructorUserNs(req, userNs, userNamespace)] : ["cnr", "init", child.Fd.ToString()],
+                SyncFd = child.Fd,
+                ParentSyncFd = parent.Fd,
+                KeepFds = keep,
+            });
             child.Dispose();
             req.OnPid?.Invoke(init.Pid);
 
             init.Expect(SyncMessage.Ready);
             init._after = "joining its namespaces";
-            if ((newNs & NamespaceType.CLONE_NEWUSER) != 0) WriteIdMaps(init.Pid, spec.Linux);
+            if ((newNs & NamespaceType.CLONE_NEWUSER) != 0) WriteIdMaps(init.Pid, req.Linux);
             if (req.Cgroup is not null && !req.Cgroup.Contains(init.Pid)) req.Cgroup.AddProcess(init.Pid);
             init.Send(SyncMessage.Go);
             init._after = "the go-ahead (id maps and cgroup done)";
@@ -115,7 +129,7 @@ public sealed class InitProcess : IDisposable
                 req.OnPid?.Invoke(init.Pid);
                 init._after = "its fork into the pid namespace";
             }
-            init.Send(SyncMessage.Config, JsonSerializer.SerializeToUtf8Bytes(req.Config, InitJson.Default.InitConfig));
+            init.Send(SyncMessage.Config, PlanCodec.Encode(req.Plan));
             init._after = "receiving its config";
             return init;
         }
@@ -135,14 +149,14 @@ public sealed class InitProcess : IDisposable
     /// <summary>The constructor's USERNS argument (native/cnr_native.c): join this one; "host": none, start up
     /// in the host's root; "stay": start up in the root setns gives.</summary>
     private static string ConstructorUserNs(LaunchRequest req, int userNs, bool joinedInChild)
-        => userNs >= 0 ? userNs.ToString() : req.Config.Exec && !joinedInChild ? "host" : "stay";
+        => userNs >= 0 ? userNs.ToString() : req.Plan.Exec && !joinedInChild ? "host" : "stay";
 
     /// <summary>The host binary's path when the child gets a mount namespace of its own in which "/" may become a
     /// slave (not with a shared rootfsPropagation); null means: use a sealed copy.</summary>
     private static string? ReadOnlyBindPath(LaunchRequest req)
     {
-        if (req.Config.Exec || (req.NewNamespaces & NamespaceType.CLONE_NEWNS) == 0) return null;
-        if (req.Config.Spec.Linux?.RootfsPropagation is "shared" or "rshared") return null;
+        if (req.Plan.Exec || (req.NewNamespaces & NamespaceType.CLONE_NEWNS) == 0) return null;
+        if ((req.Plan.Rootfs!.Propagation & Libc.MS_SHARED) != 0) return null;
         var path = Environment.ProcessPath;
         return path is { Length: > 0 } && path.StartsWith('/') && File.Exists(path) ? path : null;
     }
@@ -167,7 +181,7 @@ public sealed class InitProcess : IDisposable
                 case SyncMessage.Step:
                     _after = $"step \"{ForwardStep(msg.Payload)}\"";
                     break;
-                case SyncMessage.Error: throw new InitFailedException(Encoding.UTF8.GetString(msg.Payload));
+                case SyncMessage.Error: throw InitError.Decode(msg.Payload);
                 case SyncMessage.SpawnFailed: throw SpawnFailure(msg.Payload);
                 case SyncMessage.Hooks:
                     onHooks?.Invoke();
@@ -196,7 +210,7 @@ public sealed class InitProcess : IDisposable
         while (Next() is { } msg)
         {
             if (msg.Type == SyncMessage.Step) ForwardStep(msg.Payload);
-            else if (msg.Type == SyncMessage.Error) throw new InitFailedException(Encoding.UTF8.GetString(msg.Payload));
+            else if (msg.Type == SyncMessage.Error) throw InitError.Decode(msg.Payload);
         }
     }
 
@@ -219,7 +233,7 @@ public sealed class InitProcess : IDisposable
     {
         var msg = Next() ?? throw Died();
         if (msg.Type == SyncMessage.SpawnFailed) throw SpawnFailure(msg.Payload);
-        if (msg.Type == SyncMessage.Error) throw new InitFailedException(Encoding.UTF8.GetString(msg.Payload));
+        if (msg.Type == SyncMessage.Error) throw InitError.Decode(msg.Payload);
         if (msg.Type != type) throw new InitFailedException($"expected '{(char)type}' from init, got '{(char)msg.Type}'");
         return msg.Payload;
     }
@@ -243,7 +257,7 @@ public sealed class InitProcess : IDisposable
         while (Sync.Receive(dontWait: true) is { } queued)
         {
             if (queued.Type == SyncMessage.SpawnFailed) return SpawnFailure(queued.Payload);
-            if (queued.Type == SyncMessage.Error) return new InitFailedException(Encoding.UTF8.GetString(queued.Payload));
+            if (queued.Type == SyncMessage.Error) return InitError.Decode(queued.Payload);
             if (queued.Type is SyncMessage.Terminal or SyncMessage.SeccompListener) Sync.ReceiveFd().Dispose();
         }
         return new InitFailedException($"container init exited before it was ready ({HowItEnded()}) after {_after}");

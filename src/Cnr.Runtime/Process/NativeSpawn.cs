@@ -38,12 +38,27 @@ internal static unsafe partial class NativeSpawn
     [LibraryImport("libcnr_native", EntryPoint = "cnr_container_root_fd")]
     internal static partial int ContainerRootFd();
 
-    public sealed record Request(
-        ulong CloneFlags, ulong UnshareFlags, int ExeFd, int SyncFd,
-        IReadOnlyList<string> Argv, IReadOnlyList<string> Envp,
-        IReadOnlyList<(int Fd, ulong Type)> Joins, IReadOnlyList<int> KeepFds,
-        bool ForkAfterJoin, string? TimensOffsets, bool BecomeRoot, ulong LateUnshareFlags, int CgroupFd, string? ExePath,
-        int ParentSyncFd);
+    /// <summary>struct cnr_spawn_args, field by field (native/cnr_native.c says what each does).</summary>
+    public sealed class Request
+    {
+        public ulong CloneFlags { get; init; }
+        public ulong UnshareFlags { get; init; }
+        /// <summary>Unshared after the parent's go-ahead, once the child is in its cgroup (CLONE_NEWCGROUP).</summary>
+        public ulong LateUnshareFlags { get; init; }
+        public IReadOnlyList<(int Fd, ulong Type)> Joins { get; init; } = [];
+        public bool ForkAfterJoin { get; init; }
+        public bool BecomeRoot { get; init; }
+        public string? TimensOffsets { get; init; }
+        public int CgroupFd { get; init; } = -1;
+        /// <summary>The sealed copy to execveat (-1: <see cref="ExePath"/>, bound read-only).</summary>
+        public int ExeFd { get; init; } = -1;
+        public string? ExePath { get; init; }
+        public required IReadOnlyList<string> Argv { get; init; }
+        public IReadOnlyList<string> Envp { get; init; } = [];
+        public required int SyncFd { get; init; }
+        public required int ParentSyncFd { get; init; }
+        public IReadOnlyList<int> KeepFds { get; init; } = [];
+    }
 
     /// <summary>Everything is marshalled before clone: the child may not allocate. Call it on the main thread: the
     /// child's death signal (PR_SET_PDEATHSIG) fires when the thread that cloned it ends, not the process.</summary>

@@ -3,7 +3,7 @@ using System.Text;
 using Cnr.Capabilities;
 using Cnr.Diagnostics;
 using Cnr.Linux;
-using Cnr.Spec;
+using Cnr.Plan;
 
 namespace Cnr.Process;
 
@@ -14,15 +14,14 @@ namespace Cnr.Process;
 public static class ProcessAttributes
 {
     private const int EPERM = 1, EBADF = 9, EINVAL = 22, EROFS = 30, ENOSYS = 38;
-    private const uint DefaultUmask = 0b000_010_010; // 0022: group and others lose write
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /// <summary>The attributes that need privileges init gives up later (raising a hard limit, lowering
     /// oom_score_adj, a real-time policy): process.rlimits, oomScoreAdj, scheduler, ioPriority.</summary>
-    public static void ApplyEarly(Spec.Process process)
+    public static void ApplyEarly(ProcessPlan process)
     {
-        for (int i = 0; i < (process.Rlimits?.Count ?? 0); i++)
-            SetRlimit(process.Rlimits![i], i);
+        foreach (var rlimit in process.Rlimits)
+            SetRlimit(rlimit);
         if (process.OomScoreAdj is int adj)
             SetOomScoreAdj(adj);
         if (process.Scheduler is { } scheduler)
@@ -35,18 +34,16 @@ public static class ProcessAttributes
     /// bounding set while still privileged; keep the permitted set across the uid change (PR_SET_KEEPCAPS);
     /// groups, gid, uid; then set effective/permitted/inheritable and the ambient set exactly. Then the umask,
     /// last because it must not apply to the files init itself creates while preparing the rootfs.</summary>
-    public static void ApplyIdentity(Spec.Process process)
+    public static void ApplyIdentity(ProcessPlan process)
     {
-        int lastCap = CapabilityTable.Last;
-        var caps = CapabilitySets.From(process.Capabilities, lastCap, Log.Warn);
-
-        DropBoundingSet(caps.Bounding, lastCap);
+        var caps = process.Capabilities;
+        DropBoundingSet(caps.Bounding, CapabilityTable.Last);
         Prctl(Libc.PR_SET_KEEPCAPS, 1, "PR_SET_KEEPCAPS", "1");
-        SetUser(process.User, process.Terminal);
+        SetUser(process);
         Prctl(Libc.PR_SET_KEEPCAPS, 0, "PR_SET_KEEPCAPS", "0");
         SetCapabilities(caps);
         SetAmbient(caps.Ambient);
-        SetUmask(process.User.Umask ?? DefaultUmask);
+        SetUmask(process.Umask);
     }
 
     /// <summary>process.noNewPrivileges: execve can no longer grant privileges (setuid bits, file capabilities).
@@ -60,11 +57,10 @@ public static class ProcessAttributes
     /// <summary>process.args[0] found the way execvp (and runc, with Go's exec.LookPath) finds it: as given when it
     /// contains a '/', else in the PATH of process.env, else in the standard PATH. Runs after pivot_root, so
     /// the search is inside the container.</summary>
-    public static string ResolveExecutable(Spec.Process process)
+    public static string ResolveExecutable(ProcessPlan process)
     {
-        if (process.Args is not [{ Length: > 0 } file, ..])
-            throw new SpecException("process.args", "is empty", "name the program to run, e.g. [\"sh\"]");
-
+        // process.args[0] is there and not empty: the validator (create) and ContainerExec (exec) say so.
+        string file = process.Args[0];
         if (file.Contains('/'))
         {
             if (Libc.access(file, Libc.X_OK) != 0)
@@ -131,17 +127,15 @@ public static class ProcessAttributes
         throw new SyscallException("execve", errno, $"`{path}`");
     }
 
-    private static unsafe void SetRlimit(PosixRlimit rlimit, int index)
+    private static unsafe void SetRlimit(Rlimit rlimit)
     {
-        if (!RlimitTable.TryParse(rlimit.Type, out int resource))
-            throw new SpecException($"process.rlimits[{index}].type", $"\"{rlimit.Type}\" is not a resource limit",
-                "one of " + string.Join(", ", RlimitTable.All));
+        string type = RlimitTable.Name(rlimit.Resource);
         if (Steps.On)
-            Steps.Report("rlimit", $"prlimit(0, {rlimit.Type}, {{soft {Limit(rlimit.Soft)}, hard {Limit(rlimit.Hard)}}})",
-                $"prlimit --pid $$ --{rlimit.Type["RLIMIT_".Length..].ToLowerInvariant()}={Limit(rlimit.Soft)}:{Limit(rlimit.Hard)}");
+            Steps.Report("rlimit", $"prlimit(0, {type}, {{soft {Limit(rlimit.Soft)}, hard {Limit(rlimit.Hard)}}})",
+                $"prlimit --pid $$ --{type["RLIMIT_".Length..].ToLowerInvariant()}={Limit(rlimit.Soft)}:{Limit(rlimit.Hard)}");
         var limit = new Libc.Rlimit { Cur = rlimit.Soft, Max = rlimit.Hard };
-        Errno.Check(Libc.prlimit(0, resource, &limit, null), "prlimit",
-            $"`{rlimit.Type}` to soft {Limit(rlimit.Soft)} hard {Limit(rlimit.Hard)}");
+        Errno.Check(Libc.prlimit(0, rlimit.Resource, &limit, null), "prlimit",
+            $"`{type}` to soft {Limit(rlimit.Soft)} hard {Limit(rlimit.Hard)}");
     }
 
     private static string Limit(ulong value) => value == Libc.RLIM_INFINITY ? "unlimited" : value.ToString();
@@ -152,60 +146,34 @@ public static class ProcessAttributes
         ProcFs.Write("self/oom_score_adj", adj.ToString());
     }
 
-    private static unsafe void SetScheduler(Scheduler scheduler)
+    private static unsafe void SetScheduler(SchedulerPlan s)
     {
-        var attr = SchedAttr(scheduler);
+        var attr = SchedAttr(s);
+        string policy = PlanCompiler.SchedPolicies[s.Policy];
         if (Steps.On)
-            Steps.Report("scheduler", $"sched_setattr(0, {{policy {scheduler.Policy}, nice {attr.Nice}, priority {attr.Priority}, flags 0x{attr.Flags:x}}}, 0)",
-                SchedulerShell(scheduler, attr));
+            Steps.Report("scheduler", $"sched_setattr(0, {{policy {policy}, nice {attr.Nice}, priority {attr.Priority}, flags 0x{attr.Flags:x}}}, 0)",
+                SchedulerShell(policy, attr));
         if (Libc.syscall(Libc.SYS_sched_setattr, 0, (nint)(&attr), 0, 0, 0, 0) < 0)
             throw new SyscallException("sched_setattr", Errno.Last,
-                $"`{scheduler.Policy}` nice {attr.Nice} priority {attr.Priority} runtime {attr.Runtime} deadline {attr.Deadline} period {attr.Period}");
+                $"`{policy}` nice {attr.Nice} priority {attr.Priority} runtime {attr.Runtime} deadline {attr.Deadline} period {attr.Period}");
     }
 
-    private static readonly string[] SchedPolicies =
-        ["SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE"];
-
-    private static readonly string[] SchedFlags =
-    [
-        "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN", "SCHED_FLAG_KEEP_POLICY",
-        "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX",
-    ];
-
-    /// <summary>process.scheduler as struct sched_attr (bit n of flags is SchedFlags[n], linux/sched.h).</summary>
-    internal static unsafe Libc.SchedAttr SchedAttr(Scheduler scheduler)
+    /// <summary>process.scheduler as struct sched_attr.</summary>
+    internal static unsafe Libc.SchedAttr SchedAttr(SchedulerPlan s) => new()
     {
-        int policy = Array.IndexOf(SchedPolicies, scheduler.Policy);
-        if (policy < 0)
-            throw new SpecException("process.scheduler.policy", $"\"{scheduler.Policy}\" is not a scheduling policy",
-                "one of " + string.Join(", ", SchedPolicies));
-        ulong flags = 0;
-        for (int i = 0; i < (scheduler.Flags?.Count ?? 0); i++)
-        {
-            int bit = Array.IndexOf(SchedFlags, scheduler.Flags![i]);
-            if (bit < 0)
-                throw new SpecException($"process.scheduler.flags[{i}]", $"\"{scheduler.Flags[i]}\" is not a scheduler flag",
-                    "one of " + string.Join(", ", SchedFlags));
-            flags |= 1UL << bit;
-        }
-        if (scheduler.Nice is < -20 or > 19)
-            throw new SpecException("process.scheduler.nice", $"{scheduler.Nice} is out of range", "-20 to 19");
-        return new Libc.SchedAttr
-        {
-            Size = (uint)sizeof(Libc.SchedAttr),
-            Policy = (uint)policy,
-            Flags = flags,
-            Nice = scheduler.Nice ?? 0,
-            Priority = (uint)(scheduler.Priority ?? 0),
-            Runtime = scheduler.Runtime ?? 0,
-            Deadline = scheduler.Deadline ?? 0,
-            Period = scheduler.Period ?? 0,
-        };
-    }
+        Size = (uint)sizeof(Libc.SchedAttr),
+        Policy = s.Policy,
+        Flags = s.Flags,
+        Nice = s.Nice,
+        Priority = s.Priority,
+        Runtime = s.Runtime,
+        Deadline = s.Deadline,
+        Period = s.Period,
+    };
 
-    private static string SchedulerShell(Scheduler scheduler, Libc.SchedAttr attr)
+    private static string SchedulerShell(string policy, Libc.SchedAttr attr)
     {
-        var sb = new StringBuilder("chrt --").Append(scheduler.Policy["SCHED_".Length..].ToLowerInvariant());
+        var sb = new StringBuilder("chrt --").Append(policy["SCHED_".Length..].ToLowerInvariant());
         if ((attr.Flags & 1) != 0) sb.Append(" --reset-on-fork");
         if (attr.Runtime != 0) sb.Append(" --sched-runtime ").Append(attr.Runtime);
         if (attr.Deadline != 0) sb.Append(" --sched-deadline ").Append(attr.Deadline);
@@ -215,28 +183,15 @@ public static class ProcessAttributes
         return sb.ToString();
     }
 
-    private static readonly string[] IoPriorityClasses = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
-
-    /// <summary>process.ioPriority as the kernel's IOPRIO_PRIO_VALUE(class, level).</summary>
-    internal static int IoPriorityValue(IoPriority ioPriority)
+    private static void SetIoPriority(int value)
     {
-        int ioClass = Array.IndexOf(IoPriorityClasses, ioPriority.Class) + 1;
-        if (ioClass == 0)
-            throw new SpecException("process.ioPriority.class", $"\"{ioPriority.Class}\" is not an I/O priority class",
-                "one of " + string.Join(", ", IoPriorityClasses));
-        if (ioPriority.Priority is < 0 or > 7)
-            throw new SpecException("process.ioPriority.priority", $"{ioPriority.Priority} is out of range", "0 (highest) to 7");
-        return ioClass << Libc.IOPRIO_CLASS_SHIFT | ioPriority.Priority;
-    }
-
-    private static void SetIoPriority(IoPriority ioPriority)
-    {
-        int value = IoPriorityValue(ioPriority);
+        int ioClass = value >> Libc.IOPRIO_CLASS_SHIFT, level = value & ((1 << Libc.IOPRIO_CLASS_SHIFT) - 1);
+        string className = PlanCompiler.IoPriorityClasses[ioClass - 1];
         if (Steps.On)
-            Steps.Report("ioprio", $"ioprio_set(IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE({ioPriority.Class}, {ioPriority.Priority}))",
-                $"ionice -c {value >> Libc.IOPRIO_CLASS_SHIFT} -n {ioPriority.Priority} -p $$");
+            Steps.Report("ioprio", $"ioprio_set(IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE({className}, {level}))",
+                $"ionice -c {ioClass} -n {level} -p $$");
         if (Libc.syscall(Libc.SYS_ioprio_set, Libc.IOPRIO_WHO_PROCESS, 0, value, 0, 0, 0) < 0)
-            throw new SyscallException("ioprio_set", Errno.Last, $"`{ioPriority.Class}` priority {ioPriority.Priority}");
+            throw new SyscallException("ioprio_set", Errno.Last, $"`{className}` priority {level}");
     }
 
     private static void DropBoundingSet(ulong bounding, int lastCap)
@@ -254,34 +209,40 @@ public static class ProcessAttributes
             Errno.Check(Libc.prctl(Libc.PR_CAPBSET_DROP, (nuint)cap, 0, 0, 0), "prctl(PR_CAPBSET_DROP)", $"`{CapabilityTable.Name(cap)}`");
     }
 
-    private static unsafe void SetUser(User user, bool terminal)
+    /// <summary>groups, gid, uid: the raw system calls, on this thread only. Credentials belong to a thread;
+    /// glibc's wrappers make them the process's by signalling every other thread to change its own (the setxid
+    /// broadcast: a round trip through each of the runtime's threads, three times). The init needs no other
+    /// thread to change: this thread is the one that calls execve, which ends every other thread and gives the
+    /// new image this thread's credentials alone; until then the other threads (the runtime's own) run nothing
+    /// for the container. capset and PR_SET_KEEPCAPS are per-thread already, and act on this same thread.</summary>
+    private static unsafe void SetUser(ProcessPlan process)
     {
-        GiveStdioTo(user.Uid, terminal);
-        var groups = user.AdditionalGids ?? [];
+        uint uid = process.Uid, gid = process.Gid;
+        var groups = process.AdditionalGids;
+        GiveStdioTo(uid, process.Terminal);
         if (SetgroupsDenied())
         {
-            if (groups.Count > 0)
-                throw new SpecException("process.user.additionalGids", "cannot be set: setgroups is denied in this user namespace",
-                    "remove additionalGids, or map the groups with a user namespace that allows setgroups");
+            if (groups.Length > 0)
+                throw new InvalidOperationException("process.user.additionalGids: cannot be set: setgroups is denied in this user namespace "
+                    + "(remove additionalGids, or map the groups with a user namespace that allows setgroups)");
         }
         else
         {
             if (Steps.On) Steps.Report("user", $"setgroups([{string.Join(", ", groups)}])", null);
-            var list = groups.ToArray();
-            fixed (uint* p = list)
-                Errno.Check(Libc.setgroups(list.Length, p), "setgroups", $"[{string.Join(", ", groups)}]");
+            fixed (uint* p = groups)
+                Errno.Check(Libc.syscall(Libc.SYS_setgroups, groups.Length, (nint)p, 0, 0, 0, 0), "setgroups", $"[{string.Join(", ", groups)}]");
         }
 
         if (Steps.On)
         {
-            Steps.Report("user", $"setresgid({user.Gid}, {user.Gid}, {user.Gid})", null);
-            Steps.Report("user", $"setresuid({user.Uid}, {user.Uid}, {user.Uid})",
-                $"setpriv --reuid {user.Uid} --regid {user.Gid} " + (groups.Count == 0 ? "--clear-groups" : "--groups " + string.Join(",", groups)));
+            Steps.Report("user", $"setresgid({gid}, {gid}, {gid})", null);
+            Steps.Report("user", $"setresuid({uid}, {uid}, {uid})",
+                $"setpriv --reuid {uid} --regid {gid} " + (groups.Length == 0 ? "--clear-groups" : "--groups " + string.Join(",", groups)));
         }
-        if (Libc.setresgid(user.Gid, user.Gid, user.Gid) != 0)
-            throw IdError("setresgid", user.Gid, "gid", "linux.gidMappings");
-        if (Libc.setresuid(user.Uid, user.Uid, user.Uid) != 0)
-            throw IdError("setresuid", user.Uid, "uid", "linux.uidMappings");
+        if (Libc.syscall(Libc.SYS_setresgid, (nint)gid, (nint)gid, (nint)gid, 0, 0, 0) != 0)
+            throw IdError("setresgid", gid, "gid", "linux.gidMappings");
+        if (Libc.syscall(Libc.SYS_setresuid, (nint)uid, (nint)uid, (nint)uid, 0, 0, 0) != 0)
+            throw IdError("setresuid", uid, "uid", "linux.uidMappings");
     }
 
     /// <summary>runc's fixStdioPermissions: stdio comes from outside, owned by the host's root; the process can use

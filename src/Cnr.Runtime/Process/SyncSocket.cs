@@ -16,7 +16,7 @@ namespace Cnr.Process;
 ///  G ─────────────────────────────────────────►   setresuid(0) in a user ns, unshare(CLONE_NEWCGROUP),
 ///                                                 [fork: pid and time namespaces apply to children]
 ///        ◄───────────────────────────────── P     (after a fork) the real init's pid: recorded again
-///  I &lt;InitConfig JSON&gt; ──────────────────────►   execve: `cnr init` receives its config
+///  I &lt;LaunchPlan, PlanCodec&gt; ────────────────►   execve: `cnr init` receives its plan
 ///        ◄───────────────────────────────── S     any number: one kernel step each (--debug/--explain)
 ///        ◄───────────────────────────────── H     createRuntime/prestart hooks are due (create)
 ///  h ─────────────────────────────────────────►   hooks done
@@ -26,8 +26,8 @@ namespace Cnr.Process;
 ///  create: state.json says "created"; A ──────►   on its own now: waits on the exec fifo
 ///  exec: waits for EOF (the init's execve closed its CLOEXEC end) or E
 /// </code>
-/// Instead of the next message either side may get: X (errno + step, from native/) or E (one line, from the
-/// init) — a failure; or EOF — the other side is dead. The child exits on EOF at every wait (and its death
+/// Instead of the next message either side may get: X (errno + step, from native/) or E (from the init: a
+/// failed call as call, errno, detail, where, or one line; <see cref="InitError"/>) — a failure; or EOF — the other side is dead. The child exits on EOF at every wait (and its death
 /// signal kills it in between); the parent reports "container init exited before it was ready (…) after STEP".
 /// A message longer than <see cref="MaxDatagram"/> goes as '+' datagrams ['+'][type][piece…] and a last
 /// [type][piece]: one datagram is limited by the socket buffer (EMSGSIZE), a config is not.</summary>
@@ -39,13 +39,13 @@ public enum SyncMessage : byte
     Pid = (byte)'P',          // child → parent: the pid of the real init (after a second fork)
     SpawnFailed = (byte)'X',  // child → parent: errno + step name
     // init
-    Config = (byte)'I',       // parent → init: the InitConfig JSON
+    Config = (byte)'I',       // parent → init: the LaunchPlan (PlanCodec)
     Step = (byte)'S',         // init → parent: one kernel step for --debug/--explain
     Hooks = (byte)'H',        // init → parent: namespaces exist, run createRuntime/prestart hooks now
     HooksDone = (byte)'h',    // parent → init
     Terminal = (byte)'T',     // init → parent: the pty master, as SCM_RIGHTS
     SeccompListener = (byte)'N', // init → parent: the seccomp filter's listener fd (SCMP_ACT_NOTIFY), as SCM_RIGHTS
-    Error = (byte)'E',        // init → parent: what failed, one line
+    Error = (byte)'E',        // init → parent: what failed (InitError)
     Created = (byte)'C',      // init → parent: set up; now waiting on the exec fifo (or exec'ing for exec)
     Recorded = (byte)'A',     // parent → init (create): the state says created; the init may outlive the parent
     Continued = (byte)'+',    // either way: a piece of a long message, [type][piece], more follows

@@ -12,15 +12,15 @@ namespace Cnr.Rootfs;
 /// <param name="Data">everything the table does not know, comma-joined for the filesystem (mode=755,size=…).</param>
 /// <param name="RecursiveSet">MOUNT_ATTR_* to set on the whole subtree with mount_setattr(AT_RECURSIVE) (rro…).</param>
 /// <param name="RecursiveClear">MOUNT_ATTR_* to clear on the whole subtree (rrw, rsuid…).</param>
-/// <param name="Idmap">idmap/ridmap was asked for (id-mapped mounts: not supported).</param>
 /// <param name="TmpCopyUp">tmpcopyup was asked for (copy the shadowed directory into the new tmpfs).</param>
 public readonly record struct ParsedMountOptions(ulong Flags, ulong ClearFlags, ulong[] Propagation, string? Data,
-    ulong RecursiveSet, ulong RecursiveClear, bool Idmap, bool TmpCopyUp)
+    ulong RecursiveSet, ulong RecursiveClear, bool TmpCopyUp)
 {
     public bool IsBind => (Flags & MS_BIND) != 0;
 }
 
-/// <summary>The mount(8) option words of config.json mounts[].options, as runc reads them.</summary>
+/// <summary>The mount(8) option words of config.json mounts[].options, as runc reads them: parsed once, by the
+/// plan compiler in the parent (id-mapped mounts, "idmap", are refused before by the validator).</summary>
 public static class MountOptions
 {
     private readonly record struct Flag(bool Clear, ulong Value);
@@ -77,7 +77,7 @@ public static class MountOptions
         ulong flags = 0, clear = 0, set = 0, unset = 0;
         List<ulong>? propagation = null;
         StringBuilder? data = null;
-        bool idmap = false, tmpCopyUp = false;
+        bool tmpCopyUp = false;
         if (options is not null)
             foreach (var o in options)
             {
@@ -94,11 +94,10 @@ public static class MountOptions
                     else if (a.Clear) { unset |= a.Value; set &= ~a.Value; }
                     else { set |= a.Value; unset &= ~a.Value; }
                 }
-                else if (o is "idmap" or "ridmap") idmap = true;
                 else if (o == "tmpcopyup") tmpCopyUp = true;
                 else (data is null ? data = new StringBuilder() : data.Append(',')).Append(o);
             }
-        return new(flags, clear, propagation?.ToArray() ?? [], data?.ToString(), set, unset, idmap, tmpCopyUp);
+        return new(flags, clear, propagation?.ToArray() ?? [], data?.ToString(), set, unset, tmpCopyUp);
     }
 
     private static readonly (ulong Flag, string Name, string Option)[] Names =

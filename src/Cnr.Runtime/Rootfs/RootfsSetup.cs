@@ -1,7 +1,7 @@
 using Cnr.Devices;
 using Cnr.Diagnostics;
 using Cnr.Linux;
-using Cnr.Spec;
+using Cnr.Plan;
 using static Cnr.Linux.Libc;
 using E = Tmds.Linux.LibC;
 
@@ -12,32 +12,31 @@ namespace Cnr.Rootfs;
 /// <see cref="BindConsole"/> → <see cref="Finish"/> (masked and read-only paths, read-only root).</summary>
 public static class RootfsSetup
 {
-    /// <summary>Before pivot_root, in the container's mount namespace. <paramref name="rootfs"/> is the absolute
-    /// host path of root.path; the working directory must be the bundle (relative bind sources resolve there).</summary>
-    public static void Prepare(RuntimeSpec spec, string rootfs)
+    /// <summary>Before pivot_root, in the container's mount namespace. The working directory must be the bundle
+    /// (relative bind sources resolve there).</summary>
+    public static void Prepare(RootfsPlan plan)
     {
-        ulong? configured = RootPropagation(spec);
+        string rootfs = plan.Path;
+        ulong configured = plan.Propagation;
         // Nothing mounted from here on may reach the host: by default "/" becomes a slave of the host (host
         // mounts still appear, ours never go back), or whatever linux.rootfsPropagation asks for. Unbindable
         // waits for Finish: the rootfs could not be bound onto itself below an unbindable "/" (EINVAL).
-        bool now = configured is { } c && (c & MS_UNBINDABLE) == 0;
-        Mounter.Mount(null, "/", null, now ? configured!.Value : MS_SLAVE | MS_REC, null, "/", "/");
-        if (configured is { } p && (p & MS_SHARED) != 0) MakeParentMountPrivate(rootfs);
+        bool now = configured != 0 && (configured & MS_UNBINDABLE) == 0;
+        Mounter.Mount(null, "/", null, now ? configured : MS_SLAVE | MS_REC, null, "/", "/");
+        if ((configured & MS_SHARED) != 0) MakeParentMountPrivate(rootfs);
 
         // pivot_root needs the new root to be a mount point; binding it onto itself makes one.
         Mounter.Mount(rootfs, rootfs, null, MS_BIND | MS_REC, null, rootfs, rootfs);
 
         using var root = new InRoot(rootfs, rootfs);
-        var mounts = spec.Mounts ?? [];
-        for (int i = 0; i < mounts.Count; i++) SpecMounts.Apply(root, mounts[i], i);
+        foreach (var step in plan.Mounts) SpecMounts.Apply(root, step);
 
-        // A /dev bound from the host already has its devices (runc's rule).
-        if (!mounts.Exists(m => InRoot.Clean(m.Destination) == "/dev" && (m.Type == "bind" || MountOptions.Parse(m.Options).IsBind)))
+        if (plan.MakeDevices)
         {
-            DeviceNodes.Create(root, DeviceNodes.All(spec.Linux?.Devices));
-            DeviceNodes.Symlinks(root, procMounted: mounts.Exists(m => m.Type == "proc"));
+            DeviceNodes.Create(root, plan.Devices);
+            DeviceNodes.Symlinks(root, plan.ProcMounted);
         }
-        if (spec.Process?.Terminal == true)
+        if (plan.Console)
         {
             using var dev = root.OpenOrCreate("/dev", directory: true);
             InRoot.ReplaceWithFile(dev, "console", "/dev/console").Dispose();
@@ -86,30 +85,30 @@ public static class RootfsSetup
 
     /// <summary>After <see cref="EnterRoot"/> and <see cref="BindConsole"/>: linux.readonlyPaths, linux.maskedPaths,
     /// root.readonly, then linux.rootfsPropagation.</summary>
-    public static void Finish(RuntimeSpec spec)
+    public static void Finish(RootfsPlan plan)
     {
         using (var root = new InRoot("/", ""))
         {
             // A read-only /dev was mounted writable so that its devices and submounts could be made (SpecMounts).
-            if (spec.Mounts?.Exists(m => InRoot.Clean(m.Destination) == "/dev" && m.Type != "bind" && SpecMounts.IsReadonlyDev("/dev", MountOptions.Parse(m.Options))) == true)
+            if (plan.ReadonlyDev)
             {
                 using var dev = root.Open("/dev");
                 Mounter.Mount(null, root.PathOf(dev), null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(dev, "/dev")), null, "/dev", "/dev");
             }
-            foreach (var p in spec.Linux?.ReadonlyPaths ?? []) ReadonlyPath(root, InRoot.Clean(p));
+            foreach (var p in plan.ReadonlyPaths) ReadonlyPath(root, p);
             SafeFd? devNull = null;
             try
             {
-                foreach (var p in spec.Linux?.MaskedPaths ?? []) MaskPath(root, InRoot.Clean(p), ref devNull);
+                foreach (var p in plan.MaskedPaths) MaskPath(root, p, ref devNull);
             }
             finally { devNull?.Dispose(); }
         }
-        if (spec.Root?.Readonly == true)
+        if (plan.Readonly)
         {
             using var slash = SafeFd.Check(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0), "open", "/");
             Mounter.Mount(null, "/", null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(slash, "/")), null, "/", "/");
         }
-        if (RootPropagation(spec) is { } p2) Mounter.Mount(null, "/", null, p2, null, "/", "/");
+        if (plan.Propagation != 0) Mounter.Mount(null, "/", null, plan.Propagation, null, "/", "/");
     }
 
     /// <summary>A path the container may read but not change: bound onto itself, then remounted read-only.</summary>
@@ -150,12 +149,6 @@ public static class RootfsSetup
         if (fd >= 0) close(fd);
         throw new InvalidOperationException($"linux.maskedPaths: /dev/null in the container is not the character device 1:3 ({what}), so {maskedPath} cannot be masked; let cnr make /dev (no bind mount on /dev) or give it a real /dev/null");
     }
-
-    private static ulong? RootPropagation(RuntimeSpec spec)
-        => spec.Linux?.RootfsPropagation is { Length: > 0 } word
-            ? MountOptions.Propagation(word) ?? throw new ArgumentException(
-                $"linux.rootfsPropagation: \"{word}\" is not a propagation mode (private, rprivate, shared, rshared, slave, rslave, unbindable, runbindable)")
-            : null;
 
     /// <summary>pivot_root refuses a new root whose parent mount is shared. Walks up from the rootfs to the
     /// mount it sits on (mount(2) says EINVAL for a directory that is not a mount point; "/" always is one)

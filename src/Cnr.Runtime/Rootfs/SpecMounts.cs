@@ -1,5 +1,6 @@
 using Cnr.Diagnostics;
 using Cnr.Linux;
+using Cnr.Plan;
 using static Cnr.Linux.Libc;
 using E = Tmds.Linux.LibC;
 
@@ -8,51 +9,41 @@ namespace Cnr.Rootfs;
 /// <summary>config.json mounts[], one at a time and in order, onto destinations resolved inside the rootfs.</summary>
 internal static class SpecMounts
 {
-    /// <summary>Mounts <paramref name="m"/> (mounts[<paramref name="index"/>]). A relative bind source is resolved
-    /// by the kernel against the working directory, which `cnr init` keeps at the bundle directory, as the
-    /// spec wants ("relative to the bundle").</summary>
-    public static void Apply(InRoot root, Spec.Mount m, int index)
+    /// <summary>Mounts <paramref name="m"/>. A relative bind source is resolved by the kernel against the working
+    /// directory, which `cnr init` keeps at the bundle directory, as the spec wants ("relative to the bundle").</summary>
+    public static void Apply(InRoot root, MountStep m)
     {
-        try { ApplyUnwrapped(root, m, index); }
+        try { ApplyUnwrapped(root, m); }
         catch (SyscallException e)
         {
             // Every failure names the config entry (mounts[i]); one to resolve or create the destination also
             // says what was being mounted where.
             var what = e.Call is "mount" or "mount_setattr" ? e
-                : new SyscallException("mount", e.Number, $"{(string.IsNullOrEmpty(m.Source) ? m.Type : m.Source)} to {m.Destination} ({e.Call})");
-            throw new MountFailedException($"mounts[{index}]: {what.Message}");
+                : new SyscallException("mount", e.Number, $"{m.Source} to {m.Destination} ({e.Call})");
+            throw what.At($"mounts[{m.Index}]");
         }
     }
 
-    private static void ApplyUnwrapped(InRoot root, Spec.Mount m, int index)
+    private static void ApplyUnwrapped(InRoot root, MountStep m)
     {
-        var o = MountOptions.Parse(m.Options);
-        if (o.Idmap || m.UidMappings is { Count: > 0 } || m.GidMappings is { Count: > 0 })
-            throw new ArgumentException($"mounts[{index}] ({m.Destination}): id-mapped mounts (\"idmap\", uidMappings, gidMappings) are not supported by cnr; remove them and chown the source instead");
-        string dest = InRoot.Clean(m.Destination);
-        string type = m.Type ?? "";
-        if (o.IsBind || type == "bind")
-        {
-            if (string.IsNullOrEmpty(m.Source))
-                throw new ArgumentException($"mounts[{index}].source: a bind mount of {dest} needs a source path");
-            Bind(root, m.Source, dest, o with { Flags = o.Flags | MS_BIND }, index);
-        }
-        else if (type is "cgroup" or "cgroup2") Cgroup(root, dest, type, o, index);
+        var (index, dest, type, o) = (m.Index, m.Destination, m.Type, m.Options);
+        if (m.Kind == MountKind.Bind) Bind(root, m.Source, dest, o, index);
+        else if (m.Kind == MountKind.Cgroup) Cgroup(root, dest, type, o, index);
         else
         {
             using var target = type is "proc" or "sysfs" ? OrdinaryDirectory(root, dest, type, index) : root.OpenOrCreate(dest, directory: true);
-            string source = string.IsNullOrEmpty(m.Source) ? type : m.Source;
+            string source = m.Source;
             // A read-only tmpfs is filled first, then made read-only; so is /dev, which gets its devices,
             // /dev/pts and the rest first (RootfsSetup.Finish makes it read-only, as runc's finalizeRootfs).
             bool copyUp = o.TmpCopyUp && type == "tmpfs";
-            ulong flags = copyUp || IsReadonlyDev(dest, o) ? o.Flags & ~MS_RDONLY : o.Flags;
+            ulong flags = copyUp || IsReadonlyDev(m) ? o.Flags & ~MS_RDONLY : o.Flags;
             int rc = Mounter.TryMount(source, root.PathOf(target), type, flags, o.Data, dest, root.Shell(dest));
             if (rc == E.EPERM && type == "sysfs")
             {
                 // A user namespace that does not own the network namespace may not mount sysfs: show the
                 // host's read-only instead, as runc does, its submounts included (rro).
                 Log.Debug($"mounts[{index}]: sysfs on {dest}: EPERM, bind-mounting the host's /sys read-only instead");
-                Bind(root, "/sys", dest, MountOptions.Parse(["rbind", "nosuid", "nodev", "noexec", "ro", "rro"]), index);
+                Bind(root, "/sys", dest, HostSysfs, index);
                 return;
             }
             // The kernel says only EINVAL when a filesystem does not take one of its options: name them.
@@ -152,10 +143,14 @@ internal static class SpecMounts
         return null;
     }
 
-    /// <summary>Propagation words and recursive attributes, on the mount now at dest (not the fd beneath it).</summary>
-    /// <summary>A mount of /dev itself (not a bind) that asks to be read-only.</summary>
-    public static bool IsReadonlyDev(string dest, ParsedMountOptions o) => dest == "/dev" && !o.IsBind && (o.Flags & MS_RDONLY) != 0;
+    /// <summary>rbind,nosuid,nodev,noexec,ro,rro: the host's /sys as runc shows it where sysfs cannot be mounted.</summary>
+    private static readonly ParsedMountOptions HostSysfs = new(MS_BIND | MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, 0, [], null,
+        MOUNT_ATTR_RDONLY, 0, TmpCopyUp: false);
 
+    /// <summary>A mount of /dev itself (not a bind) that asks to be read-only.</summary>
+    public static bool IsReadonlyDev(MountStep m) => m.Destination == "/dev" && m.Kind != MountKind.Bind && (m.Options.Flags & MS_RDONLY) != 0;
+
+    /// <summary>Propagation words and recursive attributes, on the mount now at dest (not the fd beneath it).</summary>
     private static void Finish(InRoot root, string dest, ParsedMountOptions o)
     {
         if (o.Propagation.Length == 0 && o.RecursiveSet == 0 && o.RecursiveClear == 0) return;

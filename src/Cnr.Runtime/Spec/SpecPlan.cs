@@ -1,11 +1,13 @@
 using Cnr.Cgroups;
 using Cnr.Linux;
+using Cnr.Plan;
 using Cnr.Seccomp;
 
 namespace Cnr.Spec;
 
 /// <summary>Everything `create` derives from config.json before it makes anything: the validated spec, the
-/// seccomp profile compiled to BPF, the checked resources and cgroup path. One place, so that the config fuzzer
+/// seccomp profile compiled to BPF, the checked resources and cgroup path, and the init's
+/// <see cref="LaunchPlan"/> (<see cref="PlanCompiler"/>). One place, so that the config fuzzer
 /// (tests/Cnr.Tests/Spec/ConfigFuzzTests.cs) exercises exactly what `create` runs, and every refusal is a
 /// <see cref="SpecException"/> naming the file and the field.</summary>
 public sealed class SpecPlan
@@ -13,6 +15,8 @@ public sealed class SpecPlan
     public required RuntimeSpec Spec { get; init; }
     public required Process Process { get; init; }
     public CompiledFilter? Seccomp { get; init; }
+    /// <summary>What the init will execute; `create` adds what its command line decides (fifo, --no-pivot…).</summary>
+    public required LaunchPlan Launch { get; init; }
 
     public static SpecPlan Compile(string bundleDir, string containerId)
         => Derive(SpecLoader.Load(bundleDir), containerId, Path.Combine(bundleDir, SpecLoader.ConfigFile));
@@ -36,7 +40,9 @@ public sealed class SpecPlan
             CgroupManager.ResolvePath(containerId, spec.Linux?.CgroupsPath);
             CgroupManager.Validate(spec.Linux?.Resources);
             var seccomp = spec.Linux?.Seccomp is { } profile ? SeccompFilter.Compile(profile) : null;
-            return new SpecPlan { Spec = spec, Process = process, Seccomp = seccomp };
+            var launch = PlanCompiler.Container(spec, Path.GetDirectoryName(file)!, containerId);
+            launch.Seccomp = seccomp;
+            return new SpecPlan { Spec = spec, Process = process, Seccomp = seccomp, Launch = launch };
         }
         catch (SpecException e) { throw e.InFile(file); }
         catch (CgroupException e) { throw new SpecException(e.Message).InFile(file); }

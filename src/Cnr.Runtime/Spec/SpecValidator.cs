@@ -1,5 +1,6 @@
 using Cnr.Capabilities;
 using Cnr.Linux;
+using Cnr.Plan;
 using Cnr.Process;
 
 namespace Cnr.Spec;
@@ -58,7 +59,9 @@ public static class SpecValidator
             : "unpack a root filesystem there (`mkdir -p DIR && tar -C DIR -xf ROOTFS.tar`), or make a new bundle with `cnr bundle create DIR --from IMAGE`";
     }
 
-    private static void Process(Process process)
+    /// <summary>process.*: also what `exec` checks of the process it is given (<see cref="PlanCompiler.Process"/>
+    /// maps, this judges).</summary>
+    public static void Process(Process process)
     {
         if (process.Args is not { Count: > 0 })
             throw new SpecException("process.args", "empty", "give the command to run, e.g. [\"sh\"]");
@@ -86,8 +89,8 @@ public static class SpecValidator
         if (process.Scheduler is { } scheduler) Scheduler(scheduler);
         if (process.IoPriority is { } io)
         {
-            if (io.Class is not ("IOPRIO_CLASS_RT" or "IOPRIO_CLASS_BE" or "IOPRIO_CLASS_IDLE"))
-                throw new SpecException("process.ioPriority.class", $"{SpecException.Show(io.Class)} is not an I/O priority class", "IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE");
+            if (Array.IndexOf(PlanCompiler.IoPriorityClasses, io.Class) < 0)
+                throw new SpecException("process.ioPriority.class", $"{SpecException.Show(io.Class)} is not an I/O priority class", string.Join(", ", PlanCompiler.IoPriorityClasses));
             if (io.Priority is < 0 or > 7)
                 throw new SpecException("process.ioPriority.priority", $"{io.Priority} is out of range", "0 (highest) to 7 (lowest)");
         }
@@ -121,9 +124,9 @@ public static class SpecValidator
     // sched_setattr(2)'s rules, as runc checks them.
     private static void Scheduler(Scheduler s)
     {
-        if (s.Policy is not ("SCHED_OTHER" or "SCHED_FIFO" or "SCHED_RR" or "SCHED_BATCH" or "SCHED_ISO" or "SCHED_IDLE" or "SCHED_DEADLINE"))
+        if (Array.IndexOf(PlanCompiler.SchedPolicies, s.Policy) < 0)
             throw new SpecException("process.scheduler.policy", s.Policy.Length == 0 ? "missing" : $"{SpecException.Show(s.Policy)} is not a scheduling policy",
-                "SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE");
+                string.Join(", ", PlanCompiler.SchedPolicies));
         if (s.Nice is < -20 or > 19)
             throw new SpecException("process.scheduler.nice", $"{s.Nice} is out of range", "-20 to 19");
         if (s.Priority is not (null or 0) && s.Policy is not ("SCHED_FIFO" or "SCHED_RR"))

@@ -1,4 +1,5 @@
 using Cnr.Capabilities;
+using Cnr.Plan;
 using Cnr.Process;
 using Cnr.Spec;
 using Xunit;
@@ -26,33 +27,33 @@ public class ProcessAttributesTests
     [Fact]
     public void SchedAttr_FifoWithResetOnFork()
     {
-        var attr = ProcessAttributes.SchedAttr(new Scheduler { Policy = "SCHED_FIFO", Priority = 10, Flags = ["SCHED_FLAG_RESET_ON_FORK"] });
+        var attr = ProcessAttributes.SchedAttr(PlanCompiler.Scheduler(new Scheduler { Policy = "SCHED_FIFO", Priority = 10, Flags = ["SCHED_FLAG_RESET_ON_FORK"] }));
         Assert.Equal((1u, 10u, 1UL, 48u), (attr.Policy, attr.Priority, attr.Flags, attr.Size));
     }
 
     [Fact]
-    public void SchedAttr_UnknownPolicy_NamesTheJsonPath()
+    public void Scheduler_UnknownPolicy_NamesTheJsonPath()
     {
-        var e = Assert.Throws<SpecException>(() => ProcessAttributes.SchedAttr(new Scheduler { Policy = "fifo" }));
+        var e = Assert.Throws<SpecException>(() => PlanCompiler.Scheduler(new Scheduler { Policy = "fifo" }));
         Assert.StartsWith("process.scheduler.policy: \"fifo\" is not a scheduling policy", e.Message);
     }
 
     [Fact]
-    public void SchedAttr_UnknownFlag_NamesTheJsonPath()
+    public void Scheduler_UnknownFlag_NamesTheJsonPath()
     {
-        var e = Assert.Throws<SpecException>(() => ProcessAttributes.SchedAttr(new Scheduler { Policy = "SCHED_OTHER", Flags = ["SCHED_FLAG_RECLAIM", "X"] }));
+        var e = Assert.Throws<SpecException>(() => PlanCompiler.Scheduler(new Scheduler { Policy = "SCHED_OTHER", Flags = ["SCHED_FLAG_RECLAIM", "X"] }));
         Assert.StartsWith("process.scheduler.flags[1]:", e.Message);
     }
 
     [Fact]
     public void IoPriorityValue_IsClassShiftedBy13PlusLevel()
-        => Assert.Equal(2 << 13 | 4, ProcessAttributes.IoPriorityValue(new IoPriority { Class = "IOPRIO_CLASS_BE", Priority = 4 }));
+        => Assert.Equal(2 << 13 | 4, PlanCompiler.IoPriorityValue(new IoPriority { Class = "IOPRIO_CLASS_BE", Priority = 4 }));
 
     [Fact]
-    public void IoPriorityValue_LevelOutOfRange_NamesTheJsonPath()
+    public void IoPriorityValue_UnknownClass_NamesTheJsonPath()
     {
-        var e = Assert.Throws<SpecException>(() => ProcessAttributes.IoPriorityValue(new IoPriority { Class = "IOPRIO_CLASS_RT", Priority = 8 }));
-        Assert.StartsWith("process.ioPriority.priority:", e.Message);
+        var e = Assert.Throws<SpecException>(() => PlanCompiler.IoPriorityValue(new IoPriority { Class = "IOPRIO_CLASS_FAST", Priority = 1 }));
+        Assert.StartsWith("process.ioPriority.class:", e.Message);
     }
 
     [Fact]

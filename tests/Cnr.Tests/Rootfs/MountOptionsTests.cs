@@ -120,14 +120,6 @@ public class MountOptionsTests
     }
 
     [Fact]
-    public void Parse_Idmap_IsFlaggedNotPassedAsData()
-    {
-        var o = MountOptions.Parse(["rbind", "idmap"]);
-        Assert.True(o.Idmap);
-        Assert.Null(o.Data);
-    }
-
-    [Fact]
     public void Parse_TmpCopyUp_IsFlaggedNotPassedAsData()
     {
         var o = MountOptions.Parse(["tmpcopyup", "mode=755"]);

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cnr.Cgroups;
-using Cnr.Process;
+using Cnr.Plan;
 using Cnr.Rootfs;
 using Cnr.Seccomp;
 using Cnr.Spec;
@@ -122,7 +122,7 @@ public sealed class ConfigFuzzTests : IDisposable
     }
 
     /// <summary>What follows on an accepted config, in the parent (cgroup files, device program) and in the
-    /// init (its JSON copy of the config, mount options and destinations): none of it may throw.</summary>
+    /// init (its binary copy of the plan): none of it may throw.</summary>
     private static void Later(SpecPlan plan)
     {
         var spec = plan.Spec;
@@ -132,13 +132,7 @@ public sealed class ConfigFuzzTests : IDisposable
             ResourceMapping.Map(r, ioBfq: true);
         }
         DeviceFilter.Compile(DeviceRules.For(spec.Linux));
-        foreach (var m in spec.Mounts ?? [])
-        {
-            MountOptions.Parse(m.Options);
-            InRoot.Clean(m.Destination);
-        }
-        var init = JsonSerializer.Serialize(new InitConfig { Spec = spec, Seccomp = plan.Seccomp }, InitJson.Default.InitConfig);
-        JsonSerializer.Deserialize(init, InitJson.Default.InitConfig);
+        PlanCodec.Decode(PlanCodec.Encode(plan.Launch));
         var state = JsonSerializer.Serialize(spec, SpecJson.Default.RuntimeSpec);
         JsonSerializer.Deserialize(state, SpecJson.Default.RuntimeSpec);
     }
