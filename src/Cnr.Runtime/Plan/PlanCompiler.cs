@@ -183,9 +183,10 @@ public static class PlanCompiler
             OciVersion = spec.OciVersion, Id = id, Status = status, Pid = 0, Bundle = bundle, Annotations = spec.Annotations,
         }, SpecJson.Default.ContainerState);
         // The pid comes before bundle and annotations, and id is a validated container id: the first
-        // unescaped `"pid":0` is the field (a string value containing it would be escaped, \"pid\").
-        var marker = "\"pid\":0"u8;
+        // `"pid": 0` is the field (in a string value the quotes would be escaped).
+        var marker = "\"pid\": 0"u8;
         int at = json.AsSpan().IndexOf(marker) + marker.Length - 1;
+        if (at < marker.Length - 1) throw new InvalidOperationException("the hooks' state JSON has no \"pid\" field");
         return new HookState(json[..at], json[(at + 1)..]);
     }
 }
