@@ -20,18 +20,31 @@ timings=()
 # progress for this long and reports the test that hung.
 hang=(--blame-hang-timeout "${CNR_TEST_HANG_TIMEOUT:-5m}" --blame-hang-dump-type none)
 
-# run NAME COMMAND…: runs one piece, shows its output, adds its counts from the VSTest summary lines
-# ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, …") or, failing those, from a plain "N passed, N failed"
-# line; a piece that failed without any summary counts as one failure.
+# What a test phase shows while it runs (the log keeps everything): with the VSTest console logger at normal
+# verbosity, each failure and each skip with its reason (xunit's "[SKIP]" line and the reason under it), and
+# one line per test class when its first test passes instead of a line per passed test.
+show_groups() {
+    awk '/^[[:space:]]*Passed [[:alnum:]_]+\./ {
+             name = $2; sub(/\(.*/, "", name); sub(/\.[^.]*$/, "", name)
+             if (!(name in seen)) { seen[name] = 1; print "  passing: " name; fflush() }
+             next
+         }
+         { print; fflush() }'
+}
+
+# run NAME COMMAND…: runs one piece, shows its output (through show_groups), adds its counts from the VSTest
+# summary lines ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, …", or "Skipped!" when all were) or, failing those, from a plain "N passed,
+# N failed" line; a piece that failed without any summary counts as one failure.
 run() {
     local name=$1; shift
     local log="$logs/$name.log" start=$SECONDS rc
     echo "=== $name: $*"
-    "$@" 2>&1 | tee "$log"
+    echo "    (every line is in $log)"
+    "$@" 2>&1 | tee "$log" | show_groups
     rc=${PIPESTATUS[0]}
     timings+=("$name $((SECONDS - start))s (exit $rc)")
     local summary
-    summary=$(grep -aE '^\s*(Passed|Failed)!\s+-\s+Failed:' "$log" || true)
+    summary=$(grep -aE '^\s*(Passed|Failed|Skipped)!\s+-\s+Failed:' "$log" || true)
     # With --logger console;verbosity=normal the summary is a block: "Total tests: N", "     Passed: N", …
     [[ -n $summary ]] || summary=$(grep -aE '^\s+(Passed|Failed|Skipped): [0-9]+\s*$' "$log" || true)
     if [[ -n $summary ]]; then
@@ -61,12 +74,13 @@ if ((EUID != 0)); then
     exit 1
 fi
 
-run unit dotnet test tests/Cnr.Tests "${hang[@]}"
+echo "=== the dotnet phases build, then discover their tests (up to a minute or two on a loaded machine) before the first line"
+run unit dotnet test tests/Cnr.Tests --logger "console;verbosity=normal" "${hang[@]}"
 # The callers and image tools the integration tests drive, installed here where the announcement shows (the
 # tests would otherwise install them from inside the run, silently). Not fatal: those tests skip, saying why.
 tests/install-deps.sh --for "the integration tests (real callers, the image tests)" podman containerd docker.io docker-registry skopeo \
     || echo "=== integration: the tests that drive those packages will be skipped, each with the reason"
-# One line per integration test as it ends, and each skipped one with its reason: the phase takes minutes.
+# A line per test class as it gets going, and each skipped test with its reason: the phase takes minutes.
 run integration unshare -m --propagation private -- \
     dotnet test tests/Cnr.IntegrationTests --filter "Category!=CgroupV2" --logger "console;verbosity=normal" "${hang[@]}"
 if [[ -x tests/vm/run-cgroup-tests.sh ]]; then

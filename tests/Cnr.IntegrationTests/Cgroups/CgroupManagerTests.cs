@@ -78,7 +78,7 @@ public sealed class CgroupManagerTests : IDisposable
         m.Freeze();
         Assert.True(m.IsFrozen);
         var frozenAt = Count();
-        Thread.Sleep(500);
+        Thread.Sleep(500); // that nothing happens has no event to wait for: ten of the counter's 50 ms steps
         Assert.Equal(frozenAt, Count());
         m.Thaw();
         Assert.False(m.IsFrozen);

@@ -153,7 +153,7 @@ public sealed class CgroupResourcesTests
         Assert.True(p.ExitCode == 0, p.ToString());
         Assert.Contains("\"status\": \"paused\"", b.Cnr("state", b.Id).Stdout);
         var frozenAt = Count();
-        Thread.Sleep(500);
+        Thread.Sleep(500); // that nothing happens has no event to wait for: ten of the counter's steps
         Assert.Equal(frozenAt, Count());
 
         var q = b.Cnr("resume", b.Id);

@@ -164,9 +164,10 @@ public sealed class KillAnywhereTests
         var exec = Task.Run(() => Harness.Cnr.Exec("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=setns", "-e", "inject=setns:delay_enter=400000",
             Repo.CnrBinary, "--root", b.StateRoot, "exec", b.Id, "true"], timeout: TimeSpan.FromSeconds(30)));
         // Two processes with exec's command line: cnr and its cloned child, held in its first setns.
-        Wait.Until(() => Host.ProcessesMentioning($"exec {b.Id} true").Count(p => p.Split(": ", 2)[1].StartsWith(Repo.CnrBinary)) >= 2 || exec.IsCompleted,
+        var held = false;
+        Wait.Until(() => (held = Host.ProcessesMentioning($"exec {b.Id} true").Count(p => p.Split(": ", 2)[1].StartsWith(Repo.CnrBinary)) >= 2) || exec.IsCompleted,
             "exec to reach its setns calls", TimeSpan.FromSeconds(20), every: TimeSpan.FromMilliseconds(5));
-        Assert.False(exec.IsCompleted, $"exec never reached its setns calls: {(exec.IsCompleted ? exec.Result : null)}");
+        Assert.True(held, $"exec never reached its setns calls: {(exec.IsCompleted ? exec.Result : null)}");
         var d = b.Cnr("delete", "--force", b.Id);
         Assert.True(d.ExitCode == 0, d.ToString());
         var e = exec.Result;
