@@ -40,7 +40,7 @@ public sealed class SeccompNotifyTests
             print("answered", nr, flush=True)
         """;
 
-    private static (TestBundle Bundle, Process Agent, string Out) Start(string name, string answer, string script, bool noNewPrivileges = true)
+    private static (TestBundle Bundle, System.Diagnostics.Process Agent, string Out) Start(string name, string answer, string script, bool noNewPrivileges = true)
     {
         var b = new TestBundle(name).WithArgs("sh", "-c", script);
         var sock = Path.Combine(b.Dir, "agent.sock");
@@ -57,7 +57,7 @@ public sealed class SeccompNotifyTests
         File.WriteAllText(script2, Agent);
         var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { script2, sock, outFile, answer }) psi.ArgumentList.Add(a);
-        var agent = Process.Start(psi)!;
+        var agent = System.Diagnostics.Process.Start(psi)!;
         Assert.Equal("listening", agent.StandardOutput.ReadLine());
         return (b, agent, outFile);
     }
