@@ -119,6 +119,7 @@ else
     unit=docker-$id.scope
     # dockerd gives the shim --root EXEC-ROOT/runtime-NAME, the shim adds its namespace: cnr's own state there
     check "cnr list (the shim's --root) shows the container: cnr runs it, not runc" "^$id\$" "$CNR" --root "$state" list -q
+    [ -d "$state" ] || echo "    the container's state dirs: $(find /run -maxdepth 6 -type d -name "$id" 2>/dev/null)"
     check "systemctl: $unit is active in system.slice, MemoryMax=32M TasksMax=50" '^active system.slice 33554432 50$' \
       sh -c "echo \$(systemctl show -p ActiveState --value $unit) \$(systemctl show -p Slice --value $unit) \$(systemctl show -p MemoryMax --value $unit) \$(systemctl show -p TasksMax --value $unit)"
     check "the scope's cgroup files agree (memory.max pids.max)" '^33554432 50$' \
