@@ -58,7 +58,7 @@ else
   check "unified memory.high: systemctl show MemoryHigh and the file agree" '^29360128 29360128$' \
     sh -c "echo \$(systemctl show -p MemoryHigh --value $unit) \$(cat $cg/memory.high)"
   # the device rules (here cnr's defaults) as systemd's device policy; the container can use /dev/null
-  check "systemctl show: DevicePolicy=strict, DeviceAllow from the device rules" '^strict .*/dev/char/1:3 rwm.*char-136 rwm' \
+  check "systemctl show: DevicePolicy=strict, DeviceAllow from the device rules" '^strict .*(/dev/char/1:3 rwm.*char-136 rwm|char-136 rwm.*/dev/char/1:3 rwm)' \
     sh -c "echo \$(systemctl show -p DevicePolicy --value $unit) \$(systemctl show -p DeviceAllow --value $unit)"
   check "cnr exec: /dev/null works under both device programs" '^devices-ok$' "$CNR" --root "$sd_root" exec sd1 sh -c 'echo x > /dev/null && echo devices-ok'
   pid=$("$CNR" --root "$sd_root" state sd1 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null)
