@@ -9,6 +9,7 @@
 # Prints the client's PASS/FAIL/SKIP lines and "time" lines; the last line is "N passed, N failed, N skipped"
 # (tests/run-all.sh's format). Exit: 0 all passed, 1 a check failed, 77 (with the reason) when it cannot run:
 # not root, bin/cnr not built, containerd cannot be installed.
+#   CRI_DEBUG_DIR=dir   containerd logs at debug level (the shims' too) and its log is copied to dir
 set -u
 D=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 ROOT=$(cd "$D/../.." && pwd)
@@ -67,7 +68,8 @@ EOF
   ms() { echo $(($(date +%s%N) / 1000000)); }
   secs() { local t=$(($(ms) - $1)); printf '%d.%03d' $((t / 1000)) $((t % 1000)); }
   start=$(ms)
-  containerd --config "$W/config.toml" > "$W/containerd.log" 2>&1 & CTRD=$!
+  level=info; [ -n "${CRI_DEBUG_DIR:-}" ] && level=debug
+  containerd --config "$W/config.toml" --log-level $level > "$W/containerd.log" 2>&1 & CTRD=$!
   for _ in $(seq 600); do ctr version >/dev/null 2>&1 && break; kill -0 $CTRD 2>/dev/null || fail "containerd exited"; sleep 0.2; done
   ctr version >/dev/null 2>&1 || fail "containerd did not answer on /run/containerd/containerd.sock"
   echo "time containerd start: $(secs "$start") s"
@@ -81,6 +83,7 @@ EOF
     echo "--- containerd log (last 40 lines) ---" >&2; tail -n 40 "$W/containerd.log" >&2
   fi
   kill $CTRD; wait $CTRD 2>/dev/null
+  [ -n "${CRI_DEBUG_DIR:-}" ] && cp "$W/containerd.log" "$CRI_DEBUG_DIR/"
   exit $rc
 fi
 
@@ -106,6 +109,7 @@ dotnet publish "$ROOT/tests/Cnr.CriTests" -c Release -o "$B/client" -nologo -v q
 "$ROOT/tests/cri-images/build.sh" "$B/images" >/dev/null || { echo "FAIL build: tests/cri-images/build.sh"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 t1=$(date +%s)
 [ -n "$SYSTEMD" ] && export CRI_CGROUP_DRIVER=systemd
+[ -n "${CRI_DEBUG_DIR:-}" ] && { mkdir -p "$CRI_DEBUG_DIR"; export VM_RW=$CRI_DEBUG_DIR; }
 VM_TIMEOUT=${VM_TIMEOUT:-1200} "$D/run-in-vm.sh" $SYSTEMD "$D/check-cri.sh --in-guest" > "$B.out" 2>&1; rc=$?
 t2=$(date +%s)
 grep -v -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$B.out"
