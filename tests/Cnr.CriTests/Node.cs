@@ -24,6 +24,18 @@ internal sealed class Node(string cnr, string shimRoot)
         return doc.RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("id").GetString()!, e => e.GetProperty("status").GetString()!);
     }
 
+    /// <summary>`systemctl is-active UNIT`: active, inactive, failed…</summary>
+    public static string SystemctlIsActive(string unit)
+    {
+        var psi = new ProcessStartInfo("systemctl") { RedirectStandardOutput = true };
+        psi.ArgumentList.Add("is-active");
+        psi.ArgumentList.Add(unit);
+        using var p = Process.Start(psi)!;
+        var state = p.StandardOutput.ReadToEnd().Trim();
+        p.WaitForExit();
+        return state;
+    }
+
     /// <summary>The cgroup v2 directory of a process, from its /proc/PID/cgroup ("0::/path").</summary>
     public static string CgroupOf(int pid)
     {
