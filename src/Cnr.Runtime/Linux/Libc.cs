@@ -49,7 +49,7 @@ public static unsafe partial class Libc
 
     public const long SYS_pidfd_open = 434, SYS_close_range = 436, SYS_openat2 = 437, SYS_clone3 = 435,
         SYS_pivot_root = 155, SYS_seccomp = 317, SYS_capget = 125, SYS_capset = 126, SYS_prlimit64 = 302,
-        SYS_pidfd_send_signal = 424, SYS_mount_setattr = 442;
+        SYS_pidfd_send_signal = 424, SYS_mount_setattr = 442, SYS_rt_sigaction = 13;
 
     public static int ExitStatus(int waitStatus)
         => (waitStatus & 0x7f) == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f);

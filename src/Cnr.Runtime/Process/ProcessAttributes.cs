@@ -119,12 +119,33 @@ public static class ProcessAttributes
         byte* pathZ = Utf8Z(path);
         byte** argv = Utf8ZArray(args);
         byte** envp = Utf8ZArray(env);
+        RestoreIgnoredSignals();
         Libc.execve(pathZ, argv, envp);
         int errno = Errno.Last;
         NativeMemory.Free(pathZ);
         FreeArray(argv, args.Count);
         FreeArray(envp, env.Count);
         throw new SyscallException("execve", errno, $"`{path}`");
+    }
+
+    /// <summary>Puts the signals this process ignores back to their default, as the container's process gets them
+    /// under runc: an ignored signal survives execve, and the .NET runtime ignores SIGPIPE (a pipeline's writer
+    /// would get EPIPE instead of dying). Handlers need nothing: execve resets them. Right before execve, because
+    /// until then the init itself relies on EPIPE (a hook that does not read its stdin); best effort, because a
+    /// seccomp filter loaded earlier may refuse rt_sigaction.</summary>
+    private static unsafe void RestoreIgnoredSignals()
+    {
+        const int SIGKILL = 9, SIGSTOP = 19, LastSignal = 64;
+        const ulong SIG_IGN = 1;
+        // struct kernel_sigaction: handler, flags, restorer, mask; all zero is SIG_DFL with an empty mask
+        ulong* old = stackalloc ulong[4];
+        ulong* dfl = stackalloc ulong[4] { 0, 0, 0, 0 };
+        for (int sig = 1; sig <= LastSignal; sig++)
+        {
+            if (sig is SIGKILL or SIGSTOP) continue;
+            if (Libc.syscall(Libc.SYS_rt_sigaction, sig, 0, (nint)old, sizeof(ulong), 0, 0) == 0 && old[0] == SIG_IGN)
+                Libc.syscall(Libc.SYS_rt_sigaction, sig, (nint)dfl, 0, sizeof(ulong), 0, 0);
+        }
     }
 
     private static unsafe void SetRlimit(Rlimit rlimit)

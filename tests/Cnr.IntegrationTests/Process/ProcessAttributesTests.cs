@@ -229,6 +229,19 @@ public class ProcessAttributesTests
     }
 
     [RootFact]
+    public void Run_ProcessStartsWithNoSignalIgnoredOrBlocked()
+    {
+        // as under runc: the .NET runtime's SIG_IGN for SIGPIPE would survive execve (a pipeline's writer
+        // would then get EPIPE instead of dying); no shell in between that could change them
+        using var b = new TestBundle("signals").WithArgs("grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status");
+
+        var r = RunOk(b);
+
+        Assert.Equal("0000000000000000", Status(r.Stdout, "SigIgn"));
+        Assert.Equal("0000000000000000", Status(r.Stdout, "SigBlk"));
+    }
+
+    [RootFact]
     public void Run_WithUnknownCapability_FailsNamingTheJsonPath()
     {
         using var b = new TestBundle("caps-bad").WithArgs("true");
