@@ -30,6 +30,9 @@ public static class SpecLoader
         return spec;
     }
 
+    /// <summary>The bytes of the bundle's config.json, unparsed.</summary>
+    internal static byte[] ReadConfig(string bundleDir) => ReadConfig(bundleDir, out _);
+
     private static byte[] ReadConfig(string bundleDir, out string file)
     {
         file = Path.Combine(bundleDir, ConfigFile);
@@ -99,6 +102,15 @@ public static class SpecLoader
                 throw TypeError(document, file, e.Path is { Length: > 0 } p ? p : "$");
             }
         }
+    }
+
+    /// <summary>A config.json that <see cref="Load(byte[], string, string)"/> accepted before (the copy in a
+    /// container's state directory, written by cnr): not checked again.</summary>
+    public static RuntimeSpec ParseSaved(byte[] json, string file)
+    {
+        var bytes = json.AsSpan();
+        if (bytes.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
+        return JsonSerializer.Deserialize(bytes, SpecJson.Default.RuntimeSpec) ?? throw new InvalidDataException($"{file}: holds null");
     }
 
     private const int MaxDepth = 64;

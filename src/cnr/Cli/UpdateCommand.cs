@@ -55,8 +55,9 @@ internal static class UpdateCommand
                 if (r.GetValue(blkioWeight) is { } bw) (res.BlockIO ??= new()).Weight = bw;
                 CgroupManager.Validate(res);
                 ContainerPause.CgroupOf(record).SetResources(res);
-                Merge(record.Config, res);
-                store.Save(record);
+                var config = store.LoadConfig(record);
+                Merge(config, res);
+                store.SaveConfig(record, config);
             }
             return 0;
         });
