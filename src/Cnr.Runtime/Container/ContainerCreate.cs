@@ -76,9 +76,14 @@ public static class ContainerCreate
                 CgroupPath = cgroup.FullPath,
                 SystemdUnit = (cgroup as SystemdCgroup)?.Unit,
                 NewPidNamespace = (newNs & NamespaceType.CLONE_NEWPID) != 0,
-                Config = spec,
                 Creating = true,
+                OciVersion = spec.OciVersion,
+                Annotations = spec.Annotations,
+                HasPoststartHooks = spec.Hooks?.Poststart is { Count: > 0 },
+                HasPoststopHooks = spec.Hooks?.Poststop is { Count: > 0 },
+                LoadedConfig = spec,
             };
+            store.SaveConfig(record, plan.Json);
             store.Save(record);
 
             var fifoPath = store.FifoPath(o.Id);

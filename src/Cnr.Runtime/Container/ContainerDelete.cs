@@ -37,7 +37,7 @@ public static class ContainerDelete
             try { CgroupDriver.Load(cg, record.SystemdUnit).Destroy(); }
             catch (Exception e) { Log.Warn($"removing cgroup {(cg.Length > 0 ? cg : record.SystemdUnit)}: {e.Message}"); }
         }
-        HookRunner.RunWarnOnly("poststop", record.Config.Hooks?.Poststop, store.ToState(record, "stopped"));
+        HookRunner.RunWarnOnly("poststop", store.PoststopHooks(record), store.ToState(record, "stopped"));
         store.Remove(record.Id);
     }
 

@@ -41,13 +41,13 @@ public static class ContainerExec
         var lsm = HostLsm.Plan(o.Process);
         using var consoleSocket = o.ConsoleSocket is null ? null : ConsoleSocket.Connect(o.ConsoleSocket);
 
+        var spec = store.LoadConfig(record);
         var joins = new List<(string, NamespaceType)>();
         foreach (var type in NamespaceType.All)
-            if (record.Config.Linux?.Namespaces?.Any(n => n.Type == type.Type) == true)
+            if (spec.Linux?.Namespaces?.Any(n => n.Type == type.Type) == true)
                 joins.Add(($"/proc/{record.Pid}/ns/{type.ProcName}", type));
         var inherit = new List<int>();
         for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
-        var spec = record.Config;
         var cgroup = record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) ? CgroupManager.Load(cg).ForExec(record.Pid, o.SubCgroup)
             : o.SubCgroup is { } sub ? throw new CgroupException($"--cgroup {sub}: container {record.Id} has no cgroup") : null;
 

@@ -24,7 +24,7 @@ public static class ContainerRun
             ContainerDelete.Destroy(c.Store, c.Record);
             throw;
         }
-        HookRunner.RunWarnOnly("poststart", c.Record.Config.Hooks?.Poststart, c.Store.ToState(c.Record, "running"));
+        HookRunner.RunWarnOnly("poststart", c.Store.PoststartHooks(c.Record), c.Store.ToState(c.Record, "running"));
         if (detach) return 0;
 
         c.Lock?.Dispose();

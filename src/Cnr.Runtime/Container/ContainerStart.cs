@@ -19,7 +19,7 @@ public static class ContainerStart
             default: throw new InvalidOperationException("cannot start an already running container");
         }
         Release(store, record);
-        HookRunner.RunWarnOnly("poststart", record.Config.Hooks?.Poststart, store.ToState(record, "running"));
+        HookRunner.RunWarnOnly("poststart", store.PoststartHooks(record), store.ToState(record, "running"));
     }
 
     /// <summary>Lets the init exec; from here the container is "running".</summary>

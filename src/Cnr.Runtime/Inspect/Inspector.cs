@@ -9,7 +9,7 @@ namespace Cnr.Inspect;
 /// a controller not mounted) leaves its figure out rather than failing the whole view.</summary>
 public static class Inspector
 {
-    public static ContainerView Read(ContainerRecord record)
+    public static ContainerView Read(ContainerStore store, ContainerRecord record)
     {
         var proc = $"/proc/{record.Pid}";
         var status = ReadStatus($"{proc}/status");
@@ -41,7 +41,7 @@ public static class Inspector
             LsmLabel = ReadLabel($"{proc}/attr/current"),
             // /proc/sys/kernel/hostname answers for the *reader's* UTS namespace, even read through the
             // container's /proc (measured), and joining the namespace is not for a verb that only looks.
-            Hostname = record.Config.Hostname,
+            Hostname = store.LoadConfig(record).Hostname,
             Root = mounts.LastOrDefault(m => m.MountPoint == "/"),
             Mounts = mounts,
         };

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Cnr.Linux;
 
 namespace Cnr.Spec;
@@ -29,6 +28,9 @@ public static class SpecLoader
         }
         return spec;
     }
+
+    /// <summary>The bytes of the bundle's config.json, unparsed.</summary>
+    internal static byte[] ReadConfig(string bundleDir) => ReadConfig(bundleDir, out _);
 
     private static byte[] ReadConfig(string bundleDir, out string file)
     {
@@ -84,21 +86,28 @@ public static class SpecLoader
             if (document.RootElement.ValueKind == JsonValueKind.Null) throw NullDocument(file);
             try
             {
-                CheckValues(document.RootElement, SpecJson.Default.RuntimeSpec, "");
+                return SpecReader.Read(document.RootElement);
+            }
+            catch (SpecReader.TopLevelException e)
+            {
+                throw new SpecException($"{file}: expected a JSON object at the top level, found {e.Found} (write a default one with `cnr spec`)");
             }
             catch (SpecException e)
             {
                 throw e.InFile(file);
             }
-            try
-            {
-                return document.Deserialize(SpecJson.Default.RuntimeSpec) ?? throw NullDocument(file);
-            }
-            catch (JsonException e)
-            {
-                throw TypeError(document, file, e.Path is { Length: > 0 } p ? p : "$");
-            }
         }
+    }
+
+    /// <summary>A config.json that <see cref="Load(byte[], string, string)"/> accepted before (the copy in a
+    /// container's state directory, written by cnr): not checked again.</summary>
+    public static RuntimeSpec ParseSaved(byte[] json, string file)
+    {
+        var bytes = json.AsMemory();
+        if (bytes.Span.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
+        using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = MaxDepth });
+        try { return SpecReader.Read(document.RootElement); }
+        catch (SpecReader.TopLevelException) { throw new InvalidDataException($"{file}: not a JSON object"); }
     }
 
     private const int MaxDepth = 64;
@@ -121,75 +130,6 @@ public static class SpecLoader
         throw new SpecException($"{file}: byte offset {offset} (line {line}, column {column}): invalid UTF-8 (byte 0x{json[offset]:X2}) "
             + "(config.json must be UTF-8 text: re-save it as UTF-8, or write the character as a \\u escape)");
     }
-
-    /// <summary>What the serializer would let through to code that cannot take it: null where a field or a list
-    /// entry takes none, a NUL character (no path or name can hold one), a \u escape that is half a UTF-16
-    /// surrogate pair. Only fields cnr reads are checked: unknown ones are ignored, as the spec says.</summary>
-    private static void CheckValues(JsonElement value, JsonTypeInfo type, string path)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Object when type.Kind == JsonTypeInfoKind.Dictionary:
-                foreach (var entry in value.EnumerateObject())
-                {
-                    var entryPath = $"{path}[{SpecException.Show(Key(entry, path))}]";
-                    if (Info(type.ElementType) is { } element)
-                    {
-                        if (entry.Value.ValueKind == JsonValueKind.Null)
-                            throw new SpecException(entryPath, $"expected {Expected(element.Type)}, found null", "give a value, or remove the entry");
-                        CheckValues(entry.Value, element, entryPath);
-                    }
-                }
-                break;
-            case JsonValueKind.Object when type.Kind == JsonTypeInfoKind.Object:
-                foreach (var field in value.EnumerateObject())
-                {
-                    var name = Key(field, path);
-                    if (type.Properties.FirstOrDefault(p => p.Name == name) is not { } property || Info(property.PropertyType) is not { } fieldType)
-                        continue;
-                    var fieldPath = path.Length == 0 ? name : $"{path}.{name}";
-                    if (field.Value.ValueKind == JsonValueKind.Null)
-                    {
-                        if (!property.IsSetNullable)
-                            throw new SpecException(fieldPath, $"expected {Expected(property.PropertyType)}, found null", "give a value, or leave the field out");
-                        continue;
-                    }
-                    CheckValues(field.Value, fieldType, fieldPath);
-                }
-                break;
-            case JsonValueKind.Array when type.Kind == JsonTypeInfoKind.Enumerable && Info(type.ElementType) is { } element:
-                int i = 0;
-                foreach (var item in value.EnumerateArray())
-                {
-                    var itemPath = $"{path}[{i++}]";
-                    if (item.ValueKind == JsonValueKind.Null)
-                        throw new SpecException(itemPath, $"expected {Expected(element.Type)}, found null", "remove the entry");
-                    CheckValues(item, element, itemPath);
-                }
-                break;
-            case JsonValueKind.String when type.Type == typeof(string):
-                string text;
-                try { text = value.GetString()!; }
-                catch (InvalidOperationException) { throw BadEscape(path); }
-                if (text.Contains('\0'))
-                    throw new SpecException(path, "contains a NUL character (\\u0000)", "remove it: no path, name or value can hold one");
-                break;
-        }
-    }
-
-    /// <summary>An object's key, checked as a string value is.</summary>
-    private static string Key(JsonProperty property, string path)
-    {
-        string key;
-        try { key = property.Name; }
-        catch (InvalidOperationException) { throw BadEscape(path.Length == 0 ? "a key at the top level" : $"a key in {path}"); }
-        if (key.Contains('\0'))
-            throw new SpecException(path.Length == 0 ? "a key at the top level" : $"a key in {path}", $"{SpecException.Show(key)} contains a NUL character", "remove it: no name can hold one");
-        return key;
-    }
-
-    private static SpecException BadEscape(string path)
-        => new(path, "holds a \\u escape that is half of a UTF-16 surrogate pair (\\uD800–\\uDFFF alone)", "write the character itself, or both halves of the pair");
 
     private static SpecException SyntaxError(byte[] json, string file, JsonException e)
     {
@@ -242,101 +182,5 @@ public static class SpecLoader
         int end = offset;
         while (end < json.Length && end - offset < 20 && json[end] is not ((byte)'\n' or (byte)'\r')) end++;
         return $"'{Encoding.UTF8.GetString(json, offset, end - offset)}'";
-    }
-
-    private static SpecException TypeError(JsonDocument document, string file, string jsonPath)
-    {
-        var segments = JsonPathSegments(jsonPath);
-        JsonElement value = document.RootElement;
-        JsonTypeInfo? type = SpecJson.Default.RuntimeSpec;
-        foreach (var segment in segments)
-        {
-            if (value.ValueKind == JsonValueKind.Object && segment.Name is { } name && value.TryGetProperty(name, out var child))
-            {
-                value = child;
-                type = type is null ? null
-                    : type.Kind == JsonTypeInfoKind.Dictionary ? Info(type.ElementType)
-                    : Info(type.Properties.FirstOrDefault(p => p.Name == name)?.PropertyType);
-            }
-            else if (value.ValueKind == JsonValueKind.Array && segment.Index is int i && i < value.GetArrayLength())
-            {
-                value = value[i];
-                type = type is null ? null : Info(type.ElementType);
-            }
-            else break;
-        }
-        string found = Found(value);
-        if (jsonPath == "$")
-            return new SpecException($"{file}: expected a JSON object at the top level, found {found} (write a default one with `cnr spec`)");
-        string path = jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath.StartsWith('$') ? jsonPath[1..] : jsonPath;
-        string expected = type is null ? "another type" : Expected(type.Type);
-        string fix = value.ValueKind == JsonValueKind.String && expected.Contains("number") ? " (write the number without quotes)" : "";
-        return new SpecException($"{file}: {path}: expected {expected}, found {found}{fix}");
-    }
-
-    private static JsonTypeInfo? Info(Type? type) => type is null ? null : SpecJson.Default.GetTypeInfo(type);
-
-    private static string Expected(Type type)
-    {
-        type = Nullable.GetUnderlyingType(type) ?? type;
-        if (type == typeof(string)) return "a string";
-        if (type == typeof(bool)) return "true or false";
-        if (type == typeof(uint)) return "a number from 0 to 4294967295";
-        if (type == typeof(ushort)) return "a number from 0 to 65535";
-        if (type == typeof(ulong)) return "a number from 0 to 18446744073709551615";
-        if (type == typeof(int)) return "a number from -2147483648 to 2147483647";
-        if (type == typeof(long)) return "a number from -9223372036854775808 to 9223372036854775807";
-        var info = SpecJson.Default.GetTypeInfo(type);
-        return info?.Kind switch
-        {
-            JsonTypeInfoKind.Enumerable => "an array",
-            JsonTypeInfoKind.Object or JsonTypeInfoKind.Dictionary => "an object",
-            _ => "another type",
-        };
-    }
-
-    private static string Found(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => $"the string {SpecException.Shorten(value.GetRawText())}",
-        JsonValueKind.Number => $"the number {SpecException.Shorten(value.GetRawText())}",
-        JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
-        JsonValueKind.Null => "null",
-        JsonValueKind.Array => "an array",
-        _ => "an object",
-    };
-
-    private readonly record struct Segment(string? Name, int? Index);
-
-    /// <summary>Splits System.Text.Json's path ("$.linux.namespaces[2].type", "$.annotations['a.b']").</summary>
-    private static List<Segment> JsonPathSegments(string path)
-    {
-        var segments = new List<Segment>();
-        int i = 1; // past '$'
-        while (i < path.Length)
-        {
-            if (path[i] == '.')
-            {
-                int end = path.IndexOfAny(['.', '['], i + 1);
-                if (end < 0) end = path.Length;
-                segments.Add(new Segment(path[(i + 1)..end], null));
-                i = end;
-            }
-            else if (path.AsSpan(i).StartsWith("['"))
-            {
-                int end = path.IndexOf("']", i + 2, StringComparison.Ordinal);
-                if (end < 0) break;
-                segments.Add(new Segment(path[(i + 2)..end], null));
-                i = end + 2;
-            }
-            else if (path[i] == '[')
-            {
-                int end = path.IndexOf(']', i);
-                if (end < 0 || !int.TryParse(path.AsSpan(i + 1, end - i - 1), out int index)) break;
-                segments.Add(new Segment(null, index));
-                i = end + 1;
-            }
-            else break;
-        }
-        return segments;
     }
 }

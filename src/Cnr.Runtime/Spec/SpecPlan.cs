@@ -17,15 +17,19 @@ public sealed class SpecPlan
     public CompiledFilter? Seccomp { get; init; }
     /// <summary>What the init will execute; `create` adds what its command line decides (fifo, --no-pivot…).</summary>
     public required LaunchPlan Launch { get; init; }
+    /// <summary>The config.json bytes it was compiled from: the state directory keeps them for later verbs.</summary>
+    public byte[] Json { get; private set; } = [];
 
     public static SpecPlan Compile(string bundleDir, string containerId)
-        => Derive(SpecLoader.Load(bundleDir), containerId, Path.Combine(bundleDir, SpecLoader.ConfigFile));
+        => Compile(SpecLoader.ReadConfig(bundleDir), bundleDir, containerId);
 
     /// <summary><see cref="Compile(string, string)"/> for config.json bytes already read (the fuzzer's entry).</summary>
     internal static SpecPlan Compile(byte[] json, string bundleDir, string containerId)
     {
         var file = Path.Combine(bundleDir, SpecLoader.ConfigFile);
-        return Derive(SpecLoader.Load(json, file, bundleDir), containerId, file);
+        var plan = Derive(SpecLoader.Load(json, file, bundleDir), containerId, file);
+        plan.Json = json;
+        return plan;
     }
 
     /// <summary>The checks that need more than the validator: the container id (for the default cgroup path),

@@ -69,15 +69,40 @@ public sealed class ContainerStore(string root)
         try { bytes = File.ReadAllBytes(path); }
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { throw new ContainerNotFoundException(id); }
-        return JsonSerializer.Deserialize(bytes, StateJson.Default.ContainerRecord)
-               ?? throw new InvalidDataException($"{path}: empty state file");
+        return ContainerRecord.Parse(bytes, path);
     }
 
-    public void Save(ContainerRecord record)
+    public void Save(ContainerRecord record) => Replace(Path.Combine(DirOf(record.Id), "state.json"), record.ToJson());
+
+    /// <summary>Keeps the validated config.json bytes beside the record, before the record names them: a
+    /// record is never without its config, whenever a `create` is killed.</summary>
+    public void SaveConfig(ContainerRecord record, byte[] json) => Replace(ConfigPath(record.Id), json);
+
+    /// <summary>The config after `update` changed its resources.</summary>
+    public void SaveConfig(ContainerRecord record, RuntimeSpec spec)
     {
-        var path = Path.Combine(DirOf(record.Id), "state.json");
+        SaveConfig(record, JsonSerializer.SerializeToUtf8Bytes(spec, SpecJson.Default.RuntimeSpec));
+        record.LoadedConfig = spec;
+    }
+
+    /// <summary>The container's config, parsed on first use: only the verbs that need more than the record
+    /// (exec, update, inspect, hooks) pay for it.</summary>
+    public RuntimeSpec LoadConfig(ContainerRecord record)
+        => record.LoadedConfig ??= SpecLoader.ParseSaved(File.ReadAllBytes(ConfigPath(record.Id)), ConfigPath(record.Id));
+
+    public IReadOnlyList<Hook>? PoststartHooks(ContainerRecord record)
+        => record.HasPoststartHooks ? LoadConfig(record).Hooks?.Poststart : null;
+
+    public IReadOnlyList<Hook>? PoststopHooks(ContainerRecord record)
+        => record.HasPoststopHooks ? LoadConfig(record).Hooks?.Poststop : null;
+
+    private string ConfigPath(string id) => Path.Combine(DirOf(id), SpecLoader.ConfigFile);
+
+    /// <summary>Written whole or not at all (rename): readers take no lock.</summary>
+    private static void Replace(string path, byte[] bytes)
+    {
         var tmp = path + ".tmp";
-        File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(record, StateJson.Default.ContainerRecord));
+        File.WriteAllBytes(tmp, bytes);
         File.Move(tmp, path, overwrite: true);
     }
 
@@ -122,12 +147,12 @@ public sealed class ContainerStore(string root)
 
     public ContainerState ToState(ContainerRecord r, string status) => new()
     {
-        OciVersion = r.Config.OciVersion,
+        OciVersion = r.OciVersion,
         Id = r.Id,
         Status = status,
         Pid = status == "stopped" ? 0 : r.Pid,
         Bundle = r.Bundle,
-        Annotations = r.Config.Annotations,
+        Annotations = r.Annotations,
     };
 
     public static bool IsAlive(int pid, ulong startTime)

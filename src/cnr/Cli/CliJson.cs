@@ -4,7 +4,5 @@ namespace Cnr.Cli;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(List<StateEntry>))]
-[JsonSerializable(typeof(StateEntry))]
 [JsonSerializable(typeof(List<int>))]
 internal sealed partial class CliJson : JsonSerializerContext;

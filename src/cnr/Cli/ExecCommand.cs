@@ -62,7 +62,7 @@ internal static class ExecCommand
                 {
                     var args = r.GetValue(command) ?? [];
                     if (args.Length == 0) throw new UsageException("exec: a command is required (cnr exec ID COMMAND [ARGS…]) or --process FILE");
-                    process = FromConfig(record.Config.Process!, args);
+                    process = FromConfig(store.LoadConfig(record).Process!, args);
                     process.Terminal = r.GetValue(tty);
                     if (r.GetValue(cwd) is { } c) process.Cwd = c;
                     process.Env = [.. process.Env ?? [], .. r.GetValue(env) ?? []];

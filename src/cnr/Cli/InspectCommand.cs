@@ -26,7 +26,7 @@ internal static class InspectCommand
                 var status = store.StatusOf(record, ContainerDelete.IsFrozen);
                 if (status == "stopped")
                     throw new InvalidOperationException($"container {record.Id} is stopped: the kernel keeps this view only while its process lives");
-                view = Inspector.Read(record);
+                view = Inspector.Read(store, record);
             }
             if (fmt == "json") Console.WriteLine(JsonSerializer.Serialize(view, InspectJson.Default.ContainerView));
             else Print(view);

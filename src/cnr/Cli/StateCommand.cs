@@ -18,7 +18,7 @@ internal static class StateCommand
             var state = StateEntry.Of(store, store.Read(r.GetValue(id)!));
             using (var stdout = Console.OpenStandardOutput())
             using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
-                JsonSerializer.Serialize(writer, state, CliJson.Default.StateEntry);
+                state.Write(writer);
             Console.WriteLine();
             return 0;
         });

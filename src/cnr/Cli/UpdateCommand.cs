@@ -53,11 +53,12 @@ internal static class UpdateCommand
                 if (r.GetValue(cpusetMems) is { } cm) (res.Cpu ??= new()).Mems = cm;
                 if (r.GetValue(pids) is { } p) (res.Pids ??= new()).Limit = p;
                 if (r.GetValue(blkioWeight) is { } bw) (res.BlockIO ??= new()).Weight = bw;
-                if (res.Cpu is { } cpu) KeepOtherCpuHalf(cpu, record.Config.Linux?.Resources?.Cpu);
+                var config = store.LoadConfig(record);
+                if (res.Cpu is { } cpu) KeepOtherCpuHalf(cpu, config.Linux?.Resources?.Cpu);
                 CgroupManager.Validate(res);
                 ContainerPause.CgroupOf(record).SetResources(res);
-                Merge(record.Config, res);
-                store.Save(record);
+                Merge(config, res);
+                store.SaveConfig(record, config);
             }
             return 0;
         });

@@ -136,7 +136,7 @@ public class SpecLoaderTests
     public void Load_WrongTypeInDictionaryValue_NamesTheKey()
     {
         using var b = new TempBundle().WithConfig("""{"annotations": {"a.b": 1}}""");
-        Assert.Equal($"{b.Config}: annotations['a.b']: expected a string, found the number 1", LoadError(b));
+        Assert.Equal($"{b.Config}: annotations[\"a.b\"]: expected a string, found the number 1", LoadError(b));
     }
 
     [Fact]
