@@ -1,4 +1,3 @@
-using Cnr.Cgroups;
 using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Lsm;
@@ -45,7 +44,7 @@ public static class ContainerExec
         for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
         var spec = record.Config;
         spec.Process = o.Process;
-        var cgroup = record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) ? CgroupManager.Load(cg) : null;
+        var cgroup = ContainerPause.CgroupOf(record);
 
         InitProcess? init = null;
         SafeFd? master = null;
