@@ -1,3 +1,5 @@
+using Cnr.Linux;
+
 namespace Cnr.Cgroups;
 
 /// <summary>Where this host's cgroup v2 hierarchy is mounted, and what it offers. Unified hosts (every
@@ -6,13 +8,15 @@ namespace Cnr.Cgroups;
 /// cgroup.kill and the eBPF device controller.</summary>
 public sealed class CgroupHierarchy
 {
+    private const int W_OK = 2;
+
     public string Root { get; }
     public IReadOnlySet<string> Controllers { get; }
 
     /// <summary>For messages: "cgroup v2 at /sys/fs/cgroup", or what a hybrid host has.</summary>
     public string Mode { get; }
 
-    private CgroupHierarchy(string root, IReadOnlySet<string> controllers, string mode)
+    internal CgroupHierarchy(string root, IReadOnlySet<string> controllers, string mode)
     {
         Root = root;
         Controllers = controllers;
@@ -46,6 +50,35 @@ public sealed class CgroupHierarchy
         reason = v1 ? $"hybrid cgroups: v1 controllers at /sys/fs/cgroup, cgroup2 at {root} {has}" : $"cgroup2 at {root} {has}";
         return new CgroupHierarchy(root, controllers, reason);
     }
+
+    /// <summary>This process's own cgroup, from the hierarchy root ("" for the root itself): /proc/self/cgroup's
+    /// "0::" line.</summary>
+    public static string OwnCgroup()
+    {
+        foreach (var line in (ProcFs.Read("self/cgroup") ?? "").Split('\n'))
+            if (line.StartsWith("0::", StringComparison.Ordinal)) return line[3..].TrimEnd('/');
+        return "";
+    }
+
+    /// <summary>Why a caller without root cannot make <paramref name="path"/> and start a process in it, or
+    /// null when it can: it needs write access to the nearest directory of the path that exists (to mkdir
+    /// below it, or to its cgroup.procs when it is the path), and, as the kernel demands of any move between
+    /// cgroups (a clone3 into one included), to cgroup.procs of the common ancestor of its own cgroup and
+    /// that one. This is what a delegated subtree gives its owner (systemd's Delegate=yes).</summary>
+    public string? WhyNotWritable(string path, string own)
+    {
+        var existing = path;
+        while (existing.Length > 0 && !Directory.Exists(Root + existing)) existing = existing[..existing.LastIndexOf('/')];
+        var need = existing == path ? Root + path + "/cgroup.procs" : Root + existing;
+        if (Libc.access(need, W_OK) != 0) return $"uid {Libc.geteuid()} may not write {need}";
+        var procs = Root + CommonAncestor(path, own) + "/cgroup.procs";
+        return Libc.access(procs, W_OK) != 0 ? $"uid {Libc.geteuid()} may not write {procs}, which moving a process from cnr's cgroup into {Root + path} takes" : null;
+    }
+
+    /// <summary>The deepest cgroup both paths are in ("" for the root).</summary>
+    internal static string CommonAncestor(string a, string b)
+        => string.Concat(a.Split('/', StringSplitOptions.RemoveEmptyEntries).Zip(b.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            .TakeWhile(p => p.First == p.Second).Select(p => "/" + p.First));
 
     private static List<(string Point, string Type)> ReadMounts()
     {

@@ -9,7 +9,8 @@ namespace Cnr.Cgroups;
 
 /// <summary>A container's cgroup in the cgroup v2 hierarchy (the only cgroup version cnr supports): where it
 /// goes, creating it with its resources and device program, moving the init in, freeze/thaw, stats, removal.
-/// A host without any cgroup2 gets a manager that does nothing, unless the config asks for a resource.</summary>
+/// Where there is no cgroup to make (no cgroup2, or rootless without a writable one) the container gets a
+/// <see cref="NoCgroup"/> instead (<see cref="CgroupDriver.For"/>).</summary>
 public sealed class CgroupManager : ICgroupManager
 {
     /// <summary>The runtime-defined parent for containers without an absolute linux.cgroupsPath.</summary>
@@ -22,7 +23,7 @@ public sealed class CgroupManager : ICgroupManager
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private static readonly string[] StatsControllers = ["cpu", "io", "memory", "pids"];
 
-    private readonly CgroupHierarchy? _hierarchy;
+    private readonly CgroupHierarchy _hierarchy;
     private readonly Spec.Linux? _linux;
     /// <summary>exec: the container's init, whose cgroup a new process joins where the container's own cgroup
     /// takes no processes (see <see cref="ForExec"/>); 0 otherwise.</summary>
@@ -31,31 +32,35 @@ public sealed class CgroupManager : ICgroupManager
     /// <summary>The cgroup relative to the hierarchy root, e.g. /cnr/mybox.</summary>
     public string Path { get; }
 
-    /// <summary>The cgroup directory, e.g. /sys/fs/cgroup/cnr/mybox; empty when there is no cgroup2.</summary>
+    /// <summary>The cgroup directory, e.g. /sys/fs/cgroup/cnr/mybox.</summary>
     public string FullPath { get; }
 
-    /// <summary>False on a host without any cgroup2 (and a config that needs none): every operation is a no-op.</summary>
-    public bool Enabled => _hierarchy is not null;
-
-    private CgroupManager(CgroupHierarchy? hierarchy, string path, Spec.Linux? linux)
+    private CgroupManager(CgroupHierarchy hierarchy, string path, Spec.Linux? linux)
     {
         _hierarchy = hierarchy;
         _linux = linux;
         Path = path;
-        FullPath = hierarchy is null ? "" : hierarchy.Root + path;
+        FullPath = hierarchy.Root + path;
     }
 
+    /// <summary>The manager for linux.cgroupsPath on this host's hierarchy; throws when there is none.</summary>
     public static CgroupManager For(string containerId, Spec.Linux? linux)
     {
         var path = ResolvePath(containerId, linux?.CgroupsPath);
         Validate(linux?.Resources);
         var hierarchy = CgroupHierarchy.Find(out var mode);
         if (hierarchy is null)
-        {
-            if (linux?.Resources is { } r && ResourceMapping.Map(r, ioBfq: false) is [var first, ..])
-                throw MissingController(first, mode);
-            Log.Warn($"no cgroup2 on this host ({mode}): the container gets no cgroup, no device restrictions and no freezer");
-        }
+            throw linux?.Resources is { } r && ResourceMapping.Map(r, ioBfq: false) is [var first, ..]
+                ? MissingController(first, mode)
+                : new CgroupException($"the container's cgroup cannot be made: {mode}");
+        return For(hierarchy, path, linux);
+    }
+
+    /// <summary>The manager for <paramref name="path"/> (from the hierarchy root), the controllers the
+    /// resources need checked now, before anything exists.</summary>
+    internal static CgroupManager For(CgroupHierarchy hierarchy, string path, Spec.Linux? linux)
+    {
+        Validate(linux?.Resources);
         var manager = new CgroupManager(hierarchy, path, linux);
         manager.NeededControllers(linux?.Resources);  // fail now, before anything exists
         manager.CheckExisting();
@@ -66,7 +71,6 @@ public sealed class CgroupManager : ICgroupManager
     /// with a warning; a frozen one (or one below a frozen parent) is refused, as its init would never run.</summary>
     private void CheckExisting()
     {
-        if (_hierarchy is null) return;
         var dir = FullPath;
         while (!Directory.Exists(dir) && dir.Length > _hierarchy.Root.Length) dir = System.IO.Path.GetDirectoryName(dir)!;
         if (CgroupStats.ReadKeyed(dir, "cgroup.events").GetValueOrDefault("frozen") == 1 || CgroupStats.TryRead(dir, "cgroup.freeze")?.Trim() == "1")
@@ -80,7 +84,6 @@ public sealed class CgroupManager : ICgroupManager
     /// <summary>The manager of an existing cgroup, from the path recorded in the container's state.</summary>
     public static CgroupManager Load(string fullPath, Spec.Linux? linux = null)
     {
-        if (fullPath.Length == 0) return new CgroupManager(null, "", null);
         var hierarchy = CgroupHierarchy.Find(out var mode) ?? throw new CgroupException($"cgroup {fullPath}: {mode}");
         if (!fullPath.StartsWith(hierarchy.Root + "/", StringComparison.Ordinal))
             throw new CgroupException($"cgroup {fullPath} is not under the cgroup2 hierarchy at {hierarchy.Root}");
@@ -108,7 +111,6 @@ public sealed class CgroupManager : ICgroupManager
     /// program. On failure removes the directories it made.</summary>
     public void Create()
     {
-        if (_hierarchy is null) return;
         var resources = _linux?.Resources ?? new LinuxResources();
         var needed = NeededControllers(resources);
         var created = new List<string>();
@@ -130,17 +132,21 @@ public sealed class CgroupManager : ICgroupManager
     /// by systemd as a scope).</summary>
     public void Apply()
     {
-        if (_hierarchy is null) return;
         ApplyFiles(_linux?.Resources ?? new LinuxResources());
-        DeviceFilter.Apply(FullPath, DeviceRules.For(_linux));
+        if (MayAttachDeviceProgram) DeviceFilter.Apply(FullPath, DeviceRules.For(_linux));
     }
+
+    /// <summary>Loading a cgroup device program takes CAP_BPF/CAP_SYS_ADMIN on the host, which a rootless
+    /// caller lacks; its container needs none (runc skips it too): in a user namespace no device node can be
+    /// made, and the host's nodes bound in stay as their permissions let the caller use them anyway.</summary>
+    private static bool MayAttachDeviceProgram => Libc.geteuid() == 0;
 
     /// <summary>The controllers the resources write to, each with its first write (for messages); throws
     /// naming the JSON path when this hierarchy lacks one.</summary>
     private Dictionary<string, CgroupWrite> NeededControllers(LinuxResources? resources)
     {
         var needed = new Dictionary<string, CgroupWrite>();
-        if (_hierarchy is null || resources is null) return needed;
+        if (resources is null) return needed;
         foreach (var w in ResourceMapping.Map(resources, ioBfq: false))
             if (w.Controller != "cgroup" && !needed.ContainsKey(w.Controller))
             {
@@ -157,7 +163,6 @@ public sealed class CgroupManager : ICgroupManager
     /// cgroup instead of being moved there, which would cost an RCU grace period (see native/).</summary>
     public SafeFd? OpenDirectory()
     {
-        if (_hierarchy is null) return null;
         int fd = Libc.open(FullPath, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
         return fd < 0 ? null : new SafeFd(fd);
     }
@@ -165,7 +170,6 @@ public sealed class CgroupManager : ICgroupManager
     /// <summary>Whether the process already is in this cgroup (cloned into it).</summary>
     public bool Contains(int pid)
     {
-        if (_hierarchy is null) return true;
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/cgroup"))
@@ -177,7 +181,6 @@ public sealed class CgroupManager : ICgroupManager
 
     public void AddProcess(int pid)
     {
-        if (_hierarchy is null) return;
         var text = pid.ToString(CultureInfo.InvariantCulture);
         if (Steps.On) Steps.Report("cgroup", $"write {FullPath}/cgroup.procs = {text}", $"echo {text} > {FullPath}/cgroup.procs");
         var rc = TryWrite(System.IO.Path.Combine(FullPath, "cgroup.procs"), text);
@@ -199,7 +202,6 @@ public sealed class CgroupManager : ICgroupManager
     public CgroupManager ForExec(int initPid, string? sub)
     {
         if (sub is null) return new CgroupManager(_hierarchy, Path, _linux) { _initPid = initPid };
-        if (_hierarchy is null) throw new CgroupException($"--cgroup {sub}: the container has no cgroup");
         var parts = new List<string>();
         foreach (var part in sub.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -225,7 +227,7 @@ public sealed class CgroupManager : ICgroupManager
             {
                 var rel = line[3..].TrimEnd('/');
                 if (rel.Split('/').Any(p => p is "." or "..")) return null;
-                var dir = _hierarchy!.Root + rel;
+                var dir = _hierarchy.Root + rel;
                 return dir == FullPath || dir.StartsWith(FullPath + "/", StringComparison.Ordinal) ? dir : null;
             }
         return null;
@@ -235,9 +237,8 @@ public sealed class CgroupManager : ICgroupManager
     /// the resources carry device rules.</summary>
     public void SetResources(LinuxResources resources)
     {
-        if (_hierarchy is null) return;
         ApplyFiles(resources);
-        if (resources.Devices is not null)
+        if (resources.Devices is not null && MayAttachDeviceProgram)
             DeviceFilter.Apply(FullPath, DeviceRules.For(new Spec.Linux { Resources = resources, Devices = _linux?.Devices }));
     }
 
@@ -254,7 +255,7 @@ public sealed class CgroupManager : ICgroupManager
             if (w.Controller != "cgroup" && !File.Exists(System.IO.Path.Combine(FullPath, w.File)))
             {
                 if (w.Optional) continue;
-                if (!_hierarchy!.Controllers.Contains(w.Controller)) throw MissingController(w, _hierarchy.Mode);
+                if (!_hierarchy.Controllers.Contains(w.Controller)) throw MissingController(w, _hierarchy.Mode);
                 throw new CgroupException($"{w.Source}: {FullPath} has no {w.File} (controllers enabled here: " +
                     $"{CgroupStats.TryRead(FullPath, "cgroup.controllers")?.Trim()}); check the name and that this kernel supports it");
             }
@@ -265,11 +266,10 @@ public sealed class CgroupManager : ICgroupManager
     public void Freeze() => SetFrozen(true);
     public void Thaw() => SetFrozen(false);
 
-    public bool IsFrozen => Enabled && CgroupStats.ReadKeyed(FullPath, "cgroup.events").GetValueOrDefault("frozen") == 1;
+    public bool IsFrozen => CgroupStats.ReadKeyed(FullPath, "cgroup.events").GetValueOrDefault("frozen") == 1;
 
     private void SetFrozen(bool frozen)
     {
-        if (_hierarchy is null) throw new CgroupException("pause/resume need the cgroup v2 freezer, and this host has no cgroup2");
         if (!File.Exists(System.IO.Path.Combine(FullPath, "cgroup.freeze")))
             throw new CgroupException($"{FullPath}/cgroup.freeze does not exist: the cgroup v2 freezer needs Linux 5.2 or later");
         WriteFile("cgroup.freeze", frozen ? "1" : "0", frozen ? "pause" : "resume");
@@ -279,28 +279,24 @@ public sealed class CgroupManager : ICgroupManager
     }
 
     public IReadOnlyList<int> Pids()
-    {
-        if (_hierarchy is null) return [];
-        return (CgroupStats.TryRead(FullPath, "cgroup.procs") ?? "")
+        => (CgroupStats.TryRead(FullPath, "cgroup.procs") ?? "")
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
-    }
 
-    public CgroupStats Stats() => _hierarchy is null ? new CgroupStats() : CgroupStats.Read(FullPath);
+    public CgroupStats Stats() => CgroupStats.Read(FullPath);
 
     /// <summary>The controllers this cgroup has (its cgroup.controllers): <see cref="Stats"/> reads 0 for the
     /// figures of the others, which are not there to read.</summary>
     public IReadOnlySet<string> Controllers()
-        => (_hierarchy is null ? "" : CgroupStats.TryRead(FullPath, "cgroup.controllers") ?? "")
+        => (CgroupStats.TryRead(FullPath, "cgroup.controllers") ?? "")
             .Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
 
     /// <summary>The kernel's OOM killer killed a process of this cgroup (memory.events oom_kill).</summary>
-    public bool OomKilled => Enabled && CgroupStats.ReadKeyed(FullPath, "memory.events").GetValueOrDefault("oom_kill") > 0;
+    public bool OomKilled => CgroupStats.ReadKeyed(FullPath, "memory.events").GetValueOrDefault("oom_kill") > 0;
 
     /// <summary>Kills what is left, removes the cgroup (and any child cgroups the container made), then the
     /// now-empty parents that cnr created.</summary>
     public void Destroy()
     {
-        if (_hierarchy is null) return;
         if (Directory.Exists(FullPath))
         {
             // cgroup.kill takes the kernel's threadgroup lock for writing (an RCU grace period, ~10-30 ms):
@@ -373,7 +369,7 @@ public sealed class CgroupManager : ICgroupManager
     /// <paramref name="created"/>; false when a parent vanished meanwhile.</summary>
     private unsafe bool MakeDirs(Dictionary<string, CgroupWrite> needed, List<string> created)
     {
-        var dir = _hierarchy!.Root;
+        var dir = _hierarchy.Root;
         foreach (var part in Path.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             EnableControllers(dir, needed);
@@ -429,10 +425,10 @@ public sealed class CgroupManager : ICgroupManager
         return true;
     }
 
-    private static CgroupException MissingController(CgroupWrite w, string mode)
-    {
-        var section = w.Source.StartsWith("linux.resources.unified", StringComparison.Ordinal) ? w.Source
-            : string.Join('.', w.Source.Split('.').Take(3));
-        return new CgroupException($"{section}: the {w.Controller} controller is not available in cgroup v2 on this host ({mode}); cnr supports cgroup v2 only");
-    }
+    internal static CgroupException MissingController(CgroupWrite w, string mode)
+        => new($"{Section(w)}: the {w.Controller} controller is not available in cgroup v2 on this host ({mode}); cnr supports cgroup v2 only");
+
+    /// <summary>The part of linux.resources a write comes from, for messages: "linux.resources.memory".</summary>
+    internal static string Section(CgroupWrite w)
+        => w.Source.StartsWith("linux.resources.unified", StringComparison.Ordinal) ? w.Source : string.Join('.', w.Source.Split('.').Take(3));
 }

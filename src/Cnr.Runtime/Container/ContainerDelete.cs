@@ -1,4 +1,3 @@
-using Cnr.Cgroups;
 using Cnr.Diagnostics;
 using Cnr.Hooks;
 using Cnr.Linux;
@@ -20,9 +19,9 @@ public static class ContainerDelete
             Libc.kill(record.Pid, 9);
             WaitGone(record);
         }
-        // What a killed `create` or `exec` may have left outside the init's pid namespace; the cgroup's
-        // processes go with the cgroup (Destroy).
-        if (force && record.CgroupPath is not { Length: > 0 })
+        // What a killed `create` or `exec` may have left outside the init's pid namespace, where the container
+        // has no cgroup to list them (Destroy kills those of its cgroup).
+        if (force)
             foreach (var pid in ContainerProcesses.Pids(record)) Libc.kill(pid, 9);
         Destroy(store, record);
     }
@@ -31,18 +30,13 @@ public static class ContainerDelete
     public static void Destroy(ContainerStore store, ContainerRecord record)
     {
         // A systemd unit is stopped even when create was killed before its cgroup path was recorded.
-        if (record.CgroupPath is { Length: > 0 } || record.SystemdUnit is { Length: > 0 })
-        {
-            var cg = record.CgroupPath ?? "";
-            try { CgroupDriver.Load(cg, record.SystemdUnit).Destroy(); }
-            catch (Exception e) { Log.Warn($"removing cgroup {(cg.Length > 0 ? cg : record.SystemdUnit)}: {e.Message}"); }
-        }
+        try { ContainerPause.CgroupOf(record).Destroy(); }
+        catch (Exception e) { Log.Warn($"removing cgroup {(record.CgroupPath is { Length: > 0 } cg ? cg : record.SystemdUnit)}: {e.Message}"); }
         HookRunner.RunWarnOnly("poststop", store.PoststopHooks(record), store.ToState(record, "stopped"));
         store.Remove(record.Id);
     }
 
-    public static bool IsFrozen(ContainerRecord r)
-        => r.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) && CgroupManager.Load(cg).IsFrozen;
+    public static bool IsFrozen(ContainerRecord r) => ContainerPause.CgroupOf(r).IsFrozen;
 
     /// <summary>The init may not be our child (detached): poll until it is gone or a zombie.</summary>
     public static void WaitGone(ContainerRecord record, int timeoutMs = 10_000)

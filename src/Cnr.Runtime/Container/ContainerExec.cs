@@ -1,4 +1,3 @@
-using Cnr.Cgroups;
 using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Lsm;
@@ -49,7 +48,7 @@ public static class ContainerExec
         var inherit = new List<int>();
         for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
         var cgroup = record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) ? CgroupManager.Load(cg).ForExec(record.Pid, o.SubCgroup)
-            : o.SubCgroup is { } sub ? throw new CgroupException($"--cgroup {sub}: container {record.Id} has no cgroup") : null;
+            : o.SubCgroup is { } sub ? throw new CgroupException($"--cgroup {sub}: container {record.Id} has no cgroup") : ContainerPause.CgroupOf(record);
 
         InitProcess? init = null;
         SafeFd? master = null;

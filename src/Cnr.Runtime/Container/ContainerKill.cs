@@ -1,4 +1,3 @@
-using Cnr.Cgroups;
 using Cnr.Linux;
 using Cnr.State;
 
@@ -21,13 +20,13 @@ public static class ContainerKill
     }
 }
 
-/// <summary>The processes of a container: its cgroup's, or where it has none, those in its pid namespace.</summary>
+/// <summary>The processes of a container: its cgroup's, or where that lists none (a container without a
+/// cgroup, or a systemd scope whose path a killed create never recorded), those in its pid namespace.</summary>
 public static class ContainerProcesses
 {
     public static IReadOnlyList<int> Pids(ContainerRecord record)
     {
-        if (record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg))
-            return CgroupManager.Load(cg).Pids();
+        if (ContainerPause.CgroupOf(record).Pids() is { Count: > 0 } inCgroup) return inCgroup;
         if (!ContainerStore.IsAlive(record.Pid, record.InitStartTime)) return [];
         if (!record.NewPidNamespace) return [record.Pid];
         string ns;

@@ -20,8 +20,5 @@ public static class ContainerPause
         CgroupOf(record).Thaw();
     }
 
-    public static ICgroupManager CgroupOf(ContainerRecord record)
-        => record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg)
-            ? CgroupDriver.Load(cg, record.SystemdUnit)
-            : throw new InvalidOperationException($"container {record.Id} has no cgroup (cgroup v2 is not available on this host)");
+    public static ICgroupManager CgroupOf(ContainerRecord record) => CgroupDriver.Load(record.CgroupPath, record.SystemdUnit);
 }

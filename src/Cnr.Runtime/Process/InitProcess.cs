@@ -116,7 +116,7 @@ public sealed class InitProcess : IDisposable
 
             init.Expect(SyncMessage.Ready);
             init._after = "joining its namespaces";
-            if ((newNs & NamespaceType.CLONE_NEWUSER) != 0) WriteIdMaps(init.Pid, req.Linux);
+            if ((newNs & NamespaceType.CLONE_NEWUSER) != 0) IdMaps.Write(init.Pid, req.Linux);
             if (req.Cgroup is not null && !req.Cgroup.Contains(init.Pid)) req.Cgroup.AddProcess(init.Pid);
             init.Send(SyncMessage.Go);
             init._after = "the go-ahead (id maps and cgroup done)";
@@ -287,26 +287,6 @@ public sealed class InitProcess : IDisposable
         var parts = Encoding.UTF8.GetString(payload).Split('\0');
         Steps.Report(parts[0], parts.Length > 1 ? parts[1] : "", parts.Length > 2 && parts[2].Length > 0 ? parts[2] : null);
         return parts.Length > 1 ? parts[1] : parts[0];
-    }
-
-    private static void WriteIdMaps(int pid, Spec.Linux? linux)
-    {
-        bool rootless = Libc.geteuid() != 0;
-        if (rootless) WriteProc(pid, "setgroups", "deny");
-        WriteProc(pid, "uid_map", FormatMap(linux?.UidMappings));
-        WriteProc(pid, "gid_map", FormatMap(linux?.GidMappings));
-    }
-
-    private static string FormatMap(List<LinuxIdMapping>? maps)
-        => string.Concat((maps ?? []).Select(m => $"{m.ContainerID} {m.HostID} {m.Size}\n"));
-
-    private static void WriteProc(int pid, string file, string content)
-    {
-        var path = $"/proc/{pid}/{file}";
-        if (Steps.On) Steps.Report("user", $"write {path}: {content.Trim().Replace("\n", ", ")}", $"echo '{content.Trim()}' > {path}");
-        try { File.WriteAllText(path, content); }
-        catch (IOException e) { throw new InvalidOperationException($"write {path} ({content.Trim()}): {e.Message}", e); }
-        catch (UnauthorizedAccessException e) { throw new InvalidOperationException($"write {path} ({content.Trim()}): {e.Message} (mappings other than your own uid need root or newuidmap)", e); }
     }
 
     public void Kill()

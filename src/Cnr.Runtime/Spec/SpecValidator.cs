@@ -1,6 +1,7 @@
 using Cnr.Capabilities;
 using Cnr.Linux;
 using Cnr.Plan;
+using Cnr.Namespaces;
 using Cnr.Process;
 
 namespace Cnr.Spec;
@@ -261,16 +262,7 @@ public static class SpecValidator
                 if (mappings is not { Count: > 0 })
                     throw new SpecException(name, "missing: a new user namespace needs uid and gid mappings",
                         "map container root to a host id, e.g. [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]");
-        MappingSizes("linux.uidMappings", linux.UidMappings);
-        MappingSizes("linux.gidMappings", linux.GidMappings);
-    }
-
-    private static void MappingSizes(string name, List<LinuxIdMapping>? mappings)
-    {
-        if (mappings is null) return;
-        for (int i = 0; i < mappings.Count; i++)
-            if (mappings[i].Size == 0)
-                throw new SpecException($"{name}[{i}].size", "is 0", "map at least one id");
+        IdMaps.Validate(linux, Libc.geteuid(), Libc.getegid());
     }
 
     // /proc/sys is not namespaced as a whole: only keys that belong to a namespace the container owns are

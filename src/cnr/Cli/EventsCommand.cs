@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Cnr.Cgroups;
+using Cnr.Container;
 using Cnr.State;
 
 namespace Cnr.Cli;
@@ -24,9 +25,7 @@ internal static class EventsCommand
             ContainerRecord record;
             var (rec, lk) = store.Open(containerId);
             using (lk) record = rec;
-            if (record.CgroupPath is not { Length: > 0 } path)
-                throw new CgroupException($"container {record.Id} has no cgroup (this host has no cgroup2)");
-            var cgroup = CgroupManager.Load(path);
+            var cgroup = ContainerPause.CgroupOf(record);
             if (r.GetValue(stats))
             {
                 Print(new CgroupEvent { Type = "stats", Id = record.Id, Data = cgroup.Stats() });

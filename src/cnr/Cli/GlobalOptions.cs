@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cnr.Diagnostics;
+using Cnr.Linux;
 
 namespace Cnr.Cli;
 
@@ -8,8 +9,9 @@ internal static class GlobalOptions
 {
     public static readonly Option<string> Root = new("--root")
     {
-        Description = "root directory for storage of container state (this should be located in tmpfs)",
-        DefaultValueFactory = _ => "/run/cnr",
+        Description = "root directory for storage of container state (this should be located in tmpfs); default /run/cnr, "
+                      + "for a user other than root $XDG_RUNTIME_DIR/cnr, else /run/user/UID/cnr, else /tmp/cnr-UID",
+        DefaultValueFactory = _ => DefaultRoot(Libc.geteuid()),
         Recursive = true,
     };
     public static readonly Option<bool> Debug = new("--debug") { Description = "enable debug logging", Recursive = true };
@@ -28,6 +30,29 @@ internal static class GlobalOptions
     public static readonly Option<bool> Version = new("--version", "-v") { Description = "print the version" };
 
     public static IEnumerable<Option> All => [Root, Debug, LogFile, LogFormat, SystemdCgroup, Rootless, Criu];
+
+    /// <summary>runc's choice: root's state under /run; anyone else's under their runtime directory, which
+    /// pam_systemd makes at login ($XDG_RUNTIME_DIR, as runc honours it, when it is the caller's own: a
+    /// `setpriv`/`su` from root keeps root's). Without one (no login session) a private /tmp/cnr-UID, made
+    /// 0700 here and refused when someone else made it first.</summary>
+    internal static string DefaultRoot(uint euid)
+    {
+        if (euid == 0) return "/run/cnr";
+        foreach (var dir in new[] { Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"), $"/run/user/{euid}" })
+            if (dir is { Length: > 0 } && Path.IsPathRooted(dir) && OwnedBy(dir, euid, out _)) return Path.Combine(dir, "cnr");
+        var tmp = $"/tmp/cnr-{euid}";
+        Libc.mkdir(tmp, 0b111_000_000);
+        if (!OwnedBy(tmp, euid, out var mode) || (mode & 0b000_111_111) != 0)
+            throw new UsageException($"--root: {tmp} is not a directory of uid {euid} that only it may use; pass --root, or set XDG_RUNTIME_DIR to a directory of yours");
+        return tmp;
+    }
+
+    private static bool OwnedBy(string dir, uint euid, out uint mode)
+    {
+        int rc = Libc.fstatat(Libc.AT_FDCWD, dir, out var st, Libc.AT_SYMLINK_NOFOLLOW);
+        mode = st.Mode;
+        return rc == 0 && (st.Mode & Libc.S_IFMT) == Libc.S_IFDIR && st.Uid == euid;
+    }
 
     /// <summary>Applies the logging flags; every verb calls this first.</summary>
     public static void Apply(ParseResult r)

@@ -31,7 +31,7 @@ internal static class StatsCommand
                     if (rec.CgroupPath is not { Length: > 0 } path)
                     {
                         if (wanted is null) continue;
-                        throw new CgroupException($"container {rec.Id} has no cgroup (this host has no cgroup2)");
+                        throw new CgroupException($"container {rec.Id} has no cgroup: {NoCgroup.Recorded}");
                     }
                     if (wanted is null && !ContainerStore.IsAlive(rec.Pid, rec.InitStartTime)) continue;
                     targets.Add((rec, CgroupManager.Load(path)));
