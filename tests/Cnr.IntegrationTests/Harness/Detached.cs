@@ -5,7 +5,10 @@ namespace Cnr.IntegrationTests.Harness;
 /// exits. Returns when cnr itself exits, with what the files held then.</summary>
 public static class Detached
 {
-    public static CnrResult Run(IEnumerable<string> args, TimeSpan? timeout = null)
+    public static CnrResult Run(IEnumerable<string> args, TimeSpan? timeout = null) => Exec([Repo.CnrBinary, .. args], timeout);
+
+    /// <summary><see cref="Run"/> for a command line that starts cnr through another program (nsenter…).</summary>
+    public static CnrResult Exec(IEnumerable<string> command, TimeSpan? timeout = null)
     {
         var dir = Directory.CreateTempSubdirectory("cnr-detached-");
         try
@@ -13,7 +16,7 @@ public static class Detached
             var stdout = Path.Combine(dir.FullName, "stdout");
             var stderr = Path.Combine(dir.FullName, "stderr");
             var r = Cnr.Exec("/bin/sh", ["-c", "out=$1 err=$2; shift 2; exec \"$@\" </dev/null >\"$out\" 2>\"$err\"", "sh",
-                stdout, stderr, Repo.CnrBinary, .. args], timeout: timeout);
+                stdout, stderr, .. command], timeout: timeout);
             return new CnrResult(r.ExitCode, File.ReadAllText(stdout), File.ReadAllText(stderr) + r.Stderr);
         }
         finally { dir.Delete(recursive: true); }
