@@ -34,6 +34,40 @@ public sealed class ContainerView
     /// <summary>The mount the container sees as "/" (the last one stacked there).</summary>
     public MountView? Root { get; init; }
     public List<MountView> Mounts { get; init; } = [];
+    /// <summary>The network interfaces of the container's network namespace (/proc/PID/net/dev): only "lo"
+    /// in a namespace nothing was added to.</summary>
+    public List<string> NetDevices { get; init; } = [];
+    /// <summary>The networks a `cnr hook cni add` hook gave the container, from the result it recorded.</summary>
+    public List<NetworkView> Networks { get; init; } = [];
+}
+
+/// <summary>One CNI network's result: the container's interface and address, and the host's end of the pair.</summary>
+public sealed class NetworkView
+{
+    public string Network { get; init; } = "";
+    /// <summary>The record `cnr hook cni add` wrote (libcni's cache format), for a student to `cat` too.</summary>
+    public string ResultFile { get; init; } = "";
+    /// <summary>The result's interfaces: those in the container's namespace (Sandbox set) and the host's.</summary>
+    public List<NetworkInterfaceView> Interfaces { get; init; } = [];
+    public List<NetworkAddressView> Addresses { get; init; } = [];
+}
+
+public sealed class NetworkInterfaceView
+{
+    public string Name { get; init; } = "";
+    public string Mac { get; init; } = "";
+    /// <summary>The network namespace the interface is in; null for the host's side (the bridge, the veth's host end).</summary>
+    public string? Sandbox { get; init; }
+    /// <summary>"container", "veth host end" (a host interface the plugin lists just before the container's: its
+    /// peer, as bridge and ptp order them), or "host" (the bridge).</summary>
+    public string Role { get; init; } = "";
+}
+
+public sealed class NetworkAddressView
+{
+    public string Address { get; init; } = "";
+    public string? Gateway { get; init; }
+    public string? Interface { get; init; }
 }
 
 /// <summary>One /proc/PID/ns entry next to the host's (/proc/self/ns of cnr): the same inode means shared.</summary>

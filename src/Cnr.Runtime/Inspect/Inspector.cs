@@ -1,5 +1,7 @@
 using System.Globalization;
 using Cnr.Capabilities;
+using Cnr.Network;
+using Cnr.Spec;
 using Cnr.State;
 
 namespace Cnr.Inspect;
@@ -9,7 +11,9 @@ namespace Cnr.Inspect;
 /// a controller not mounted) leaves its figure out rather than failing the whole view.</summary>
 public static class Inspector
 {
-    public static ContainerView Read(ContainerStore store, ContainerRecord record)
+    /// <param name="config">the container's config (from the state dir)</param>
+    /// <param name="networks">the CNI results recorded for the container (file, record)</param>
+    public static ContainerView Read(ContainerRecord record, RuntimeSpec config, IReadOnlyList<(string Path, CniRecord Record)> networks)
     {
         var proc = $"/proc/{record.Pid}";
         var status = ReadStatus($"{proc}/status");
@@ -41,11 +45,27 @@ public static class Inspector
             LsmLabel = ReadLabel($"{proc}/attr/current"),
             // /proc/sys/kernel/hostname answers for the *reader's* UTS namespace, even read through the
             // container's /proc (measured), and joining the namespace is not for a verb that only looks.
-            Hostname = store.LoadConfig(record).Hostname,
+            Hostname = config.Hostname,
             Root = mounts.LastOrDefault(m => m.MountPoint == "/"),
             Mounts = mounts,
+            // The first two lines of net/dev are its header; each other is "NAME: counters…".
+            NetDevices = [.. Lines($"{proc}/net/dev").Skip(2).Select(l => l.Split(':')[0].Trim())],
+            Networks = [.. networks.Select(n => new NetworkView
+            {
+                Network = n.Record.NetworkName,
+                ResultFile = n.Path,
+                Interfaces = Interfaces([.. n.Record.Interfaces()]),
+                Addresses = [.. n.Record.Addresses().Select(a => new NetworkAddressView { Address = a.Address, Gateway = a.Gateway, Interface = a.Interface })],
+            })],
         };
     }
+
+    private static List<NetworkInterfaceView> Interfaces(List<(string Name, string? Sandbox, string Mac)> list)
+        => [.. list.Select((x, i) => new NetworkInterfaceView
+        {
+            Name = x.Name, Mac = x.Mac, Sandbox = x.Sandbox,
+            Role = x.Sandbox is not null ? "container" : i + 1 < list.Count && list[i + 1].Sandbox is not null ? "veth host end" : "host",
+        })];
 
     /// <summary>An attr file's label without its terminator; null where no LSM answers (EINVAL) or it is empty.</summary>
     private static string? ReadLabel(string path)

@@ -26,7 +26,8 @@ internal static class InspectCommand
                 var status = store.StatusOf(record, ContainerDelete.IsFrozen);
                 if (status == "stopped")
                     throw new InvalidOperationException($"container {record.Id} is stopped: the kernel keeps this view only while its process lives");
-                view = Inspector.Read(store, record);
+                var config = store.LoadConfig(record);
+                view = Inspector.Read(record, config, HookCommand.RecordsOf(config, record.Bundle, record.Id));
             }
             if (fmt == "json") Console.WriteLine(JsonSerializer.Serialize(view, InspectJson.Default.ContainerView));
             else Print(view);
@@ -83,6 +84,19 @@ internal static class InspectCommand
         var mounts = new List<string[]> { new[] { "  MOUNT POINT", "TYPE", "SOURCE", "OPTIONS" } };
         mounts.AddRange(v.Mounts.Select(m => new[] { "  " + m.MountPoint, m.FsType, m.Source, m.Options }));
         Table.Print(mounts);
+
+        o.WriteLine();
+        o.WriteLine($"network        interfaces {string.Join(' ', v.NetDevices)}   (/proc/{v.HostPid}/net/dev: the container's network namespace)");
+        if (v.Networks.Count == 0)
+            o.WriteLine("  no CNI network (a `cnr hook cni add` createRuntime hook gives one: see bundles/net)");
+        foreach (var net in v.Networks)
+        {
+            o.WriteLine($"  {net.Network,-12} (CNI result: {net.ResultFile})");
+            foreach (var a in net.Addresses)
+                o.WriteLine($"    address       {a.Address} on {a.Interface ?? "?"} inside{(a.Gateway is null ? "" : $", gateway {a.Gateway}")}");
+            foreach (var i in net.Interfaces)
+                o.WriteLine($"    {i.Role,-13} {i.Name} {i.Mac}{(i.Sandbox is null ? "" : $"   (in {i.Sandbox})")}");
+        }
     }
 
     private static string Names(List<string> caps) => caps.Count == 0 ? "(none)" : string.Join(' ', caps);

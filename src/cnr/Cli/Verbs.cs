@@ -51,6 +51,7 @@ internal static class Verbs
         EventsCommand.Create(),
         InspectCommand.Create(),
         DemoCommand.Create(),
+        HookCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1

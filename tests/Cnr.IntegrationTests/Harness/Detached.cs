@@ -5,6 +5,23 @@ namespace Cnr.IntegrationTests.Harness;
 /// open until it exits. Returns when cnr itself exits, with what the files held then.</summary>
 public static class Detached
 {
+    public static CnrResult Run(IEnumerable<string> args, TimeSpan? timeout = null) => Exec([Repo.CnrBinary, .. args], timeout);
+
+    /// <summary><see cref="Run"/> for a command line that starts cnr through another program (nsenter…).</summary>
+    public static CnrResult Exec(IEnumerable<string> command, TimeSpan? timeout = null)
+    {
+        var dir = Directory.CreateTempSubdirectory("cnr-detached-");
+        try
+        {
+            var stdout = Path.Combine(dir.FullName, "stdout");
+            var stderr = Path.Combine(dir.FullName, "stderr");
+            var r = Cnr.Exec("/bin/sh", ["-c", "out=$1 err=$2; shift 2; exec \"$@\" </dev/null >\"$out\" 2>\"$err\"", "sh",
+                stdout, stderr, .. command], timeout: timeout);
+            return new CnrResult(r.ExitCode, File.ReadAllText(stdout), File.ReadAllText(stderr) + r.Stderr);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
     /// <summary>`cnr --root STATE VERB ARGS…` with stdin /dev/null and stdout/stderr in files of the bundle
     /// dir, which the container's own output keeps going to.</summary>
     public static CnrResult CnrDetached(this TestBundle b, params string[] verbAndArgs)
