@@ -1,3 +1,4 @@
+using Cnr.Cgroups;
 using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Lsm;

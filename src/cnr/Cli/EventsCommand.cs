@@ -34,7 +34,7 @@ internal static class EventsCommand
             bool oomSeen = cgroup.OomKilled;
             // Until the container is gone: its init ended, or a `delete` removed its state or its cgroup (whose
             // figures would otherwise read as zeros) — watched between the stats, not only once an interval.
-            bool Present() => ContainerStore.IsAlive(record.Pid, record.InitStartTime) && store.Exists(containerId) && Directory.Exists(path);
+            bool Present() => ContainerStore.IsAlive(record.Pid, record.InitStartTime) && store.Exists(containerId) && Directory.Exists(cgroup.FullPath);
             while (Present())
             {
                 if (!oomSeen && cgroup.OomKilled) { oomSeen = true; Print(new CgroupEvent { Type = "oom", Id = record.Id }); }
