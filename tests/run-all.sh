@@ -5,7 +5,10 @@
 #   2. integration tests as root, inside a private mount namespace, so that a runtime bug cannot leak
 #      mounts onto the machine (everything but Category=CgroupV2)
 #   3. the cgroup v2 group in a throwaway cgroup-v2 kernel (tests/vm/run-cgroup-tests.sh), when present
-#   4. the student VM: systemd as PID 1, AppArmor, D-Bus (tests/vm/check-student-vm.sh); CNR_STUDENT_VM=0 skips it
+#   4. the student VM: systemd as PID 1, AppArmor, D-Bus (tests/vm/check-student-vm.sh), and Docker and Podman
+#      driving cnr there with their defaults (tests/vm/check-callers.sh); CNR_STUDENT_VM=0 skips both
+#   5. Kubernetes' way in: containerd's CRI driven by a kubelet-like client in the cgroup v2 guest
+#      (tests/vm/check-cri.sh); CNR_CRI=0 skips it
 # Expects bin/cnr and bundles/mybox/rootfs built (make test does that first).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -91,6 +94,12 @@ if [[ ${CNR_STUDENT_VM:-1} == 0 ]]; then
     echo "=== student-vm: SKIPPED: CNR_STUDENT_VM=0"
 elif [[ -x tests/vm/check-student-vm.sh ]]; then
     run student-vm tests/vm/check-student-vm.sh
+    [[ -x tests/vm/check-callers.sh ]] && run callers tests/vm/check-callers.sh
+fi
+if [[ ${CNR_CRI:-1} == 0 ]]; then
+    echo "=== cri: SKIPPED: CNR_CRI=0"
+elif [[ -x tests/vm/check-cri.sh ]]; then
+    run cri tests/vm/check-cri.sh
 fi
 
 # The tests put their containers under /cnr-test/<id> (and callers under /cnr-test/<caller>-<id>) in each
