@@ -105,9 +105,15 @@ public static class SpecLoader
     {
         var bytes = json.AsMemory();
         if (bytes.Span.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
-        using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = MaxDepth });
-        try { return SpecReader.Read(document.RootElement); }
-        catch (SpecReader.TopLevelException) { throw new InvalidDataException($"{file}: not a JSON object"); }
+        try
+        {
+            using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = MaxDepth });
+            return SpecReader.Read(document.RootElement);
+        }
+        catch (Exception e) when (e is JsonException or SpecException or SpecReader.TopLevelException)
+        {
+            throw new InvalidDataException($"{file}: damaged container config (only cnr writes this file: was it edited by hand?)");
+        }
     }
 
     private const int MaxDepth = 64;
