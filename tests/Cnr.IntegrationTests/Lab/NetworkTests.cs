@@ -63,7 +63,7 @@ public sealed class NetworkTests : IDisposable
         var b = LabBundle.Open("net", args);
         _bundles.Add(b);
         var lab = SpecLoader.Load(LabBundle.DirOf("net"));
-        b.Spec.Hooks = new Hooks
+        b.Spec.Hooks = new global::Cnr.Spec.Hooks
         {
             CreateRuntime = [.. lab.Hooks!.CreateRuntime!.Select(Retarget)],
             Poststop = [.. lab.Hooks!.Poststop!.Select(Retarget)],
