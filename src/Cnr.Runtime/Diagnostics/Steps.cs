@@ -16,6 +16,9 @@ public static class Steps
 
     public static void SetSink(Action<Step>? sink) => _sink = sink;
 
+    /// <summary>A second sink beside the first (`--explain-script` with `--explain` or `--debug`).</summary>
+    public static void AddSink(Action<Step> sink) => _sink += sink;
+
     public static void Report(string mechanism, string call, string? shell = null)
         => _sink?.Invoke(new Step(mechanism, call, shell));
 }

@@ -115,7 +115,7 @@ public static class ProcessAttributes
     {
         if (Steps.On)
             Steps.Report("exec", $"execve(\"{path}\", [{string.Join(", ", args.Select(a => "\"" + a + "\""))}], [{env.Count} variables])",
-                "exec " + string.Join(' ', args.Select(ShellQuote)));
+                "exec env -i " + string.Join(' ', env.Concat(args).Select(ShellQuote)));
         byte* pathZ = Utf8Z(path);
         byte** argv = Utf8ZArray(args);
         byte** envp = Utf8ZArray(env);
@@ -225,7 +225,7 @@ public static class ProcessAttributes
         if (Steps.On)
             Steps.Report("capabilities",
                 $"prctl(PR_CAPBSET_DROP, …) — bounding set {Names(bounding)}; dropped {dropped.Count}: {string.Join(", ", dropped.Select(CapabilityTable.Name))}",
-                dropped.Count == 0 ? null : $"capsh --drop={string.Join(",", dropped.Select(c => CapabilityTable.Name(c).ToLowerInvariant()))} --");
+                dropped.Count == 0 ? null : $"setpriv --bounding-set=-all{string.Concat(CapabilitySets.Decode(bounding).Select(n => ",+" + SetprivName(n)))} --");
         foreach (int cap in dropped)
             Errno.Check(Libc.prctl(Libc.PR_CAPBSET_DROP, (nuint)cap, 0, 0, 0), "prctl(PR_CAPBSET_DROP)", $"`{CapabilityTable.Name(cap)}`");
     }
@@ -322,6 +322,9 @@ public static class ProcessAttributes
             $"effective {caps.Effective:x16} permitted {caps.Permitted:x16} inheritable {caps.Inheritable:x16}");
     }
 
+    /// <summary>A capability as setpriv(1) names it: "kill" for CAP_KILL.</summary>
+    private static string SetprivName(string name) => name.StartsWith("CAP_", StringComparison.Ordinal) ? name[4..].ToLowerInvariant() : name;
+
     /// <summary>The sets in cap_from_text(3) form, as capsh --caps takes them: "cap_kill,cap_chown+eip cap_net_raw+p".</summary>
     internal static string CapText(CapabilitySets caps)
     {
@@ -343,7 +346,7 @@ public static class ProcessAttributes
     {
         if (Steps.On)
             Steps.Report("capabilities", $"prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL); PR_CAP_AMBIENT_RAISE {Names(ambient)}",
-                ambient == 0 ? null : $"capsh --addamb={string.Join(",", CapabilitySets.Decode(ambient).Select(n => n.ToLowerInvariant()))} --");
+                ambient == 0 ? null : $"setpriv --ambient-caps=-all{string.Concat(CapabilitySets.Decode(ambient).Select(n => ",+" + SetprivName(n)))} --");
         if (Libc.prctl(Libc.PR_CAP_AMBIENT, Libc.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
         {
             // Kernels before 4.3 have no ambient set: nothing to clear, and nothing can be raised.

@@ -11,7 +11,11 @@ public static class LabBundle
 {
     public static string DirOf(string name) => Path.Combine(Repo.Root, "bundles", name);
 
-    public static TestBundle Open(string name, params string[] args)
+    public static TestBundle Open(string name, params string[] args) => Open(name, null, args);
+
+    /// <param name="lab">the bundle's config as the test read it (default: loaded and validated; bundles/net's
+    /// names a hook at /usr/local/bin/cnr, which only `make install` puts there)</param>
+    public static TestBundle Open(string name, RuntimeSpec? lab, params string[] args)
     {
         var dir = DirOf(name);
         // A second config of a bundle (caps/without, readonly/writable) shares its bundle's prepared rootfs.
@@ -21,7 +25,7 @@ public static class LabBundle
             var prep = Harness.Cnr.Exec(prepare, [], timeout: TimeSpan.FromMinutes(2));
             Assert.True(prep.ExitCode == 0, $"{prepare} failed\n{prep}");
         }
-        var lab = SpecLoader.Load(dir);
+        lab ??= SpecLoader.Load(dir);
         var b = new TestBundle(name.Replace('/', '-'));
         b.Spec.Process = lab.Process;
         b.Spec.Root = lab.Root;
