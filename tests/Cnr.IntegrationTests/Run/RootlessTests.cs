@@ -229,11 +229,13 @@ public sealed class RootlessTests(RootlessUser user) : IClassFixture<RootlessUse
 [Trait("Category", "CgroupV2")]
 public sealed class RootlessCgroupV2Tests(RootlessUser user) : IClassFixture<RootlessUser>
 {
+    /// <summary>The bundle in the shared scratch dir; the state in this kernel's own /tmp, because the user
+    /// must own what it makes there, and in the UML guest the scratch dir is the host's (hostfs), where
+    /// everything made belongs to the host's root.</summary>
     private (TestBundle, string) Bundle(string name, string script, Action<RuntimeSpec>? change = null)
     {
         var b = new TestBundle(name);
-        user.OwnedDir(b.Dir);
-        var state = user.OwnedDir(Path.Combine(b.Dir, "state"));
+        var state = user.OwnedDir(Path.Combine(Path.GetTempPath(), "cnr-" + b.Id));
         var spec = DefaultSpec.Create(rootless: true);
         spec.Linux!.UidMappings = [new LinuxIdMapping { ContainerID = 0, HostID = user.Uid, Size = 1 }];
         spec.Linux.GidMappings = [new LinuxIdMapping { ContainerID = 0, HostID = user.Gid, Size = 1 }];
@@ -255,6 +257,7 @@ public sealed class RootlessCgroupV2Tests(RootlessUser user) : IClassFixture<Roo
         Assert.Equal("0\nok\n", r.Stdout);
         Assert.Contains("gets no cgroup", r.Stderr);
         Assert.False(Directory.Exists(Path.Combine(state, b.Id)), "state dir left behind");
+        Directory.Delete(state, recursive: true);
     }
 
     [CgroupV2Fact("pids", NeedsCnr = true)]
@@ -263,7 +266,7 @@ public sealed class RootlessCgroupV2Tests(RootlessUser user) : IClassFixture<Roo
         var h = CgroupHierarchy.Find(out var mode) ?? throw new InvalidOperationException(mode);
         var parent = $"{h.Root}/cnr-test";
         var deleg = $"{parent}/rl-deleg-{Guid.NewGuid():N}"[..(parent.Length + 17)];
-        var (b, state) = Bundle("rl-deleg", "cat /sys/fs/cgroup/pids.max; echo ok", s =>
+        var (b, state) = Bundle("rl-deleg", "sleep 1000", s =>
         {
             s.Linux!.CgroupsPath = deleg[h.Root.Length..] + "/ctr";
             s.Linux.Resources = new LinuxResources { Pids = new LinuxPids { Limit = 10 } };
@@ -280,15 +283,19 @@ public sealed class RootlessCgroupV2Tests(RootlessUser user) : IClassFixture<Roo
             foreach (var p in new[] { deleg, $"{deleg}/cgroup.procs", $"{deleg}/cgroup.subtree_control", $"{deleg}/shell", $"{deleg}/shell/cgroup.procs" })
                 Assert.Equal(0, Harness.Cnr.Exec("chown", [$"{user.Uid}:{user.Gid}", p]).ExitCode);
             // the user's shell lives in the delegated subtree (as under systemd --user), the container beside it
-            var r = Harness.Cnr.Exec("sh", ["-c", $"echo $$ > {deleg}/shell/cgroup.procs && exec /usr/bin/setpriv --reuid {user.Uid} --regid {user.Gid} --clear-groups {Repo.CnrBinary} --root {state} run --bundle {b.Dir} {b.Id}"]);
+            var r = Harness.Cnr.Exec("sh", ["-c", $"echo $$ > {deleg}/shell/cgroup.procs && exec /usr/bin/setpriv --reuid {user.Uid} --regid {user.Gid} --clear-groups {Repo.CnrBinary} --root {state} run -d --bundle {b.Dir} {b.Id} </dev/null"]);
             Assert.True(r.ExitCode == 0, r.ToString());
-            Assert.Equal("10\nok\n", r.Stdout);
+            Assert.Equal("10", File.ReadAllText($"{deleg}/ctr/pids.max").Trim());
+            Assert.NotEmpty(File.ReadAllText($"{deleg}/ctr/cgroup.procs").Trim());
+            var d = user.Cnr(["--root", state, "delete", "--force", b.Id]);
+            Assert.True(d.ExitCode == 0, d.ToString());
             Assert.False(Directory.Exists($"{deleg}/ctr"), "the container's cgroup is left");
         }
         finally
         {
             foreach (var dir in new[] { $"{deleg}/ctr", $"{deleg}/shell", deleg })
                 if (Directory.Exists(dir)) Directory.Delete(dir);
+            Directory.Delete(state, recursive: true);
         }
     }
 }
