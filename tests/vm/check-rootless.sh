@@ -51,7 +51,8 @@ else
     rl_xdg=/run/user/$rl_uid
     rl_unit=cnr-rl2.scope
     rl_bundle '["sleep", "1000"]' 'c["linux"]["resources"] = {"pids": {"limit": 32}}'
-    got=$(rl_as "$CNR" --systemd-cgroup run -d --bundle "$rl_b" rl2 </dev/null 2>&1); rc=$?
+    # to a file: the detached container keeps a pipe open as long as it runs
+    rl_as "$CNR" --systemd-cgroup run -d --bundle "$rl_b" rl2 </dev/null >"$rl_b.out" 2>&1; rc=$?; got=$(cat "$rl_b.out")
     if [ $rc = 0 ]; then ok "rootless: cnr --systemd-cgroup run -d (the user's systemd instance)"
     else notok "rootless: cnr --systemd-cgroup run -d" "exit $rc" "$got"; fi
     check "rootless: the state is under \$XDG_RUNTIME_DIR/cnr" "rl2" ls "$rl_xdg/cnr"
@@ -67,5 +68,5 @@ else
     else notok "rootless: after delete nothing left" "$(rl_as systemctl --user list-units --all --no-legend --plain 'cnr-*.scope' 2>&1)" "$(ls "$rl_xdg/cnr" 2>&1)"; fi
   fi
   loginctl disable-linger "$rl_user"
-  rm -rf "$rl_b"
+  rm -rf "$rl_b" "$rl_b.out"
 fi
