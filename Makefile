@@ -12,7 +12,7 @@ ROOTFS := bundles/mybox/rootfs
 # The cnr that `make run` uses (the tests add a --root of their own).
 CNR ?= $(CURDIR)/bin/cnr
 # Packages the tests need on a fresh Debian/Ubuntu machine (the cgroup v2 runner installs its own).
-TEST_DEPS := busybox-static
+TEST_DEPS := busybox-static uidmap
 
 .PHONY: all deps bundles run test fuzz bench install clean
 

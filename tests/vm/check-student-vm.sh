@@ -153,6 +153,8 @@ fi
 
 # the systemd cgroup driver, in this same boot
 . "$D/check-systemd-cgroup.sh"
+# rootless: an ordinary user, without and with its own systemd instance
+. "$D/check-rootless.sh"
 
 # for the host side: a write to the guest's / that must not reach the host's
 [ -n "${CNR_PROBE:-}" ] && echo probe > "$CNR_PROBE"
