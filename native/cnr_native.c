@@ -17,7 +17,8 @@
  * One more step runs in the re-executed image itself: see cnr_init_constructor at the end.
  *
  * The messages on the sync socket are documented in one place: src/Cnr.Runtime/Process/SyncSocket.cs. This file
- * sends 'R', 'P' and 'X' and receives 'G'.
+ * sends SYNC_READY, SYNC_PID and SYNC_SPAWN_FAILED and receives SYNC_GO (below; a unit test,
+ * tests/Cnr.Tests/Process/SyncProtocolTests.cs, holds them equal to the C# enum's values).
  *
  * The parent may be killed (kill -9) at any moment; every process made here must then go away by itself, or
  * it would hold the container's state lock and cgroup forever. Two mechanisms, as runc's nsexec uses both:
@@ -27,6 +28,11 @@
  * it is set again after each; the C# init clears it itself once the parent has recorded it (see Init.cs).
  */
 #define _GNU_SOURCE
+/* SyncMessage in SyncSocket.cs: the same characters, by name (SYNC_SPAWN_FAILED is SpawnFailed). */
+#define SYNC_READY 'R'
+#define SYNC_GO 'G'
+#define SYNC_PID 'P'
+#define SYNC_SPAWN_FAILED 'X'
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -92,7 +98,7 @@ static void send_msg(int fd, char type, int32_t value, const char *what)
 
 static __attribute__((noreturn)) void fail(int fd, const char *what)
 {
-    send_msg(fd, 'X', errno, what);
+    send_msg(fd, SYNC_SPAWN_FAILED, errno, what);
     _exit(127);
 }
 
@@ -135,11 +141,11 @@ static __attribute__((noreturn)) void child(const struct cnr_spawn_args *a)
     if ((a->unshare_flags & CLONE_NEWTIME) && a->timens_offsets && a->timens_offsets[0])
         write_file(fd, "/proc/self/timens_offsets", a->timens_offsets);
 
-    send_msg(fd, 'R', 0, NULL);
+    send_msg(fd, SYNC_READY, 0, NULL);
     char go = 0;
     ssize_t r;
     while ((r = recv(fd, &go, 1, 0)) < 0 && errno == EINTR) {}
-    if (r != 1 || go != 'G') _exit(126);
+    if (r != 1 || go != SYNC_GO) _exit(126);
 
     /* Writing uid_map does not change this process's credentials: it still holds the host's ids, which the
      * new namespace may not map, and execve would then drop every capability. Raw syscalls: glibc's
@@ -158,7 +164,7 @@ static __attribute__((noreturn)) void child(const struct cnr_spawn_args *a)
         long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
         if (pid < 0) fail(fd, "clone");
         if (pid > 0) {
-            send_msg(fd, 'P', (int32_t)pid, NULL);
+            send_msg(fd, SYNC_PID, (int32_t)pid, NULL);
             _exit(0);
         }
         die_with_parent(fd); /* CLONE_PARENT: the parent is cnr's, as for the child */
