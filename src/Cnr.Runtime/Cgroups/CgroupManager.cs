@@ -43,8 +43,10 @@ public sealed class CgroupManager : ICgroupManager
         FullPath = hierarchy.Root + path;
     }
 
-    /// <summary>The manager for linux.cgroupsPath on this host's hierarchy; throws when there is none.</summary>
-    public static CgroupManager For(string containerId, Spec.Linux? linux)
+    /// <summary>The manager for linux.cgroupsPath on this host's hierarchy; throws when there is none.
+    /// <paramref name="inspectExisting"/>: false for systemd's scope, whose existing unit is refused by the
+    /// systemd driver itself (one line), not warned about as a non-empty cgroup first.</summary>
+    public static CgroupManager For(string containerId, Spec.Linux? linux, bool inspectExisting = true)
     {
         var path = ResolvePath(containerId, linux?.CgroupsPath);
         Validate(linux?.Resources);
@@ -53,17 +55,17 @@ public sealed class CgroupManager : ICgroupManager
             throw linux?.Resources is { } r && ResourceMapping.Map(r, ioBfq: false) is [var first, ..]
                 ? MissingController(first, mode)
                 : new CgroupException($"the container's cgroup cannot be made: {mode}");
-        return For(hierarchy, path, linux);
+        return For(hierarchy, path, linux, inspectExisting);
     }
 
     /// <summary>The manager for <paramref name="path"/> (from the hierarchy root), the controllers the
     /// resources need checked now, before anything exists.</summary>
-    internal static CgroupManager For(CgroupHierarchy hierarchy, string path, Spec.Linux? linux)
+    internal static CgroupManager For(CgroupHierarchy hierarchy, string path, Spec.Linux? linux, bool inspectExisting = true)
     {
         Validate(linux?.Resources);
         var manager = new CgroupManager(hierarchy, path, linux);
         manager.NeededControllers(linux?.Resources);  // fail now, before anything exists
-        manager.CheckExisting();
+        if (inspectExisting) manager.CheckExisting();
         return manager;
     }
 

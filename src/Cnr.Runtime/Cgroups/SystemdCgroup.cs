@@ -47,7 +47,7 @@ public sealed class SystemdCgroup : ICgroupManager
         if (!Directory.Exists("/run/systemd/system"))
             throw new CgroupException("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); drop --systemd-cgroup and cnr manages the container's cgroup itself");
         // the controllers the resources need, checked as for cgroupfs, at the place systemd will put the scope
-        CgroupManager.For(containerId, new Spec.Linux { CgroupsPath = SystemdCgroupsPath.SlicePath(path.Slice) + "/" + path.Unit, Resources = linux?.Resources });
+        CgroupManager.For(containerId, new Spec.Linux { CgroupsPath = SystemdCgroupsPath.SlicePath(path.Slice) + "/" + path.Unit, Resources = linux?.Resources }, inspectExisting: false);
         var bus = SystemdBus.Connect(user);
         return new SystemdCgroup(containerId, path.Unit, path, linux, bus, null);
     }
