@@ -50,6 +50,19 @@ public sealed class HookTests
         }
     }
 
+    /// <summary>As runc: createContainer hooks run in the container's mount namespace, its mounts done, with the
+    /// container's root as their working directory.</summary>
+    [RootFact]
+    public void CreateContainerHook_RunsInTheContainersRoot()
+    {
+        using var b = new TestBundle("hcwd").WithArgs("true");
+        var log = Path.Combine(b.Dir, "hook-cwd");
+        b.Spec.Hooks = new Cnr.Spec.Hooks { CreateContainer = [new Hook { Path = "/bin/sh", Args = ["sh", "-c", $"pwd -P > '{log}'"] }] };
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(Path.GetFullPath(b.Spec.Root!.Path), File.ReadAllText(log).Trim());
+    }
+
     /// <summary>runc execs hooks with args as the whole argv, args[0] included: Docker's prestart hook is
     /// `/proc/DOCKERD/exe` with args[0] "libnetwork-setkey", and dockerd dispatches on argv[0].</summary>
     [RootFact]
