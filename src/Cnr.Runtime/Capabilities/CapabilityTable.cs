@@ -34,16 +34,15 @@ public static class CapabilityTable
     /// <summary>The highest capability for which <paramref name="read"/> (PR_CAPBSET_READ: 0, or an errno) does
     /// not answer EINVAL, found by bisection over 0..63. Any other error is thrown: guessing low would keep
     /// capabilities.</summary>
-    internal static int ProbeLast(Func<int, int> read)
+    internal static int ProbeLast(Func<int, Error> read)
     {
-        const int EINVAL = 22;
         int Known(int cap) => read(cap) switch
         {
             0 => 1,
-            EINVAL => 0,
+            Error.EINVAL => 0,
             var errno => throw new SyscallException("prctl(PR_CAPBSET_READ)", errno, cap.ToString()),
         };
-        if (Known(0) == 0) throw new SyscallException("prctl(PR_CAPBSET_READ)", EINVAL, "0: the kernel knows no capability");
+        if (Known(0) == 0) throw new SyscallException("prctl(PR_CAPBSET_READ)", Error.EINVAL, "0: the kernel knows no capability");
         int low = 0, high = 63; // low is known; the answer is in [low, high]
         while (low < high)
         {

@@ -19,7 +19,7 @@ public sealed class CgroupManager : ICgroupManager
     /// <summary>Marks the directories cnr created (on cgroupfs, which keeps trusted.* xattrs in the kernel),
     /// so that a later `cnr delete` removes parents it made, once empty, and never anyone else's.</summary>
     private const string CreatedXattr = "trusted.cnr.created";
-    private const int SIGKILL = 9, EEXIST = 17, ENOENT = 2, EBUSY = 16, ENOTEMPTY = 39;
+    private const int SIGKILL = 9;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private static readonly string[] StatsControllers = ["cpu", "io", "memory", "pids"];
 
@@ -120,7 +120,7 @@ public sealed class CgroupManager : ICgroupManager
         {
             // ENOENT: a `cnr delete` of a sibling removed a shared parent (like /cnr) under us: walk again
             for (int attempt = 1; !MakeDirs(needed, created); attempt++)
-                if (attempt == 3) throw new SyscallException("mkdir", ENOENT, FullPath);
+                if (attempt == 3) throw new SyscallException("mkdir", Error.ENOENT, FullPath);
             Apply();
         }
         catch
@@ -188,7 +188,7 @@ public sealed class CgroupManager : ICgroupManager
         var rc = TryWrite(System.IO.Path.Combine(FullPath, "cgroup.procs"), text);
         // EBUSY: the container enabled controllers below its cgroup and moved its init down ("no internal
         // processes"): an exec'd process goes where the init is now, as runc does.
-        if (rc == EBUSY && _initPid > 0 && InitCgroup() is { } initDir)
+        if (rc == Error.EBUSY && _initPid > 0 && InitCgroup() is { } initDir)
         {
             if (Steps.On) Steps.Report("cgroup", $"write {initDir}/cgroup.procs = {text} (the init's cgroup: {FullPath} takes no processes)", $"echo {text} > {initDir}/cgroup.procs");
             rc = TryWrite(System.IO.Path.Combine(initDir, "cgroup.procs"), text);
@@ -340,8 +340,8 @@ public sealed class CgroupManager : ICgroupManager
         while (Libc.rmdir(dir) != 0)
         {
             var errno = Errno.Last;
-            if (errno == ENOENT) return;
-            if (errno != EBUSY || sw.Elapsed > Timeout) throw new SyscallException("rmdir", errno, dir);
+            if (errno == Error.ENOENT) return;
+            if (errno != Error.EBUSY || sw.Elapsed > Timeout) throw new SyscallException("rmdir", errno, dir);
             Thread.Sleep(10);
         }
         if (Steps.On) Steps.Report("cgroup", $"rmdir {dir}", $"rmdir {dir}");
@@ -360,7 +360,7 @@ public sealed class CgroupManager : ICgroupManager
             if (Steps.On) Steps.Report("cgroup", $"write {file} = +{c}", $"echo +{c} > {file}");
             var rc = TryWrite(file, "+" + c);
             if (rc == 0 || !needed.TryGetValue(c, out var w)) continue;
-            if (rc == EBUSY)
+            if (rc == Error.EBUSY)
                 throw new CgroupException($"{w.Source}: cannot enable the {c} controller in {file}: {dir} has processes of its own, " +
                     "and cgroup v2 puts controllers only where there are none (\"no internal processes\"); choose a linux.cgroupsPath whose parent holds no processes");
             throw new SyscallException("write", rc, $"{file} (+{c}, for {w.Source})");
@@ -379,8 +379,8 @@ public sealed class CgroupManager : ICgroupManager
             if (Libc.mkdir(dir, 0x1ed /* 0755 */) != 0)
             {
                 var errno = Errno.Last;
-                if (errno == EEXIST) continue;
-                if (errno == ENOENT) return false;
+                if (errno == Error.EEXIST) continue;
+                if (errno == Error.ENOENT) return false;
                 throw new SyscallException("mkdir", errno, dir);
             }
             if (Steps.On) Steps.Report("cgroup", $"mkdir {dir}", $"mkdir {dir}");
@@ -406,7 +406,7 @@ public sealed class CgroupManager : ICgroupManager
     }
 
     /// <summary>One write(2) of the whole value, as the kernel parses it; 0 or the errno.</summary>
-    private static unsafe int TryWrite(string path, string value)
+    private static unsafe Error TryWrite(string path, string value)
     {
         var fd = Libc.open(path, Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
         if (fd < 0) return Errno.Last;

@@ -85,7 +85,7 @@ public static class DeviceFilter
             // Another cnr replacing the same cgroup's program may have freed it since the query: gone is fine.
             SafeFd o;
             try { o = Libc.BpfProgGetFdById(id); }
-            catch (SyscallException e) when (e.Number == 2 /* ENOENT */) { continue; }
+            catch (SyscallException e) when (e.Number == Error.ENOENT) { continue; }
             using var _ = o;
             if (Steps.On) Steps.Report("cgroup", $"bpf(BPF_PROG_DETACH, {cgroupDir}, prog id {id})");
             Libc.BpfProgDetach(dir.Fd, o.Fd, Libc.BPF_CGROUP_DEVICE, cgroupDir);

@@ -35,15 +35,13 @@ public static class ContainerStart
     private static unsafe void ReleaseInit(string fifoPath, ContainerRecord record)
     {
         using var fifo = SafeFd.Check(Libc.open(fifoPath, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0), "open", fifoPath);
-        var pfd = stackalloc int[2];
         var got = new List<byte>();
         var buf = stackalloc byte[512];
         while (true)
         {
-            pfd[0] = fifo.Fd;
-            pfd[1] = 1; // POLLIN in the low half of the second int (events), revents cleared
+            var pfd = new Libc.PollFd { Fd = fifo.Fd, Events = Libc.POLLIN };
             // A fifo reports hang-up only after a writer came and went, so a poll before the init opened it waits.
-            int n = Libc.poll(pfd, 1, 100);
+            int n = Libc.poll(&pfd, 1, 100);
             if (n > 0)
             {
                 var r = Libc.read(fifo.Fd, buf, 512);

@@ -22,7 +22,7 @@ public static class ForegroundProcess
         })).ToList();
         var terminal = terminalMaster is not null ? new TerminalForwarder(terminalMaster) : null;
         int status;
-        while (Libc.waitpid(pid, out status, 0) < 0 && Errno.Last == 4) { }
+        while (Libc.waitpid(pid, out status, 0) < 0 && Errno.Last == Error.EINTR) { }
         terminal?.Dispose();
         foreach (var r in registrations) r.Dispose();
         return Libc.ExitStatus(status);

@@ -4,7 +4,6 @@ using Cnr.Plan;
 using Cnr.Rootfs;
 using Cnr.Spec;
 using static Cnr.Linux.Libc;
-using E = Tmds.Linux.LibC;
 
 namespace Cnr.Devices;
 
@@ -45,16 +44,16 @@ internal static class DeviceNodes
             string dir = InRoot.Clean(path + "/..");
             string name = path[(path.LastIndexOf('/') + 1)..];
             using var parent = root.OpenOrCreate(dir, directory: true);
-            int errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, d) : E.EPERM;
-            if (errno == E.EEXIST && !IsDevice(parent.Fd, name, type, d.Major, d.Minor))
+            var errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, d) : Error.EPERM;
+            if (errno == Error.EEXIST && !IsDevice(parent.Fd, name, type, d.Major, d.Minor))
             {
                 // What the image has there (a symlink to a host file, another device) is not what the config asks
                 // for; left standing, it would be what the runtime and the process use as this device.
                 Errno.Check(StatMode(parent.Fd, name, AT_SYMLINK_NOFOLLOW, out var mode), "stat", path);
                 InRoot.Unlink(parent, name, path, mode);
-                errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, d) : E.EPERM;
+                errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, d) : Error.EPERM;
             }
-            if (errno == E.EPERM && type != S_IFIFO)
+            if (errno == Error.EPERM && type != S_IFIFO)
             {
                 canMknod = false;
                 BindHostDevice(root, parent, name, d);
@@ -66,11 +65,11 @@ internal static class DeviceNodes
                 if (d.Uid != 0 || d.Gid != 0)
                     Errno.Check(fchownat(parent.Fd, name, d.Uid, d.Gid, AT_SYMLINK_NOFOLLOW), "chown", path);
             }
-            else if (errno != E.EEXIST) throw new SyscallException("mknod", errno, path);
+            else if (errno != Error.EEXIST) throw new SyscallException("mknod", errno, path);
         }
     }
 
-    private static int Mknod(InRoot root, SafeFd parent, string name, DeviceNode d)
+    private static Error Mknod(InRoot root, SafeFd parent, string name, DeviceNode d)
     {
         uint mode = d.Mode;
         string path = d.Path;
@@ -126,7 +125,7 @@ internal static class DeviceNodes
     private static void Symlink(InRoot root, SafeFd dev, string target, string name)
     {
         if (Steps.On) Steps.Report("mknod", $"symlink(\"{target}\", \"/dev/{name}\")", $"ln -s {target} {root.Shell("/dev/" + name)}");
-        if (symlinkat(target, dev.Fd, name) < 0 && Errno.Last != E.EEXIST)
+        if (symlinkat(target, dev.Fd, name) < 0 && Errno.Last != Error.EEXIST)
             throw new SyscallException("symlink", Errno.Last, "/dev/" + name);
     }
 }

@@ -36,7 +36,7 @@ public static class HookRunner
         catch (SyscallException e) when (e.Call == "posix_spawn")
         {
             throw new InvalidOperationException($"hooks.{stage}[{i}].path: cannot run {hook.Path}: {Errno.Name(e.Number)} ({Errno.Describe(e.Number)}) "
-                + (e.Number is 2 or 20 ? "(install the hook there, or fix the path)" : "(check that it is an executable file)"));
+                + (e.Number is Error.ENOENT or Error.ENOTDIR ? "(install the hook there, or fix the path)" : "(check that it is an executable file)"));
         }
         if (timedOut) throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} timed out after {hook.Timeout}s");
         if (status != 0) throw new InvalidOperationException($"hooks.{stage}[{i}]: {hook.Path} exited with status {status}");
@@ -61,7 +61,7 @@ public static class HookRunner
         using (var strings = new NativeStrings())
             rc = Libc.posix_spawn(out pid, hook.Path, actions, null, strings.Array(argv), strings.Array(envp));
         Libc.posix_spawn_file_actions_destroy(actions);
-        if (rc != 0) throw new SyscallException("posix_spawn", rc, hook.Path);
+        if (rc != 0) throw new SyscallException("posix_spawn", (Error)rc, hook.Path);
         readEnd.Dispose();
         fixed (byte* b = stdin) Libc.write(writeEnd.Fd, b, stdin.Length); // EPIPE if the hook ignores stdin: fine
         writeEnd.Dispose();
@@ -71,7 +71,7 @@ public static class HookRunner
         {
             int r = Libc.waitpid(pid, out int status, Libc.WNOHANG);
             if (r == pid) return Libc.ExitStatus(status);
-            if (r < 0 && Errno.Last != 4) throw new SyscallException("waitpid", Errno.Last, hook.Path);
+            if (r < 0 && Errno.Last != Error.EINTR) throw new SyscallException("waitpid", Errno.Last, hook.Path);
             if (DateTime.UtcNow > deadline)
             {
                 Libc.kill(pid, 9);

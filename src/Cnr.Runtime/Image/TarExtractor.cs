@@ -101,7 +101,7 @@ public sealed class TarExtractor : IDisposable
         switch (entry.EntryType)
         {
             case TarEntryType.Directory:
-                if (Libc.mkdirat(parent.Fd, name, 0700) < 0 && Errno.Last != 17) Fail("mkdirat", path);
+                if (Libc.mkdirat(parent.Fd, name, 0700) < 0 && Errno.Last != Error.EEXIST) Fail("mkdirat", path);
                 break;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                 WriteFile(parent, name, path, entry.DataStream);
@@ -121,7 +121,7 @@ public sealed class TarExtractor : IDisposable
                 var type = entry.EntryType == TarEntryType.CharacterDevice ? Libc.S_IFCHR : Libc.S_IFBLK;
                 if (Libc.mknodat(parent.Fd, name, type | 0600, Libc.makedev((uint)posix.DeviceMajor, (uint)posix.DeviceMinor)) < 0)
                 {
-                    if (Errno.Last != 1) Fail("mknodat", path);
+                    if (Errno.Last != Error.EPERM) Fail("mknodat", path);
                     _skippedDevices++;
                     return;
                 }
@@ -202,7 +202,7 @@ public sealed class TarExtractor : IDisposable
         var fd = Libc.openat2(_root.Fd, dir.Length == 0 ? "." : dir, flags, Beneath);
         if (fd >= 0) return new SafeFd(fd);
         var errno = Errno.Last;
-        if (errno != 2 || !create) ResolveFailed(entryPath, dir, errno);
+        if (errno != Error.ENOENT || !create) ResolveFailed(entryPath, dir, errno);
 
         // Each prefix is resolved from the rootfs again, so a relative symlink on the way ("lib -> ../usr/lib")
         // is followed like in the fast path; only the missing directories are created, as real directories.
@@ -212,9 +212,9 @@ public sealed class TarExtractor : IDisposable
         {
             prefix = prefix.Length == 0 ? part : prefix + "/" + part;
             fd = Libc.openat2(_root.Fd, prefix, flags, Beneath);
-            if (fd < 0 && Errno.Last == 2)
+            if (fd < 0 && Errno.Last == Error.ENOENT)
             {
-                if (Libc.mkdirat(current.Fd, part, 0755) < 0 && Errno.Last != 17) { current.Dispose(); Fail("mkdirat", prefix); }
+                if (Libc.mkdirat(current.Fd, part, 0755) < 0 && Errno.Last != Error.EEXIST) { current.Dispose(); Fail("mkdirat", prefix); }
                 fd = Libc.openat2(_root.Fd, prefix, flags, Beneath);
             }
             if (fd < 0) { errno = Errno.Last; current.Dispose(); ResolveFailed(entryPath, prefix, errno); }
@@ -224,9 +224,9 @@ public sealed class TarExtractor : IDisposable
         return current;
     }
 
-    private void ResolveFailed(string entryPath, string dir, int errno)
+    private void ResolveFailed(string entryPath, string dir, Error errno)
     {
-        if (errno is 18 or 40) // EXDEV, ELOOP: a symlink on the way points out of the rootfs
+        if (errno is Error.EXDEV or Error.ELOOP) // a symlink on the way points out of the rootfs
             throw new ImageException($"{_layer}: tar entry \"{entryPath}\": \"{dir}\" passes through a symlink that leads outside the rootfs (refused)");
         throw new ImageException($"{_layer}: tar entry \"{entryPath}\": " + new SyscallException("openat2", errno, dir).Message);
     }

@@ -46,5 +46,5 @@ public static unsafe partial class LibSeccomp
 
     /// <summary>Throws for a negative libseccomp result (-errno).</summary>
     public static int Check(int rc, string call, string? detail = null)
-        => rc < 0 ? throw new SyscallException(call, -rc, detail) : rc;
+        => rc < 0 ? throw new SyscallException(call, (Error)(-rc), detail) : rc;
 }

@@ -5,8 +5,6 @@ namespace Cnr.Linux;
 public static unsafe partial class Libc
 {
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int mkdir(string path, int mode);
-    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int mkfifo(string path, int mode);
     [LibraryImport(Lib, SetLastError = true)] public static partial int flock(int fd, int op);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -26,8 +24,12 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int connect(int fd, byte* addr, int len);
     [LibraryImport(Lib, SetLastError = true)] public static partial int socket(int domain, int type, int protocol);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int poll(void* fds, nuint n, int timeout);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int poll(PollFd* fds, nuint n, int timeout);
 
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd { public int Fd; public short Events, Revents; }
+
+    public const short POLLIN = 1;
     public const nuint TIOCSCTTY = 0x540E, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, TIOCGPTN = 0x80045430,
         TIOCSPTLCK = 0x40045431;
 }

@@ -14,8 +14,8 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint readlinkat(int dirfd, string path, byte* buf, nint size);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int statx(int dirfd, string path, int flags, uint mask, byte* statxbuf);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int fstatfs(int fd, byte* buf);
+    public static partial int statx(int dirfd, string path, int flags, uint mask, out Statx statxbuf);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fstatfs(int fd, out Statfs buf);
 
     public const ulong MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_SYNCHRONOUS = 16,
         MS_REMOUNT = 32, MS_MANDLOCK = 64, MS_DIRSYNC = 128, MS_NOSYMFOLLOW = 256, MS_NOATIME = 1024,
@@ -37,6 +37,27 @@ public static unsafe partial class Libc
 
     public const uint STATX_TYPE = 1, STATX_MODE = 2, STATX_UID = 8, STATX_GID = 0x10;
 
+    /// <summary>struct statx, the same on every architecture; the kernel fills what the mask asks for.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 256)]
+    public struct Statx
+    {
+        public uint Mask, Blksize; public ulong Attributes;
+        public uint Nlink, Uid, Gid; public ushort Mode; private ushort _spare0;
+        public ulong Ino, Size, Blocks, AttributesMask;
+        public StatxTimestamp Atime, Btime, Ctime, Mtime;
+        public uint RdevMajor, RdevMinor, DevMajor, DevMinor;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct StatxTimestamp { public long Sec; public uint Nsec; private int _reserved; }
+
+    /// <summary>struct statfs of a 64-bit glibc.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Statfs
+    {
+        public long Type, Bsize; public ulong Blocks, Bfree, Bavail, Files, Ffree, Fsid; public long Namelen, Frsize;
+        public ulong Flags; private long _spare0, _spare1, _spare2, _spare3;
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     public struct MountAttr { public ulong AttrSet, AttrClr, Propagation, UsernsFd; }
@@ -57,9 +78,8 @@ public static unsafe partial class Libc
     /// <summary>statx(2) of dirfd/path, or of dirfd itself for "".</summary>
     public static int StatX(int dirfd, string path, int flags, out FileStat st)
     {
-        byte* buf = stackalloc byte[256];
-        int rc = statx(dirfd, path, flags | (path.Length == 0 ? AT_EMPTY_PATH : 0), STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID, buf);
-        st = new FileStat(*(ushort*)(buf + 28), *(uint*)(buf + 20), *(uint*)(buf + 24), *(uint*)(buf + 128), *(uint*)(buf + 132));
+        int rc = statx(dirfd, path, flags | (path.Length == 0 ? AT_EMPTY_PATH : 0), STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID, out var buf);
+        st = new FileStat(buf.Mode, buf.Uid, buf.Gid, buf.RdevMajor, buf.RdevMinor);
         return rc;
     }
 
@@ -74,10 +94,9 @@ public static unsafe partial class Libc
     /// <summary>fstatfs(2) reduced to the two fields cnr reads: the filesystem magic and the mount flags.</summary>
     public static int FsFlags(int fd, out long type, out ulong flags)
     {
-        byte* buf = stackalloc byte[128];
-        int rc = fstatfs(fd, buf);
-        type = *(long*)buf;
-        flags = *(ulong*)(buf + 80);
+        int rc = fstatfs(fd, out var buf);
+        type = buf.Type;
+        flags = buf.Flags;
         return rc;
     }
 

@@ -2,12 +2,31 @@ using System.Runtime.InteropServices;
 
 namespace Cnr.Linux;
 
-/// <summary>libc bindings that Tmds.LibC lacks, or that read better with strings. One partial class per
-/// native library; each mechanism adds its own file (Libc.Mount.cs, Libc.Bpf.cs…).
-/// Every import sets errno; callers pass the result through <see cref="Errno.Check(int,string,string?)"/>.</summary>
+/// <summary>libc bindings: one partial class, a file per mechanism (Libc.Mount.cs, Libc.Bpf.cs, Libc.Socket.cs…).
+/// The rules, after dotnet/runtime's Interop.Sys:
+/// <list type="bullet">
+/// <item>Every import sets errno; callers pass the result through <see cref="Errno.Check(int,string,string?)"/>
+/// or compare <see cref="Errno.Last"/> with an <see cref="Error"/> value, never with a number.</item>
+/// <item>An fd cnr owns lives in a <see cref="SafeFd"/> from the moment it exists. Imports take and return plain
+/// ints: an fd passed in is borrowed for the call (<c>SafeFd.Fd</c> of a handle the caller keeps alive); an fd
+/// handed back (open, socket, memfd_create, openat2…) is wrapped at once, <c>SafeFd.Check(open(…), "open", path)</c>,
+/// or closed on the next line. The init's own fd plumbing (dup2, close_range, the numbers of
+/// <c>--preserve-fds</c>) works on fd numbers, which are not owned handles.</item>
+/// <item>What the kernel reads or fills is a <see cref="StructLayoutAttribute"/> struct (Statx, Statfs, PollFd,
+/// Msghdr…), not offsets into a buffer; bpf_attr is the one exception (Libc.Bpf.cs says why).</item>
+/// <item>The SYS_* numbers and struct stat are x86_64's: the static constructor refuses any other
+/// architecture, so a build for one fails at its first call instead of calling whatever has that number there.</item>
+/// </list></summary>
 public static unsafe partial class Libc
 {
     private const string Lib = "libc";
+
+    static Libc()
+    {
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
+            throw new PlatformNotSupportedException(
+                $"cnr's syscall numbers and struct layouts are x86_64's; this is {RuntimeInformation.ProcessArchitecture}");
+    }
 
     [LibraryImport(Lib, SetLastError = true)] public static partial int close(int fd);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -26,8 +45,8 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int socketpair(int domain, int type, int protocol, int* sv);
     [LibraryImport(Lib, SetLastError = true)] public static partial nint send(int fd, byte* buf, nint len, int flags);
     [LibraryImport(Lib, SetLastError = true)] public static partial nint recv(int fd, byte* buf, nint len, int flags);
-    [LibraryImport(Lib, SetLastError = true)] public static partial nint sendmsg(int fd, void* msg, int flags);
-    [LibraryImport(Lib, SetLastError = true)] public static partial nint recvmsg(int fd, void* msg, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint sendmsg(int fd, Msghdr* msg, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint recvmsg(int fd, Msghdr* msg, int flags);
     [LibraryImport(Lib, SetLastError = true)] public static partial int fcntl(int fd, int cmd, int arg);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int memfd_create(string name, uint flags);

@@ -1,6 +1,5 @@
 using System.Text;
 using static Cnr.Linux.Libc;
-using E = Tmds.Linux.LibC;
 
 namespace Cnr.Linux;
 
@@ -60,7 +59,7 @@ internal static class ProcFs
     /// <summary>Runs a call on up to two paths; those that are <see cref="SelfFd"/> names are resolved through the
     /// trusted procfs: the call runs with the working directory there and gets "self/fd/N", and the working
     /// directory is restored afterwards. Other paths must then be absolute. Returns the call's errno (0: done).</summary>
-    public static int WithPaths(string? a, string? b, Func<string?, string?, int> call)
+    public static Error WithPaths(string? a, string? b, Func<string?, string?, Error> call)
     {
         bool ra = IsSelfFd(a), rb = IsSelfFd(b);
         if (!ra && !rb) return call(a, b);
@@ -103,7 +102,7 @@ internal static class ProcFs
     {
         const ulong how = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
         int fd = openat2(Root.Fd, path, O_WRONLY | O_CLOEXEC, how);
-        if (fd < 0 && Errno.Last == E.ENOENT && fallback is not null) fd = openat2(Root.Fd, path = fallback, O_WRONLY | O_CLOEXEC, how);
+        if (fd < 0 && Errno.Last == Error.ENOENT && fallback is not null) fd = openat2(Root.Fd, path = fallback, O_WRONLY | O_CLOEXEC, how);
         using var file = SafeFd.Check(fd, "open", "/proc/" + path);
         Errno.Check(FsFlags(file.Fd, out long magic, out _), "statfs", "/proc/" + path);
         if (magic != PROC_SUPER_MAGIC)

@@ -183,7 +183,7 @@ public static class Init
 
     private static void ChangeDirectory(string cwd)
     {
-        if (Libc.chdir(cwd) < 0 && Errno.Last is not 13) // EACCES: retried as the user after the identity change
+        if (Libc.chdir(cwd) < 0 && Errno.Last is not Error.EACCES) // EACCES: retried as the user after the identity change
             throw new SyscallException("chdir", Errno.Last, $"{cwd} (process.cwd)");
     }
 

@@ -16,7 +16,7 @@ public static class InitError
         {
             var s = (SyscallException)e;
             w.String(s.Call);
-            w.Int(s.Number);
+            w.Int((int)s.Number);
             w.String(s.Detail);
             w.String(s.Where);
         }
@@ -31,7 +31,7 @@ public static class InitError
         {
             var r = new PlanReader(payload);
             Exception e = r.Bool()
-                ? new SyscallException(r.String()!, r.Int(), r.String(), r.String())
+                ? new SyscallException(r.String()!, (Error)r.Int(), r.String(), r.String())
                 : new InitFailedException(r.String()!);
             r.End();
             return e;

@@ -249,7 +249,7 @@ public sealed class InitProcess : IDisposable
     private static Exception SpawnFailure(byte[] payload)
         => payload.Length < 4
             ? new InitFailedException("container init failed before execve")
-            : new SyscallException(Encoding.UTF8.GetString(payload, 4, payload.Length - 4), BitConverter.ToInt32(payload, 0), "(in the container's new namespaces)");
+            : new SyscallException(Encoding.UTF8.GetString(payload, 4, payload.Length - 4), (Error)BitConverter.ToInt32(payload, 0), "(in the container's new namespaces)");
 
     /// <summary>The init is gone: its last word if it left one (X or E, still queued), else how it ended.</summary>
     private Exception Died()

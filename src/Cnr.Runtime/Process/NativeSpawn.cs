@@ -94,7 +94,7 @@ internal static unsafe partial class NativeSpawn
             ParentSyncFd = r.ParentSyncFd,
         };
         int pid = cnr_spawn(&args);
-        if (pid < 0) throw new SyscallException("clone", -pid, NamespaceTypeNames(r.CloneFlags | r.UnshareFlags | r.LateUnshareFlags));
+        if (pid < 0) throw new SyscallException("clone", (Error)(-pid), NamespaceTypeNames(r.CloneFlags | r.UnshareFlags | r.LateUnshareFlags));
         return pid;
     }
 

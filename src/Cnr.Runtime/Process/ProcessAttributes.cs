@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Cnr.Capabilities;
 using Cnr.Diagnostics;
@@ -13,7 +12,6 @@ namespace Cnr.Process;
 /// the process: every method here must run on the thread that will call <see cref="Exec"/>, and none starts one.</summary>
 public static class ProcessAttributes
 {
-    private const int EPERM = 1, EBADF = 9, EINVAL = 22, EROFS = 30, ENOSYS = 38;
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /// <summary>The attributes that need privileges init gives up later (raising a hard limit, lowering
@@ -100,9 +98,9 @@ public static class ProcessAttributes
         {
             if (Libc.syscall(Libc.SYS_close_range, (nint)first, (nint)last, (nint)Libc.CLOSE_RANGE_CLOEXEC, 0, 0, 0) == 0)
                 continue;
-            int errno = Errno.Last;
+            var errno = Errno.Last;
             // ENOSYS before Linux 5.9, EINVAL for CLOSE_RANGE_CLOEXEC before 5.11.
-            if (errno is not (ENOSYS or EINVAL))
+            if (errno is not (Error.ENOSYS or Error.EINVAL))
                 throw new SyscallException("close_range", errno, $"{first}..{last} CLOSE_RANGE_CLOEXEC");
             MarkByWalkingProcSelfFd(kept);
             return;
@@ -116,16 +114,13 @@ public static class ProcessAttributes
         if (Steps.On)
             Steps.Report("exec", $"execve(\"{path}\", [{string.Join(", ", args.Select(a => "\"" + a + "\""))}], [{env.Count} variables])",
                 "exec env -i " + string.Join(' ', env.Concat(args).Select(ShellQuote)));
-        byte* pathZ = Utf8Z(path);
-        byte** argv = Utf8ZArray(args);
-        byte** envp = Utf8ZArray(env);
+        using var strings = new NativeStrings();
+        byte* pathZ = strings.Get(path);
+        byte** argv = strings.Array(args);
+        byte** envp = strings.Array(env);
         RestoreIgnoredSignals();
         Libc.execve(pathZ, argv, envp);
-        int errno = Errno.Last;
-        NativeMemory.Free(pathZ);
-        FreeArray(argv, args.Count);
-        FreeArray(envp, env.Count);
-        throw new SyscallException("execve", errno, $"`{path}`");
+        throw new SyscallException("execve", Errno.Last, $"`{path}`");
     }
 
     /// <summary>Puts the signals this process ignores back to their default, as the container's process gets them
@@ -277,7 +272,7 @@ public static class ProcessAttributes
         {
             if (Libc.StatX(fd, "", 0, out var st) != 0)
             {
-                if (Errno.Last is EBADF) continue; // closed: nothing to give
+                if (Errno.Last is Error.EBADF) continue; // closed: nothing to give
                 throw new SyscallException("statx", Errno.Last, $"fd {fd}");
             }
             bool ours = (st.Mode & Libc.S_IFMT) switch
@@ -288,7 +283,7 @@ public static class ProcessAttributes
             };
             if (!ours || st.Uid == uid) continue;
             if (Steps.On) Steps.Report("user", $"fchown({fd}, {uid}, {st.Gid})", null);
-            if (Libc.fchown(fd, uid, st.Gid) != 0 && Errno.Last is int errno and not (EINVAL or EPERM or EROFS))
+            if (Libc.fchown(fd, uid, st.Gid) != 0 && Errno.Last is var errno and not (Error.EINVAL or Error.EPERM or Error.EROFS))
                 throw new SyscallException("fchown", errno, $"fd {fd} to uid {uid}");
         }
     }
@@ -296,8 +291,8 @@ public static class ProcessAttributes
     /// <summary>EINVAL from set*id means the id has no mapping in this user namespace: say so.</summary>
     private static SyscallException IdError(string call, uint id, string kind, string mappings)
     {
-        int errno = Errno.Last;
-        return new SyscallException(call, errno, errno == EINVAL ? $"to {kind} {id} (not mapped in {mappings}?)" : $"to {kind} {id}");
+        var errno = Errno.Last;
+        return new SyscallException(call, errno, errno == Error.EINVAL ? $"to {kind} {id} (not mapped in {mappings}?)" : $"to {kind} {id}");
     }
 
     /// <summary>A user namespace whose /proc/self/setgroups says "deny" (an unprivileged one) forbids setgroups
@@ -399,11 +394,11 @@ public static class ProcessAttributes
         // Collect first: the listing has an fd of its own, which may be gone by the time it is marked (EBADF).
         var open = ProcFs.OpenFds();
         foreach (int fd in open)
-            if (fd >= 3 && Array.BinarySearch(kept, fd) < 0 && Libc.fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC) != 0 && Errno.Last is int errno and not EBADF)
+            if (fd >= 3 && Array.BinarySearch(kept, fd) < 0 && Libc.fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC) != 0 && Errno.Last is var errno and not Error.EBADF)
                 throw new SyscallException("fcntl(F_SETFD, FD_CLOEXEC)", errno, $"fd {fd}");
     }
 
-    private static string Describe(int errno)
+    private static string Describe(Error errno)
     {
         var text = Errno.Describe(errno);
         return text.Length == 0 ? text : char.ToLowerInvariant(text[0]) + text[1..];
@@ -411,27 +406,4 @@ public static class ProcessAttributes
 
     private static string ShellQuote(string arg)
         => arg.Length > 0 && arg.All(c => char.IsAsciiLetterOrDigit(c) || "_-./=:,+@%".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
-
-    private static unsafe byte* Utf8Z(string s)
-    {
-        int n = Encoding.UTF8.GetByteCount(s);
-        var p = (byte*)NativeMemory.Alloc((nuint)n + 1);
-        Encoding.UTF8.GetBytes(s, new Span<byte>(p, n));
-        p[n] = 0;
-        return p;
-    }
-
-    private static unsafe byte** Utf8ZArray(IReadOnlyList<string> items)
-    {
-        var array = (byte**)NativeMemory.Alloc((nuint)(items.Count + 1), (nuint)sizeof(byte*));
-        for (int i = 0; i < items.Count; i++) array[i] = Utf8Z(items[i]);
-        array[items.Count] = null;
-        return array;
-    }
-
-    private static unsafe void FreeArray(byte** array, int count)
-    {
-        for (int i = 0; i < count; i++) NativeMemory.Free(array[i]);
-        NativeMemory.Free(array);
-    }
 }

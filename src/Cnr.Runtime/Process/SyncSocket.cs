@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Cnr.Linux;
 
@@ -72,7 +71,6 @@ public sealed unsafe class SyncSocket : IDisposable
     /// <summary>One datagram must fit the sender's socket buffer (net.core.wmem_default, 208 KiB by default, and
     /// never below 4 KiB less overhead): 32 KiB pieces fit any sane setting.</summary>
     public const int MaxDatagram = 32 * 1024;
-    private const int EPIPE = 32, ECONNRESET = 104;
 
     public void Send(SyncMessage type, ReadOnlySpan<byte> payload = default)
     {
@@ -95,11 +93,11 @@ public sealed unsafe class SyncSocket : IDisposable
         {
             nint n;
             do n = Libc.send(_fd.Fd, p, buf.Length, Libc.MSG_NOSIGNAL);
-            while (n < 0 && Errno.Last == 4);
+            while (n < 0 && Errno.Last == Error.EINTR);
             if (n < 0)
             {
-                int errno = Errno.Last;
-                if (errno is EPIPE or ECONNRESET) throw new SyncPeerGoneException($"send (sync socket): {Errno.Name(errno)}");
+                var errno = Errno.Last;
+                if (errno is Error.EPIPE or Error.ECONNRESET) throw new SyncPeerGoneException($"send (sync socket): {Errno.Name(errno)}");
                 throw new SyscallException("send", errno, "(sync socket)");
             }
         }
@@ -131,12 +129,10 @@ public sealed unsafe class SyncSocket : IDisposable
     /// <summary>Whether a message (or EOF) is there to receive within <paramref name="timeoutMs"/>.</summary>
     public bool WaitReadable(int timeoutMs)
     {
-        var pfd = stackalloc int[2];
-        pfd[0] = _fd.Fd;
-        pfd[1] = 1; // POLLIN in the low half of the second int (events), revents cleared
+        var pfd = new Libc.PollFd { Fd = _fd.Fd, Events = Libc.POLLIN };
         int n;
-        do n = Libc.poll(pfd, 1, timeoutMs);
-        while (n < 0 && Errno.Last == 4);
+        do n = Libc.poll(&pfd, 1, timeoutMs);
+        while (n < 0 && Errno.Last == Error.EINTR);
         if (n < 0) throw new SyscallException("poll", Errno.Last, "(sync socket)");
         return n > 0;
     }
@@ -145,17 +141,17 @@ public sealed unsafe class SyncSocket : IDisposable
     /// <see cref="ReceiveFd"/>.</summary>
     private byte[]? ReceiveDatagram(bool dontWait)
     {
-        const int MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, EAGAIN = 11;
+        const int MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40;
         int flags = dontWait ? MSG_DONTWAIT : 0;
         byte probe;
         nint size;
         do size = Libc.recv(_fd.Fd, &probe, 1, MSG_PEEK | MSG_TRUNC | flags);
-        while (size < 0 && Errno.Last == 4);
+        while (size < 0 && Errno.Last == Error.EINTR);
         if (size < 0)
         {
-            int errno = Errno.Last;
+            var errno = Errno.Last;
             // ECONNRESET: the other side died with our last message unread — as dead as EOF.
-            if (errno is ECONNRESET || (dontWait && errno == EAGAIN)) return null;
+            if (errno is Error.ECONNRESET || (dontWait && errno == Error.EAGAIN)) return null;
             throw new SyscallException("recv", errno, "(sync socket)");
         }
         if (size == 0) return null;
@@ -166,7 +162,7 @@ public sealed unsafe class SyncSocket : IDisposable
         {
             nint n;
             do n = Libc.recv(_fd.Fd, p, size, 0);
-            while (n < 0 && Errno.Last == 4);
+            while (n < 0 && Errno.Last == Error.EINTR);
             if (n <= 0) return null;
         }
         return buf;
@@ -185,15 +181,15 @@ public sealed unsafe class SyncSocket : IDisposable
 
     private static void SendFd(int socket, int fd, byte* data, int length)
     {
-        var iov = new Iovec { Base = data, Len = (nuint)length };
+        var iov = new Libc.Iovec { Base = data, Len = (nuint)length };
         byte* control = stackalloc byte[CmsgSpace];
         new Span<byte>(control, CmsgSpace).Clear();
-        var cmsg = (Cmsghdr*)control;
-        cmsg->Len = (nuint)(sizeof(Cmsghdr) + sizeof(int));
-        cmsg->Level = 1;  // SOL_SOCKET
-        cmsg->Type = 1;   // SCM_RIGHTS
-        *(int*)(control + sizeof(Cmsghdr)) = fd;
-        var msg = new Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
+        var cmsg = (Libc.Cmsghdr*)control;
+        cmsg->Len = (nuint)(sizeof(Libc.Cmsghdr) + sizeof(int));
+        cmsg->Level = Libc.SOL_SOCKET;
+        cmsg->Type = Libc.SCM_RIGHTS;
+        *(int*)(control + sizeof(Libc.Cmsghdr)) = fd;
+        var msg = new Libc.Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
         Errno.Check((int)Libc.sendmsg(socket, &msg, Libc.MSG_NOSIGNAL), "sendmsg", "(SCM_RIGHTS)");
     }
 
@@ -202,28 +198,18 @@ public sealed unsafe class SyncSocket : IDisposable
     /// <summary>Receives an fd sent with <see cref="SendFd(int,int,byte)"/>; the fd arrives O_CLOEXEC.</summary>
     public SafeFd ReceiveFd()
     {
-        const int MSG_CMSG_CLOEXEC = 0x40000000;
         byte data;
-        var iov = new Iovec { Base = &data, Len = 1 };
+        var iov = new Libc.Iovec { Base = &data, Len = 1 };
         byte* control = stackalloc byte[CmsgSpace];
-        var msg = new Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
-        Errno.Check((int)Libc.recvmsg(_fd.Fd, &msg, MSG_CMSG_CLOEXEC), "recvmsg", "(SCM_RIGHTS)");
-        var cmsg = (Cmsghdr*)control;
-        if (msg.ControlLen < (nuint)sizeof(Cmsghdr) || cmsg->Type != 1)
+        var msg = new Libc.Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
+        Errno.Check((int)Libc.recvmsg(_fd.Fd, &msg, Libc.MSG_CMSG_CLOEXEC), "recvmsg", "(SCM_RIGHTS)");
+        var cmsg = (Libc.Cmsghdr*)control;
+        if (msg.ControlLen < (nuint)sizeof(Libc.Cmsghdr) || cmsg->Type != Libc.SCM_RIGHTS)
             throw new IOException("expected a file descriptor on the sync socket");
-        return new SafeFd(*(int*)(control + sizeof(Cmsghdr)));
+        return new SafeFd(*(int*)(control + sizeof(Libc.Cmsghdr)));
     }
 
-    private static int CmsgSpace => sizeof(Cmsghdr) + 8;
-
-    [StructLayout(LayoutKind.Sequential)] private struct Iovec { public byte* Base; public nuint Len; }
-    [StructLayout(LayoutKind.Sequential)] private struct Cmsghdr { public nuint Len; public int Level; public int Type; }
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Msghdr
-    {
-        public void* Name; public uint NameLen; public Iovec* Iov; public nuint IovLen;
-        public void* Control; public nuint ControlLen; public int Flags;
-    }
+    private static int CmsgSpace => sizeof(Libc.Cmsghdr) + 8;
 
     public void Dispose() => _fd.Dispose();
 }

@@ -2,7 +2,6 @@ using System.Text;
 using Cnr.Diagnostics;
 using Cnr.Linux;
 using static Cnr.Linux.Libc;
-using E = Tmds.Linux.LibC;
 
 namespace Cnr.Rootfs;
 
@@ -41,7 +40,7 @@ internal sealed class InRoot : IDisposable
     {
         int fd = openat2(Root.Fd, path, O_PATH | O_CLOEXEC, Resolve);
         if (fd >= 0) return new SafeFd(fd);
-        return Errno.Last == E.ENOENT ? null : throw new SyscallException("openat2", Errno.Last, path);
+        return Errno.Last == Error.ENOENT ? null : throw new SyscallException("openat2", Errno.Last, path);
     }
 
     public SafeFd Open(string path)
@@ -69,7 +68,7 @@ internal sealed class InRoot : IDisposable
     public static void Unlink(SafeFd parent, string name, string path, uint mode)
     {
         if ((mode & S_IFMT) == S_IFDIR)
-            throw new SyscallException("create", E.EISDIR, $"{path}: the rootfs has a directory there");
+            throw new SyscallException("create", Error.EISDIR, $"{path}: the rootfs has a directory there");
         if (Steps.On) Steps.Report("mknod", $"unlinkat(\"{name}\") (the image's, not the runtime's)", null);
         Errno.Check(unlinkat(parent.Fd, name, 0), "unlink", path);
     }
@@ -83,7 +82,7 @@ internal sealed class InRoot : IDisposable
         for (int hops = 0; ; hops++)
         {
             if (TryOpen(path) is { } existing) return existing;
-            if (hops == MaxSymlinks) throw new SyscallException("openat2", E.ELOOP, path);
+            if (hops == MaxSymlinks) throw new SyscallException("openat2", Error.ELOOP, path);
             var (created, redirect) = CreateMissing(path, directory);
             if (created is not null) return created;
             // A dangling symlink on the way: resolve again through its target.
@@ -107,7 +106,7 @@ internal sealed class InRoot : IDisposable
             int rc;
             if (!last || directory) rc = mkdirat(parent.Fd, name, 0x1ed);
             else if ((rc = openat(parent.Fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0x1a4)) >= 0) close(rc);
-            if (rc < 0 && Errno.Last == E.EEXIST && ReadLink(parent.Fd, name) is { } target)
+            if (rc < 0 && Errno.Last == Error.EEXIST && ReadLink(parent.Fd, name) is { } target)
             {
                 string baseDir = target.StartsWith('/') ? "" : RootRelative(parent);
                 parent.Dispose();

@@ -16,12 +16,12 @@ internal static class Mounter
     /// <param name="shownSource">the source to show when <paramref name="source"/> is a /proc/self/fd path</param>
     public static void Mount(string? source, string target, string? fstype, ulong flags, string? data, string dest, string shellDest, string? shownSource = null)
     {
-        int errno = TryMount(source, target, fstype, flags, data, dest, shellDest, shownSource);
+        var errno = TryMount(source, target, fstype, flags, data, dest, shellDest, shownSource);
         if (errno != 0) throw Error(errno, shownSource ?? source, fstype, flags, data, dest);
     }
 
     /// <summary><see cref="Mount"/> for callers with a fallback: 0, or the errno.</summary>
-    public static int TryMount(string? source, string target, string? fstype, ulong flags, string? data, string dest, string shellDest, string? shownSource = null)
+    public static Error TryMount(string? source, string target, string? fstype, ulong flags, string? data, string dest, string shellDest, string? shownSource = null)
     {
         if (Steps.On)
             Steps.Report("mount", $"mount({Quote(shownSource ?? source)}, \"{dest}\", {Quote(fstype)}, {MountOptions.FlagNames(flags)}, {Quote(data)})",
@@ -30,7 +30,7 @@ internal static class Mounter
     }
 
     /// <summary>"mount proc to /proc: EPERM (Operation not permitted)".</summary>
-    public static SyscallException Error(int errno, string? source, string? fstype, ulong flags, string? data, string dest)
+    public static SyscallException Error(Error errno, string? source, string? fstype, ulong flags, string? data, string dest)
         => new("mount", errno, Detail(source, fstype, flags, data, dest));
 
     /// <summary>Sets MOUNT_ATTR_* on the mount at fd and every mount below it (rro, rnosuid…).</summary>

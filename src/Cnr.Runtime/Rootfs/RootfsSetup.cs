@@ -3,7 +3,6 @@ using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Plan;
 using static Cnr.Linux.Libc;
-using E = Tmds.Linux.LibC;
 
 namespace Cnr.Rootfs;
 
@@ -144,7 +143,7 @@ public static class RootfsSetup
     private static SafeFd OpenDevNull(InRoot root, string maskedPath)
     {
         int fd = root.OpenNoSymlinks("/dev/null", 0);
-        string what = fd < 0 ? (Errno.Last == E.ELOOP ? "a symlink" : Errno.Name(Errno.Last)) : "another file";
+        string what = fd < 0 ? (Errno.Last == Error.ELOOP ? "a symlink" : Errno.Name(Errno.Last)) : "another file";
         if (fd >= 0 && DeviceNodes.IsDevice(fd, "", S_IFCHR, 1, 3)) return new SafeFd(fd);
         if (fd >= 0) close(fd);
         throw new InvalidOperationException($"linux.maskedPaths: /dev/null in the container is not the character device 1:3 ({what}), so {maskedPath} cannot be masked; let cnr make /dev (no bind mount on /dev) or give it a real /dev/null");
@@ -157,9 +156,9 @@ public static class RootfsSetup
     {
         for (var dir = Path.GetDirectoryName(rootfs.TrimEnd('/')); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
         {
-            int errno = Mounter.TryMount(null, dir, null, MS_PRIVATE, null, dir, dir);
+            var errno = Mounter.TryMount(null, dir, null, MS_PRIVATE, null, dir, dir);
             if (errno == 0) return;
-            if (errno != E.EINVAL) throw Mounter.Error(errno, null, null, MS_PRIVATE, null, dir);
+            if (errno != Error.EINVAL) throw Mounter.Error(errno, null, null, MS_PRIVATE, null, dir);
         }
     }
 

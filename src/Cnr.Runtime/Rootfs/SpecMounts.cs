@@ -2,7 +2,6 @@ using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Plan;
 using static Cnr.Linux.Libc;
-using E = Tmds.Linux.LibC;
 
 namespace Cnr.Rootfs;
 
@@ -37,8 +36,8 @@ internal static class SpecMounts
             // /dev/pts and the rest first (RootfsSetup.Finish makes it read-only, as runc's finalizeRootfs).
             bool copyUp = o.TmpCopyUp && type == "tmpfs";
             ulong flags = copyUp || IsReadonlyDev(m) ? o.Flags & ~MS_RDONLY : o.Flags;
-            int rc = Mounter.TryMount(source, root.PathOf(target), type, flags, o.Data, dest, root.Shell(dest));
-            if (rc == E.EPERM && type == "sysfs")
+            var rc = Mounter.TryMount(source, root.PathOf(target), type, flags, o.Data, dest, root.Shell(dest));
+            if (rc == Error.EPERM && type == "sysfs")
             {
                 // A user namespace that does not own the network namespace may not mount sysfs: show the
                 // host's read-only instead, as runc does, its submounts included (rro).
@@ -47,7 +46,7 @@ internal static class SpecMounts
                 return;
             }
             // The kernel says only EINVAL when a filesystem does not take one of its options: name them.
-            if (rc == E.EINVAL && o.Data is { Length: > 0 } data)
+            if (rc == Error.EINVAL && o.Data is { Length: > 0 } data)
                 throw new MountFailedException($"mounts[{index}]: mount {source} to {dest}: EINVAL: {type} refused the options passed to it as data, \"{data}\" "
                     + $"(options that are not mount flags go to the filesystem as they are: fix or remove the one {type} does not take; see its manual for its options)");
             if (rc != 0) throw Mounter.Error(rc, source, type, flags, o.Data, dest);
@@ -67,16 +66,16 @@ internal static class SpecMounts
     private static SafeFd OrdinaryDirectory(InRoot root, string dest, string type, int index)
     {
         int fd = root.OpenNoSymlinks(dest, O_DIRECTORY);
-        if (fd < 0 && Errno.Last == E.ENOENT)
+        if (fd < 0 && Errno.Last == Error.ENOENT)
         {
             // Every component that exists is a plain directory: create the rest, then look again.
             root.OpenOrCreate(dest, directory: true).Dispose();
             fd = root.OpenNoSymlinks(dest, O_DIRECTORY);
         }
         if (fd >= 0) return new SafeFd(fd);
-        int errno = Errno.Last;
-        if (errno != E.ELOOP && errno != E.ENOTDIR) throw new SyscallException("openat2", errno, dest);
-        string problem = errno == E.ENOTDIR ? "is not a directory"
+        var errno = Errno.Last;
+        if (errno != Error.ELOOP && errno != Error.ENOTDIR) throw new SyscallException("openat2", errno, dest);
+        string problem = errno == Error.ENOTDIR ? "is not a directory"
             : IsPlainDirectory(root, InRoot.Clean(dest + "/..")) ? "is a symlink" : "is under a symlink";
         throw new InvalidOperationException(
             $"mounts[{index}]: {type} on {dest}: {dest} in the rootfs {problem}; procfs and sysfs must be mounted on an ordinary directory");
@@ -119,7 +118,7 @@ internal static class SpecMounts
         using (var target = root.OpenOrCreate(dest, directory: true))
         {
             // v1 option words (controller names) mean nothing to cgroup2.
-            int rc = Mounter.TryMount("cgroup2", root.PathOf(target), "cgroup2", o.Flags, type == "cgroup2" ? o.Data : null, dest, root.Shell(dest));
+            var rc = Mounter.TryMount("cgroup2", root.PathOf(target), "cgroup2", o.Flags, type == "cgroup2" ? o.Data : null, dest, root.Shell(dest));
             if (rc == 0) { Finish(root, dest, o); return; }
             if (HostCgroup2() is { } host)
             {

@@ -1,3 +1,4 @@
+using Cnr.Linux;
 using Cnr.Spec;
 
 namespace Cnr.Seccomp;
@@ -17,7 +18,7 @@ public static class DefaultProfile
     // CLONE_NEWPID|CLONE_NEWNET.
     private const ulong CloneNewNamespaces = 0x7E020000;
 
-    private const uint AF_VSOCK = 40, ENOSYS = 38;
+    private const uint AF_VSOCK = 40;
 
     // One group per reason it is safe; the kernel still checks capabilities and permissions on every one.
     private static readonly string[][] Allowed =
@@ -99,7 +100,7 @@ public static class DefaultProfile
             Args = [new LinuxSeccompArg { Index = 0, Value = CloneNewNamespaces, ValueTwo = 0, Op = "SCMP_CMP_MASKED_EQ" }],
         });
         // clone3() passes its flags in memory, which seccomp cannot read: ENOSYS makes libc fall back to clone().
-        syscalls.Add(new LinuxSyscall { Names = ["clone3"], Action = "SCMP_ACT_ERRNO", ErrnoRet = ENOSYS });
+        syscalls.Add(new LinuxSyscall { Names = ["clone3"], Action = "SCMP_ACT_ERRNO", ErrnoRet = (uint)Error.ENOSYS });
         // Any socket family but AF_VSOCK, which reaches the hypervisor or host, not the network namespace.
         syscalls.Add(new LinuxSyscall
         {
@@ -114,7 +115,7 @@ public static class DefaultProfile
         return new LinuxSeccomp
         {
             DefaultAction = "SCMP_ACT_ERRNO",
-            DefaultErrnoRet = 1,
+            DefaultErrnoRet = (uint)Error.EPERM,
             // 64- and 32-bit x86 programs. Not x32 (Docker adds it): most distribution kernels ship without
             // CONFIG_X86_X32_ABI, and libseccomp needs ≈25 ms more per container to build a filter for it; x32
             // system calls then meet the bad-architecture action and kill the process.

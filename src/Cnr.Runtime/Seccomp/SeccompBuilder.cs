@@ -9,7 +9,6 @@ namespace Cnr.Seccomp;
 /// architectures, rules), exported as BPF for the kernel or as pseudo filter code for tests. Never loads.</summary>
 internal sealed class SeccompBuilder : IDisposable
 {
-    private const int EEXIST = 17;
 
     private readonly LibSeccomp.Context _context;
     private readonly byte[] _enosysStub;
@@ -40,7 +39,7 @@ internal sealed class SeccompBuilder : IDisposable
                 if (arch == 0)
                     throw new SpecException($"{path}: libseccomp {LibSeccompVersion.Get()} does not know the architecture {SpecException.Show(name)}");
                 int rc = LibSeccomp.seccomp_arch_add(context, arch);
-                if (rc != -EEXIST) LibSeccomp.Check(rc, "seccomp_arch_add", $"{path} ({name})");
+                if (rc != -(int)Error.EEXIST) LibSeccomp.Check(rc, "seccomp_arch_add", $"{path} ({name})");
                 arches.Add(arch);
             }
             var stub = program.NeedsEnosysStub ? EnosysStub(arches.Distinct(), program.Names) : [];
@@ -103,7 +102,7 @@ internal sealed class SeccompBuilder : IDisposable
         }
         code.Add((BPF_JA, 0, 0, 1));
         int enosys = code.Count;
-        code.Add((BPF_RET_K, 0, 0, SCMP_ACT_ERRNO | ENOSYS));
+        code.Add((BPF_RET_K, 0, 0, SCMP_ACT_ERRNO | (uint)Error.ENOSYS));
         int end = code.Count;
         foreach (int i in toEnd) code[i] = code[i] with { Jt = (byte)(end - i - 1) };
         foreach (int i in toEnosys) code[i] = code[i] with { Jt = (byte)(enosys - i - 1), Jf = (byte)(end - i - 1) };

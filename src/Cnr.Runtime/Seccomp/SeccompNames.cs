@@ -13,9 +13,6 @@ internal static class SeccompNames
     /// <summary>The kernel clamps SECCOMP_RET_ERRNO data to MAX_ERRNO.</summary>
     public const uint MaxErrno = 4095;
 
-    public const int EPERM = 1;
-    public const uint ENOSYS = 38;
-
     /// <summary>Action values without their 16-bit data (the errno for ERRNO and TRACE).</summary>
     public static readonly Dictionary<string, uint> Actions = new()
     {

@@ -26,7 +26,7 @@ internal sealed record SeccompProgram(
     /// its listener fd goes to linux.seccomp.listenerPath.</summary>
     public bool Notify => Rules.Any(r => r.Action == SCMP_ACT_NOTIFY);
 
-    public bool NeedsEnosysStub => DefaultAction is not (SCMP_ACT_ALLOW or SCMP_ACT_LOG) && DefaultAction != (SCMP_ACT_ERRNO | ENOSYS);
+    public bool NeedsEnosysStub => DefaultAction is not (SCMP_ACT_ALLOW or SCMP_ACT_LOG) && DefaultAction != (SCMP_ACT_ERRNO | (uint)Error.ENOSYS);
 
     private const string Root = "linux.seccomp";
     private const uint TsyncFlag = 1;
@@ -112,7 +112,7 @@ internal sealed record SeccompProgram(
             if (errno > MaxErrno)
                 throw new SpecException($"{errnoPath}: {errno} is not an errno (0–{MaxErrno})");
         }
-        return returnsErrno ? action | (errnoRet ?? EPERM) : action;
+        return returnsErrno ? action | (errnoRet ?? (uint)Error.EPERM) : action;
     }
 
     private static LibSeccomp.ScmpArgCmp Condition(LinuxSeccompArg arg, string path)
@@ -130,5 +130,5 @@ internal sealed record SeccompProgram(
 
     /// <summary>"SCMP_ACT_ERRNO(EPERM)", "SCMP_ACT_KILL_PROCESS": for the steps view.</summary>
     private static string ActionText(string name, uint action)
-        => (action & 0xffff0000) is SCMP_ACT_ERRNO or SCMP_ACT_TRACE ? $"{name}({Errno.Name((int)(action & 0xffff))})" : name;
+        => (action & 0xffff0000) is SCMP_ACT_ERRNO or SCMP_ACT_TRACE ? $"{name}({Errno.Name((Error)(action & 0xffff))})" : name;
 }

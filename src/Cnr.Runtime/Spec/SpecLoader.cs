@@ -60,7 +60,7 @@ public static class SpecLoader
 
     /// <summary>An IOException's errno, as .NET keeps it in HResult on Unix ("EIO (Input/output error)").</summary>
     private static string IoError(Exception e)
-        => e.HResult is > 0 and < 4096 ? $"{Errno.Name(e.HResult)} ({Errno.Describe(e.HResult)})" : e.GetType().Name;
+        => e.HResult is > 0 and < 4096 ? $"{Errno.Name((Error)e.HResult)} ({Errno.Describe((Error)e.HResult)})" : e.GetType().Name;
 
     /// <summary>Deserializes config.json. Every way the bytes can be wrong becomes one line written here (the
     /// trimmed binary's System.Text.Json texts are resource keys): not UTF-8 (byte offset), not JSON (line and

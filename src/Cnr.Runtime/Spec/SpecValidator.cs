@@ -203,9 +203,9 @@ public static class SpecValidator
     {
         if (Libc.StatMode(Libc.AT_FDCWD, program, 0, out uint mode) < 0)
         {
-            int errno = Errno.Last;
+            var errno = Errno.Last;
             throw new SpecException(path, $"\"{SpecException.ShortenPath(program)}\": {Errno.Name(errno)} ({Errno.Describe(errno)})",
-                errno is 2 or 20 ? "install the hook there, or fix the path" : "check the path and its permissions");
+                errno is Error.ENOENT or Error.ENOTDIR ? "install the hook there, or fix the path" : "check the path and its permissions");
         }
         if ((mode & Libc.S_IFMT) != Libc.S_IFREG)
             throw new SpecException(path, $"\"{SpecException.ShortenPath(program)}\" is not a regular file", "give the path of the hook's program");

@@ -22,7 +22,7 @@ public sealed class ContainerStore(string root)
         var dir = DirOf(id);
         if (Libc.mkdir(dir, 0b111_000_000) < 0)
         {
-            if (Errno.Last == 17) throw new ContainerExistsException(id);
+            if (Errno.Last == Error.EEXIST) throw new ContainerExistsException(id);
             throw new SyscallException("mkdir", Errno.Last, dir);
         }
         return ContainerLock.Take(dir);
@@ -176,7 +176,7 @@ public sealed class ContainerLock : IDisposable
     /// without it (one warning).</summary>
     public static ContainerLock Take(string dir, TimeSpan? wait = null)
     {
-        const int LOCK_EX = 2, LOCK_NB = 4, EWOULDBLOCK = 11, EINTR = 4;
+        const int LOCK_EX = 2, LOCK_NB = 4;
         var fd = SafeFd.Check(Libc.open(dir, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", dir);
         if (wait is null)
         {
@@ -186,8 +186,8 @@ public sealed class ContainerLock : IDisposable
         var deadline = Environment.TickCount64 + (long)wait.Value.TotalMilliseconds;
         while (Libc.flock(fd.Fd, LOCK_EX | LOCK_NB) < 0)
         {
-            int errno = Errno.Last;
-            if (errno is not (EWOULDBLOCK or EINTR)) { fd.Dispose(); throw new SyscallException("flock", errno, dir); }
+            var errno = Errno.Last;
+            if (errno is not (Error.EAGAIN or Error.EINTR)) { fd.Dispose(); throw new SyscallException("flock", errno, dir); }
             if (Environment.TickCount64 > deadline)
             {
                 Diagnostics.Log.Warn($"{dir} is still locked by another cnr after {wait.Value.TotalSeconds:0.#} s: going on without the lock");

@@ -24,7 +24,7 @@ public sealed unsafe class ConsoleSocket : IDisposable
         bytes.CopyTo(new Span<byte>(addr + 2, 108));
         if (Libc.connect(fd.Fd, addr, 2 + bytes.Length + 1) < 0)
         {
-            int err = Errno.Last;
+            var err = Errno.Last;
             fd.Dispose();
             throw new SyscallException("connect", err, $"{what} {path}");
         }

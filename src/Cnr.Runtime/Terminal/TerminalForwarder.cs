@@ -49,12 +49,12 @@ public sealed unsafe class TerminalForwarder : IDisposable
         while (true)
         {
             nint n = Libc.read(from, buf, 8192);
-            if (n < 0 && Errno.Last == 4) continue;
+            if (n < 0 && Errno.Last == Error.EINTR) continue;
             if (n <= 0) return; // EIO on the master once the container's side is closed
             for (nint off = 0; off < n;)
             {
                 nint w = Libc.write(to, buf + off, n - off);
-                if (w < 0 && Errno.Last == 4) continue;
+                if (w < 0 && Errno.Last == Error.EINTR) continue;
                 if (w <= 0) return;
                 off += w;
             }

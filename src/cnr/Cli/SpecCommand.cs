@@ -29,7 +29,7 @@ internal static class SpecCommand
         // O_EXCL: an existing config is never overwritten, even by a concurrent `cnr spec`.
         int fd = Libc.open(file, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1b6 /* 0666, less umask */);
         if (fd < 0)
-            throw Errno.Last == 17 /* EEXIST */
+            throw Errno.Last == Error.EEXIST
                 ? new UsageException($"File {file} exists. Remove it first")
                 : new SyscallException("open", Errno.Last, file);
         using var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write);

@@ -10,7 +10,7 @@ public class InitErrorTests
     [Fact]
     public void SyscallFailure_CrossesAsItsParts()
     {
-        var sent = new SyscallException("mount", 22, "tmpfs to /mnt", "mounts[3]");
+        var sent = new SyscallException("mount", Error.EINVAL, "tmpfs to /mnt", "mounts[3]");
         var got = Assert.IsType<SyscallException>(InitError.Decode(InitError.Encode(sent)));
         Assert.Equal((sent.Call, sent.Number, sent.Detail, sent.Where, sent.Message), (got.Call, got.Number, got.Detail, got.Where, got.Message));
         Assert.StartsWith("mounts[3]: mount tmpfs to /mnt: EINVAL (", got.Message);

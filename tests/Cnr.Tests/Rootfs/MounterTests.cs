@@ -34,8 +34,8 @@ public class MounterTests
     [Fact]
     public void Error_NamesTheMount()
     {
-        var e = Mounter.Error(1, "proc", "proc", 0, null, "/proc");
+        var e = Mounter.Error(Cnr.Linux.Error.EPERM, "proc", "proc", 0, null, "/proc");
         Assert.Equal("mount proc to /proc: EPERM (Operation not permitted)", e.Message);
-        Assert.Equal(1, e.Number);
+        Assert.Equal(Cnr.Linux.Error.EPERM, e.Number);
     }
 }
