@@ -37,11 +37,11 @@ public static class ContainerExec
         if (o.Process.Terminal && o.Detach && o.ConsoleSocket is null)
             throw new InvalidOperationException("cannot allocate a tty when cnr detaches without --console-socket");
         if (o.Process.Args is not { Count: > 0 }) throw new InvalidOperationException("exec: process.args must not be empty");
-        var process = PlanCompiler.Process(o.Process);
+        var spec = store.LoadConfig(record);
+        var process = PlanCompiler.Process(o.Process, spec.Linux?.Personality, exec: true);
         var lsm = HostLsm.Plan(o.Process);
         using var consoleSocket = o.ConsoleSocket is null ? null : ConsoleSocket.Connect(o.ConsoleSocket);
 
-        var spec = store.LoadConfig(record);
         var joins = new List<(string, NamespaceType)>();
         foreach (var type in NamespaceType.All)
             if (spec.Linux?.Namespaces?.Any(n => n.Type == type.Type) == true)

@@ -94,6 +94,8 @@ public sealed class InitProcess : IDisposable
             string? timens = req.Linux?.TimeOffsets is { Count: > 0 } offs
                 ? string.Concat(offs.Select(kv => $"{(kv.Key == "boottime" ? "boottime" : "monotonic")} {kv.Value.Secs} {kv.Value.Nanosecs}\n"))
                 : null;
+            // process.execCPUAffinity.initial: the clone inherits this thread's mask; the thread gets its own back after.
+            using var affinity = req.Plan.Process.CpuAffinityInitial is { } initial ? ThreadAffinity.Set(initial) : null;
             init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request
             {
                 CloneFlags = cloneFlags,
@@ -300,4 +302,28 @@ public sealed class InitProcess : IDisposable
     }
 
     public void Dispose() => Sync.Dispose();
+}
+
+/// <summary>The calling thread's CPU mask, changed for a while: disposing puts the old one back.</summary>
+internal sealed unsafe class ThreadAffinity : IDisposable
+{
+    private readonly ulong[] _old = new ulong[128]; // 8192 CPUs, PlanCompiler's limit
+
+    private ThreadAffinity() { }
+
+    public static ThreadAffinity Set(ulong[] mask)
+    {
+        var saved = new ThreadAffinity();
+        fixed (ulong* old = saved._old)
+            if (Libc.sched_getaffinity(0, (nuint)(saved._old.Length * sizeof(ulong)), old) < 0)
+                throw new SyscallException("sched_getaffinity", Errno.Last, "the runtime's own thread");
+        ProcessAttributes.SetAffinity(mask, "process.execCPUAffinity.initial");
+        return saved;
+    }
+
+    public void Dispose()
+    {
+        fixed (ulong* old = _old)
+            Libc.sched_setaffinity(0, (nuint)(_old.Length * sizeof(ulong)), old);
+    }
 }

@@ -113,6 +113,7 @@ internal static class ExecCommand
         ApparmorProfile = p.ApparmorProfile,
         SelinuxLabel = p.SelinuxLabel,
         OomScoreAdj = p.OomScoreAdj,
+        ExecCPUAffinity = p.ExecCPUAffinity,
     };
 
     /// <summary>runc's --cgroup forms: one PATH, or any number of CONTROLLER[,CONTROLLER]:PATH. cgroup v2 has a
