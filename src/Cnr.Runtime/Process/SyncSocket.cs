@@ -209,6 +209,38 @@ public sealed unsafe class SyncSocket : IDisposable
         return new SafeFd(*(int*)(control + sizeof(Libc.Cmsghdr)));
     }
 
+    /// <summary>One whole datagram as it is, with no type byte (another program's protocol on a socketpair:
+    /// CRIU's RPC), and the fd that came with it as SCM_RIGHTS, if any; null at EOF.</summary>
+    public byte[]? ReceiveRaw(out SafeFd? fd)
+    {
+        const int MSG_PEEK = 2, MSG_TRUNC = 0x20;
+        fd = null;
+        byte probe;
+        nint size;
+        do size = Libc.recv(_fd.Fd, &probe, 1, MSG_PEEK | MSG_TRUNC);
+        while (size < 0 && Errno.Last == Error.EINTR);
+        if (size < 0 && Errno.Last != Error.ECONNRESET) throw new SyscallException("recv", Errno.Last, "(socket)");
+        if (size <= 0) return null;
+        var buf = new byte[size];
+        byte* control = stackalloc byte[CmsgSpace];
+        fixed (byte* p = buf)
+        {
+            var iov = new Libc.Iovec { Base = p, Len = (nuint)size };
+            var msg = new Libc.Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
+            nint n;
+            do n = Libc.recvmsg(_fd.Fd, &msg, Libc.MSG_CMSG_CLOEXEC);
+            while (n < 0 && Errno.Last == Error.EINTR);
+            if (n < 0) throw new SyscallException("recvmsg", Errno.Last, "(socket)");
+            var cmsg = (Libc.Cmsghdr*)control;
+            if (msg.ControlLen >= (nuint)sizeof(Libc.Cmsghdr) && cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_RIGHTS)
+                fd = new SafeFd(*(int*)(control + sizeof(Libc.Cmsghdr)));
+        }
+        return buf;
+    }
+
+    /// <summary>Sends <paramref name="datagram"/> as it is (see <see cref="ReceiveRaw"/>).</summary>
+    public void SendRaw(ReadOnlySpan<byte> datagram) => SendDatagram([], datagram);
+
     private static int CmsgSpace => sizeof(Libc.Cmsghdr) + 8;
 
     public void Dispose() => _fd.Dispose();

@@ -34,7 +34,7 @@ public class SeccompFilterTests(ITestOutputHelper output)
         string pfc = Pfc(new LinuxSeccomp
         {
             DefaultAction = "SCMP_ACT_ALLOW",
-            Syscalls = [new LinuxSyscall { Names = ["mkdir"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 13 }],
+            Syscalls = [new LinuxSyscall { Names = ["mkdir"], Action = "SCMP_ACT_ERRNO", ErrnoRet = (uint)Error.EACCES }],
         });
         output.WriteLine(pfc);
         Assert.Contains("if ($syscall == 83)", pfc);
@@ -108,17 +108,17 @@ public class SeccompFilterTests(ITestOutputHelper output)
             DefaultAction = "SCMP_ACT_ALLOW",
             Syscalls =
             [
-                new LinuxSyscall { Names = ["mkdir"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 13 },
+                new LinuxSyscall { Names = ["mkdir"], Action = "SCMP_ACT_ERRNO", ErrnoRet = (uint)Error.EACCES },
                 // PRIO_USER (2) is refused; PRIO_PROCESS (0) still answers.
                 new LinuxSyscall
                 {
-                    Names = ["getpriority"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 22,
+                    Names = ["getpriority"], Action = "SCMP_ACT_ERRNO", ErrnoRet = (uint)Error.EINVAL,
                     Args = [new LinuxSeccompArg { Index = 0, Op = "SCMP_CMP_EQ", Value = 2 }],
                 },
             ],
         };
         var filter = SeccompFilter.Compile(seccomp);
-        (int mkdir, int getpriorityUser, int getpriorityProcess) errnos = default;
+        (Error mkdir, Error getpriorityUser, Error getpriorityProcess) errnos = default;
         Exception? failure = null;
         var thread = new Thread(() =>
         {
@@ -126,7 +126,7 @@ public class SeccompFilterTests(ITestOutputHelper output)
             {
                 Errno.Check(Libc.prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "PR_SET_NO_NEW_PRIVS");
                 SeccompFilter.Load(filter);
-                errnos = (Call(() => Mkdir("/nonexistent-cnr-seccomp-test/x", 0x1ff)),
+                errnos = (Call(() => Libc.mkdir("/nonexistent-cnr-seccomp-test/x", 0x1ff)),
                           Call(() => Getpriority(2, 0)), Call(() => Getpriority(0, 0)));
             }
             catch (Exception e) { failure = e; }
@@ -134,13 +134,12 @@ public class SeccompFilterTests(ITestOutputHelper output)
         thread.Start();
         thread.Join();
         Assert.Null(failure);
-        Assert.Equal((13, 22, 0), errnos);
+        Assert.Equal((Error.EACCES, Error.EINVAL, default(Error)), errnos);
         // This thread was never filtered: mkdir fails the ordinary way.
-        Assert.Equal(2, Call(() => Mkdir("/nonexistent-cnr-seccomp-test/x", 0x1ff)));
+        Assert.Equal(Error.ENOENT, Call(() => Libc.mkdir("/nonexistent-cnr-seccomp-test/x", 0x1ff)));
     }
 
-    private static int Call(Func<int> syscall) => syscall() == -1 ? Marshal.GetLastPInvokeError() : 0;
+    private static Error Call(Func<int> syscall) => syscall() == -1 ? Errno.Last : default;
 
-    [DllImport("libc", EntryPoint = "mkdir", SetLastError = true)] private static extern int Mkdir(string path, int mode);
     [DllImport("libc", EntryPoint = "getpriority", SetLastError = true)] private static extern int Getpriority(int which, int who);
 }
