@@ -85,7 +85,7 @@ internal sealed class Criu : IDisposable
 
     /// <summary>Starts `criu swrk 3`; <paramref name="extraFds"/> become its fds 4, 5, … (for inherit_fd).
     /// <paramref name="logPath"/> is where CRIU's log will be (work dir + log_file), for errors.</summary>
-    public static unsafe Criu Start(string criuPath, IReadOnlyList<int> extraFds, string logPath)
+    public static Criu Start(string criuPath, IReadOnlyList<int> extraFds, string logPath)
     {
         var (parent, child) = SyncSocket.CreatePair();
         using (child)
@@ -96,17 +96,9 @@ internal sealed class Criu : IDisposable
             {
                 foreach (var fd in new[] { child.Fd }.Concat(extraFds))
                     sources.Add(SafeFd.Check(Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, 64), "fcntl", "F_DUPFD_CLOEXEC"));
-                byte* actions = stackalloc byte[Libc.PosixSpawnFileActionsSize];
-                Libc.posix_spawn_file_actions_init(actions);
-                for (int i = 0; i < sources.Count; i++) Libc.posix_spawn_file_actions_adddup2(actions, sources[i].Fd, 3 + i);
-                string[] argv = [criuPath, "swrk", "3"];
-                var envp = Environment.GetEnvironmentVariables().Keys.Cast<string>().Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}").ToArray();
                 if (Steps.On) Steps.Report("criu", "criu swrk 3 (CRIU's RPC service on a socketpair: one request, notifications, one response)", null);
-                int pid, rc;
-                using (var strings = new NativeStrings())
-                    rc = Libc.posix_spawn(out pid, criuPath, actions, null, strings.Array(argv), strings.Array(envp));
-                Libc.posix_spawn_file_actions_destroy(actions);
-                if (rc != 0) throw new SyscallException("posix_spawn", (Error)rc, criuPath);
+                int pid = Libc.Spawn(criuPath, [criuPath, "swrk", "3"], Libc.CurrentEnvironment(),
+                    sources.Select((s, i) => (s.Fd, 3 + i)).ToArray());
                 return new Criu(parent, pid, logPath);
             }
             catch

@@ -48,20 +48,12 @@ public static class HookRunner
     {
         timedOut = false;
         IReadOnlyList<string> argv = hook.Args;
-        IReadOnlyList<string> envp = hook.Env ?? Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}").ToArray();
+        IReadOnlyList<string> envp = hook.Env ?? Libc.CurrentEnvironment();
         int* pipe = stackalloc int[2];
         Errno.Check(Libc.pipe2(pipe, Libc.O_CLOEXEC), "pipe2", hook.Path);
         using var readEnd = new SafeFd(pipe[0]);
         using var writeEnd = new SafeFd(pipe[1]);
-        byte* actions = stackalloc byte[Libc.PosixSpawnFileActionsSize];
-        Libc.posix_spawn_file_actions_init(actions);
-        Libc.posix_spawn_file_actions_adddup2(actions, readEnd.Fd, 0);
-        int pid, rc;
-        using (var strings = new NativeStrings())
-            rc = Libc.posix_spawn(out pid, hook.Path, actions, null, strings.Array(argv), strings.Array(envp));
-        Libc.posix_spawn_file_actions_destroy(actions);
-        if (rc != 0) throw new SyscallException("posix_spawn", (Error)rc, hook.Path);
+        int pid = Libc.Spawn(hook.Path, argv, envp, [(readEnd.Fd, 0)]);
         readEnd.Dispose();
         fixed (byte* b = stdin) Libc.write(writeEnd.Fd, b, stdin.Length); // EPIPE if the hook ignores stdin: fine
         writeEnd.Dispose();

@@ -14,4 +14,23 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int pipe2(int* fds, int flags);
 
     public const int PosixSpawnFileActionsSize = 80;
+
+    /// <summary>posix_spawn of <paramref name="path"/> with its whole argv and env, each of
+    /// <paramref name="fds"/>' fds dup2'ed onto its target in the child (all else cnr holds is O_CLOEXEC);
+    /// returns the pid. The targets must not be the number of a later source.</summary>
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, ReadOnlySpan<(int Fd, int Target)> fds)
+    {
+        byte* actions = stackalloc byte[PosixSpawnFileActionsSize];
+        posix_spawn_file_actions_init(actions);
+        foreach (var (fd, target) in fds) posix_spawn_file_actions_adddup2(actions, fd, target);
+        int pid, rc;
+        using (var strings = new NativeStrings())
+            rc = posix_spawn(out pid, path, actions, null, strings.Array(argv), strings.Array(envp));
+        posix_spawn_file_actions_destroy(actions);
+        return rc == 0 ? pid : throw new SyscallException("posix_spawn", (Error)rc, path);
+    }
+
+    /// <summary>cnr's own environment as KEY=VALUE strings, for a program that inherits it.</summary>
+    public static string[] CurrentEnvironment()
+        => Environment.GetEnvironmentVariables().Keys.Cast<string>().Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}").ToArray();
 }
