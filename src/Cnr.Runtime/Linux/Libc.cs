@@ -9,7 +9,8 @@ namespace Cnr.Linux;
 /// or compare <see cref="Errno.Last"/> with an <see cref="Error"/> value, never with a number.</item>
 /// <item>An fd cnr owns lives in a <see cref="SafeFd"/> from the moment it exists. Imports take and return plain
 /// ints: an fd passed in is borrowed for the call (<c>SafeFd.Fd</c> of a handle the caller keeps alive); an fd
-/// handed back (open, socket, memfd_create, openat2…) is wrapped at once, <c>SafeFd.Check(open(…), "open", path)</c>,
+/// handed back (open, socket, memfd_create, openat2…) is wrapped as soon as it is known to be valid,
+/// <c>SafeFd.Check(open(…), "open", path)</c> or <c>if (fd &lt; 0) …; using var f = new SafeFd(fd);</c>,
 /// or closed on the next line. The init's own fd plumbing (dup2, close_range, the numbers of
 /// <c>--preserve-fds</c>) works on fd numbers, which are not owned handles.</item>
 /// <item>What the kernel reads or fills is a <see cref="StructLayoutAttribute"/> struct (Statx, Statfs, PollFd,
