@@ -8,6 +8,11 @@ public static unsafe partial class Libc
 {
     [LibraryImport(Lib, SetLastError = true)] public static partial int fchdir(int fd);
 
+    /// <summary>struct linux_dirent64 up to its name, which follows NUL-terminated (Pack = 1: the name starts
+    /// right after Type, at byte 19).</summary>
+    [StructLayout(LayoutKind.Sequential, Pack = 1)]
+    public struct Dirent64 { public ulong Ino; public long Off; public ushort Reclen; public byte Type; }
+
     public const long PROC_SUPER_MAGIC = 0x9fa0, DEVPTS_SUPER_MAGIC = 0x1cd1;
     public const long SYS_getdents64 = 217, SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432;
     public const int FSOPEN_CLOEXEC = 1, FSCONFIG_CMD_CREATE = 6, FSMOUNT_CLOEXEC = 1;

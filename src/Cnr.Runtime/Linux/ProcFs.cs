@@ -136,9 +136,8 @@ internal static class ProcFs
         for (long n; (n = syscall(SYS_getdents64, dir.Fd, (nint)buf, 4096, 0, 0, 0)) != 0;)
         {
             if (n < 0) throw new SyscallException("getdents64", Errno.Last, "/proc/self/fd");
-            // struct linux_dirent64: d_ino 8, d_off 8, d_reclen 2, d_type 1, then the NUL-terminated name.
-            for (long off = 0; off < n; off += *(ushort*)(buf + off + 16))
-                if (int.TryParse(new string((sbyte*)(buf + off + 19)), out int fd)) fds.Add(fd);
+            for (long off = 0; off < n; off += ((Dirent64*)(buf + off))->Reclen)
+                if (int.TryParse(new string((sbyte*)(buf + off + sizeof(Dirent64))), out int fd)) fds.Add(fd);
         }
         return fds;
     }
