@@ -1,7 +1,7 @@
 using Cnr.Linux;
 using Xunit;
 
-namespace Cnr.Tests.Linux;
+namespace Cnr.Tests.Interop;
 
 /// <summary>The hand-declared kernel structs and errno values against what the kernel and glibc really do.</summary>
 public class InteropTests
