@@ -47,11 +47,11 @@ public static class ContainerExec
         }
         if (execProcess.Terminal && o.Detach && o.ConsoleSocket is null)
             throw new InvalidOperationException("cannot allocate a tty when cnr detaches without --console-socket");
-        var process = PlanCompiler.Process(execProcess);
+        var (record, spec) = (c.Record, c.Config);
+        var process = PlanCompiler.Process(execProcess, spec.Linux?.Personality, exec: true);
         var lsm = HostLsm.Plan(execProcess);
         using var consoleSocket = o.ConsoleSocket is null ? null : ConsoleSocket.Connect(o.ConsoleSocket);
 
-        var (record, spec) = (c.Record, c.Config);
         var joins = new List<(string, NamespaceType)>();
         foreach (var type in NamespaceType.All)
             if (spec.Linux?.Namespaces?.Any(n => n.Type == type.Type) == true)

@@ -10,6 +10,8 @@ namespace Cnr.State;
 public sealed class ContainerStore(string root)
 {
     public const string FifoName = "exec.fifo";
+    /// <summary>Where `restore` binds the rootfs for CRIU while it runs.</summary>
+    public const string CriuRootName = "criu-root";
     public string Root { get; } = Path.GetFullPath(root);
 
     public string DirOf(string id) => Path.Combine(Root, id);
@@ -129,7 +131,11 @@ public sealed class ContainerStore(string root)
     public void Remove(string id)
     {
         var dir = DirOf(id);
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        if (!Directory.Exists(dir)) return;
+        // A `restore` killed while the rootfs was bound at CRIU's root here: detached first, or the recursive
+        // delete would empty the bundle's rootfs.
+        Libc.umount2(Path.Combine(dir, CriuRootName), Libc.MNT_DETACH);
+        Directory.Delete(dir, recursive: true);
     }
 
     public string FifoPath(string id) => Path.Combine(DirOf(id), FifoName);
