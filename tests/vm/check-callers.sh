@@ -238,6 +238,10 @@ else
     ru_kill() { ru_as "${RP[@]}" kill r2 >/dev/null && ru_as "${RP[@]}" wait r2 >/dev/null; ru_as "${RP[@]}" inspect -f '{{.State.Status}} {{.State.ExitCode}}' r2; }
     check "rootless podman kill r2, then it exited 137" '^exited 137$' ru_kill
     ru_as "${RP[@]}" rm -f r2 >/dev/null 2>&1
+    # cgroup_manager = cgroupfs: no cgroupsPath, and cnr, rootless, puts the container below its own cgroup
+    # (Podman's podman-PID.scope, which holds Podman's processes: cnr enables no controller there)
+    check "rootless podman --cgroup-manager cgroupfs run --rm mybox id" '^uid=0\(root\) gid=0\(root\)' \
+      ru_as "${RP[@]}" --cgroup-manager cgroupfs run --rm --network none localhost/mybox id
   fi
   loginctl disable-linger "$ru"
 fi
