@@ -47,7 +47,7 @@ public static class PlanCompiler
             Hostname = spec.Hostname is { Length: > 0 } h ? h : null,
             Domainname = spec.Domainname is { Length: > 0 } d ? d : null,
             Sysctls = [.. (spec.Linux?.Sysctl ?? []).Select(kv => new Sysctl(kv.Key, SysctlPath(kv.Key), kv.Value))],
-            Process = Process(process),
+            Process = Process(process, spec.Linux?.Personality),
             Lsm = HostLsm.Plan(process),
             RuntimeHooks = hooks?.Prestart?.Count > 0 || hooks?.CreateRuntime?.Count > 0,
             CreateContainerHooks = Hooks(hooks?.CreateContainer),
@@ -60,7 +60,9 @@ public static class PlanCompiler
     /// <summary>process.* in kernel units. Capabilities the running kernel does not know are left out (one
     /// warning, as runc); ambient capabilities that are not also permitted and inheritable cannot be raised
     /// and are left out quietly, as runc does with its own default spec (which lists three of them).</summary>
-    public static ProcessPlan Process(Spec.Process p)
+    /// <param name="personality">the container's linux.personality: its init and every exec run under it, as runc's</param>
+    /// <param name="exec">an exec: process.execCPUAffinity applies (the spec leaves the container's init out)</param>
+    public static ProcessPlan Process(Spec.Process p, LinuxPersonality? personality = null, bool exec = false)
     {
         // `create` validated it with the whole config; `exec` brings its own (--process, flags): judged the same way.
         SpecValidator.Process(p);
@@ -86,7 +88,32 @@ public static class PlanCompiler
             OomScoreAdj = p.OomScoreAdj,
             Scheduler = p.Scheduler is { } s ? Scheduler(s) : null,
             IoPriority = p.IoPriority is { } io ? IoPriorityValue(io) : null,
+            Personality = personality is null ? null : personality.Domain == "LINUX32" ? PER_LINUX32 : PER_LINUX,
+            CpuAffinityInitial = exec && p.ExecCPUAffinity?.Initial is { Length: > 0 } initial ? CpuMask(initial, "process.execCPUAffinity.initial") : null,
+            CpuAffinityFinal = exec && p.ExecCPUAffinity?.Final is { Length: > 0 } final ? CpuMask(final, "process.execCPUAffinity.final") : null,
         };
+    }
+
+    private const uint PER_LINUX = 0, PER_LINUX32 = 0x0008;
+    /// <summary>The highest CPU number a list may name: the kernel's NR_CPUS limit on x86_64 and arm64.</summary>
+    private const int MaxCpu = 8191;
+
+    /// <summary>A CPU list ("0-3,7", as cpuset.cpus and taskset -c write them) as a sched_setaffinity mask.</summary>
+    public static ulong[] CpuMask(string list, string field)
+    {
+        var mask = new ulong[1];
+        foreach (var part in list.Split(','))
+        {
+            int dash = part.IndexOf('-');
+            if (!TryCpu(dash < 0 ? part : part[..dash], out int first) || !TryCpu(dash < 0 ? part : part[(dash + 1)..], out int last) || last < first)
+                throw new SpecException(field, $"{SpecException.Show(list)} is not a CPU list", $"CPU numbers 0-{MaxCpu} and ranges, e.g. \"0-3,7\"");
+            if (last / 64 >= mask.Length) Array.Resize(ref mask, last / 64 + 1);
+            for (int cpu = first; cpu <= last; cpu++) mask[cpu / 64] |= 1UL << (cpu % 64);
+        }
+        return mask;
+
+        static bool TryCpu(string s, out int cpu)
+            => int.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out cpu) && cpu <= MaxCpu;
     }
 
     private static int Rlimit(string type, int index)

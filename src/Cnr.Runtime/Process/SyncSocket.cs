@@ -214,6 +214,38 @@ public sealed unsafe class SyncSocket : IDisposable
         return new SafeFd(*(int*)(control + sizeof(Cmsghdr)));
     }
 
+    /// <summary>One whole datagram as it is, with no type byte (another program's protocol on a socketpair:
+    /// CRIU's RPC), and the fd that came with it as SCM_RIGHTS, if any; null at EOF.</summary>
+    public byte[]? ReceiveRaw(out SafeFd? fd)
+    {
+        const int MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_CMSG_CLOEXEC = 0x40000000;
+        fd = null;
+        byte probe;
+        nint size;
+        do size = Libc.recv(_fd.Fd, &probe, 1, MSG_PEEK | MSG_TRUNC);
+        while (size < 0 && Errno.Last == 4);
+        if (size < 0 && Errno.Last != ECONNRESET) throw new SyscallException("recv", Errno.Last, "(socket)");
+        if (size <= 0) return null;
+        var buf = new byte[size];
+        byte* control = stackalloc byte[CmsgSpace];
+        fixed (byte* p = buf)
+        {
+            var iov = new Iovec { Base = p, Len = (nuint)size };
+            var msg = new Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
+            nint n;
+            do n = Libc.recvmsg(_fd.Fd, &msg, MSG_CMSG_CLOEXEC);
+            while (n < 0 && Errno.Last == 4);
+            if (n < 0) throw new SyscallException("recvmsg", Errno.Last, "(socket)");
+            var cmsg = (Cmsghdr*)control;
+            if (msg.ControlLen >= (nuint)sizeof(Cmsghdr) && cmsg->Level == 1 && cmsg->Type == 1)
+                fd = new SafeFd(*(int*)(control + sizeof(Cmsghdr)));
+        }
+        return buf;
+    }
+
+    /// <summary>Sends <paramref name="datagram"/> as it is (see <see cref="ReceiveRaw"/>).</summary>
+    public void SendRaw(ReadOnlySpan<byte> datagram) => SendDatagram([], datagram);
+
     private static int CmsgSpace => sizeof(Cmsghdr) + 8;
 
     [StructLayout(LayoutKind.Sequential)] private struct Iovec { public byte* Base; public nuint Len; }
