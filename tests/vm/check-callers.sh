@@ -230,8 +230,9 @@ else
       check "rootless podman stop r1" '^r1$' ru_as "${RP[@]}" stop -t 30 r1
       check "rootless podman inspect: exited 0" '^exited 0$' ru_as "${RP[@]}" inspect -f '{{.State.Status}} {{.State.ExitCode}}' r1
       check "rootless podman rm r1" '^r1$' ru_as "${RP[@]}" rm r1
-      left=$(ru_as systemctl --user list-units --all --no-legend --plain 'libpod-*.scope' 2>&1; ls -A "$ru_xdg/cnr" 2>/dev/null)
-      [ -z "$left" ] && ok "after rootless podman rm: no libpod-*.scope in the user's instance, no state in $ru_xdg/cnr" \
+      # the container's scope (Podman's libpod-conmon-ID.scope may still be going away: conmon's, not cnr's)
+      left=$(ru_as systemctl --user list-units --all --no-legend --plain "$unit" 2>&1; ls -A "$ru_xdg/cnr" 2>/dev/null)
+      [ -z "$left" ] && ok "after rootless podman rm: no $unit in the user's instance, no state in $ru_xdg/cnr" \
         || notok "after rootless podman rm: nothing left" "$left"
     else notok "rootless podman run -d --memory 32m --pids-limit 50" "$id"; fi
     ru_as "${RP[@]}" run -d --network none --name r2 localhost/mybox sleep 1000 >/dev/null 2>&1
