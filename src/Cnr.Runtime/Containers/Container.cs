@@ -6,23 +6,6 @@ using Cnr.State;
 
 namespace Cnr.Containers;
 
-/// <summary>Where a container is in its life. Never stored: <see cref="Container.Load"/> asks the kernel.</summary>
-public enum ContainerStatus { Creating, Created, Running, Paused, Stopped }
-
-/// <summary>The runtime-spec's status strings: the one place an enum value becomes text (state JSON, `list`,
-/// the state hooks and the seccomp agent receive).</summary>
-public static class ContainerStatusNames
-{
-    public static string Name(this ContainerStatus status) => status switch
-    {
-        ContainerStatus.Creating => "creating",
-        ContainerStatus.Created => "created",
-        ContainerStatus.Running => "running",
-        ContainerStatus.Paused => "paused",
-        _ => "stopped",
-    };
-}
-
 /// <summary>A container as one verb sees it: its record from the store, its status from the kernel, and the
 /// rules of what may be done to it in that status (runc's state machine). A verb loads it, checks, acts:
 /// one file per verb (ContainerStart.cs, ContainerDelete.cs…). <see cref="Load"/> holds the container's lock

@@ -7,6 +7,7 @@ using Cnr.Lsm;
 using Cnr.Process;
 using Cnr.Rootfs;
 using Cnr.Spec;
+using Cnr.State;
 using static Cnr.Linux.Libc;
 
 namespace Cnr.Plan;
@@ -52,8 +53,8 @@ public static class PlanCompiler
             RuntimeHooks = hooks?.Prestart?.Count > 0 || hooks?.CreateRuntime?.Count > 0,
             CreateContainerHooks = Hooks(hooks?.CreateContainer),
             StartContainerHooks = Hooks(hooks?.StartContainer),
-            CreateContainerState = hooks?.CreateContainer?.Count > 0 ? State(spec, containerId, bundle, "creating") : null,
-            StartContainerState = hooks?.StartContainer?.Count > 0 ? State(spec, containerId, bundle, "running") : null,
+            CreateContainerState = hooks?.CreateContainer?.Count > 0 ? State(spec, containerId, bundle, ContainerStatus.Creating) : null,
+            StartContainerState = hooks?.StartContainer?.Count > 0 ? State(spec, containerId, bundle, ContainerStatus.Running) : null,
         };
     }
 
@@ -203,11 +204,11 @@ public static class PlanCompiler
     public static HookPlan HookPlan(Hook h) => new(h.Path, h.Args is { Count: > 0 } a ? [.. a] : [h.Path], h.Env?.ToArray(), h.Timeout ?? 0);
 
     /// <summary>The state JSON with the pid cut out: rendered with a placeholder pid, split around it.</summary>
-    private static HookState State(RuntimeSpec spec, string id, string bundle, string status)
+    private static HookState State(RuntimeSpec spec, string id, string bundle, ContainerStatus status)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(new ContainerState
         {
-            OciVersion = spec.OciVersion, Id = id, Status = status, Pid = 0, Bundle = bundle, Annotations = spec.Annotations,
+            OciVersion = spec.OciVersion, Id = id, Status = status.Name(), Pid = 0, Bundle = bundle, Annotations = spec.Annotations,
         }, SpecJson.Default.ContainerState);
         // The pid comes before bundle and annotations, and id is a validated container id: the first
         // `"pid": 0` is the field (in a string value the quotes would be escaped).

@@ -191,13 +191,11 @@ public sealed class InitProcess : IDisposable
                     _after = "the createRuntime/prestart hooks";
                     break;
                 case SyncMessage.Terminal:
-                    var fd = Sync.ReceiveFd();
-                    if (onTerminal is null) fd.Dispose(); else onTerminal(fd);
+                    if (onTerminal is null) msg.Fd!.Dispose(); else onTerminal(msg.Fd!);
                     _after = "sending its terminal";
                     break;
                 case SyncMessage.SeccompListener:
-                    var listener = Sync.ReceiveFd();
-                    if (onSeccompListener is null) listener.Dispose(); else onSeccompListener(listener);
+                    if (onSeccompListener is null) msg.Fd!.Dispose(); else onSeccompListener(msg.Fd!);
                     _after = "loading its seccomp filter (the listener fd handed over)";
                     break;
                 default: throw new InitFailedException($"unexpected message '{(char)msg.Type}' from init");
@@ -218,7 +216,7 @@ public sealed class InitProcess : IDisposable
 
     /// <summary>The init's next message. No wait on it is unbounded: a dead init closes the socket, and one that
     /// cannot get on (its cgroup frozen, or the process stopped) is given up on, checked every second.</summary>
-    private (SyncMessage Type, byte[] Payload)? Next()
+    private SyncReceived? Next()
     {
         while (!Sync.WaitReadable(1000))
         {
@@ -260,7 +258,7 @@ public sealed class InitProcess : IDisposable
         {
             if (queued.Type == SyncMessage.SpawnFailed) return SpawnFailure(queued.Payload);
             if (queued.Type == SyncMessage.Error) return InitError.Decode(queued.Payload);
-            if (queued.Type is SyncMessage.Terminal or SyncMessage.SeccompListener) Sync.ReceiveFd().Dispose();
+            queued.Fd?.Dispose();
         }
         return new InitFailedException($"container init exited before it was ready ({HowItEnded()}) after {_after}");
     }

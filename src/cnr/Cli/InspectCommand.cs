@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Cnr.Containers;
 using Cnr.Inspect;
+using Cnr.State;
 
 namespace Cnr.Cli;
 

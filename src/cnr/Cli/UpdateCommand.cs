@@ -3,6 +3,7 @@ using System.Text.Json;
 using Cnr.Cgroups;
 using Cnr.Containers;
 using Cnr.Spec;
+using Cnr.State;
 
 namespace Cnr.Cli;
 
