@@ -8,6 +8,8 @@
 #   device rules are the scope's properties; docker exec, update, stop, kill, rm; no docker-*.scope left.
 # - podman as root (cgroup_manager systemd, its default) with --runtime cnr: run --rm id, the limits in the
 #   libpod-*.scope, exec, stop, rm, no scope left.
+# - podman rootless, as an ordinary user with /etc/subuid ranges and a systemd user instance: the same, the
+#   scope made by the user's instance (its delegated cpu memory pids), cnr's state under the user's runtime dir.
 # Ends with "N passed, N failed, N skipped" (tests/run-all.sh counts it); exit 0 when nothing failed,
 # 77 with the reason when no guest can be had here (not root, packages not installable).
 #   VM_TIMEOUT (default 900 s) as in run-in-vm.sh; CNR_BINARY (default bin/cnr)
@@ -166,6 +168,84 @@ if [[ $id =~ ^[0-9a-f]{64}$ ]]; then
   if [ -z "$(units 'libpod-*.scope')" ]; then ok "after podman rm: no libpod-*.scope unit"
   else notok "after podman rm: no libpod-*.scope unit" "$(units 'libpod-*.scope')"; fi
 else notok "podman run -d --memory 32m --pids-limit 50" "$id"; fi
+
+# ---- Podman rootless (an ordinary user; cgroup_manager = systemd: the user's own systemd instance) -------
+# The user has /etc/subuid and /etc/subgid ranges and a systemd user instance (loginctl enable-linger starts
+# user@UID.service and its bus). Podman makes a user namespace from those ranges (newuidmap) and runs cnr in
+# it as that namespace's uid 0, passing no --root (cnr's state goes under $XDG_RUNTIME_DIR/cnr) and the
+# cgroupsPath "user.slice:libpod:ID" with --systemd-cgroup: the scope is made by the user's instance.
+# The user's storage is on a tmpfs (overlayfs, native in a user namespace since 5.11, cannot use the guest's
+# overlay as its upper layer).
+ru=cnrpodman ru_home=/var/lib/cnrpodman
+mkdir -p $ru_home && mount -t tmpfs -o mode=0755 tmpfs $ru_home
+if ! useradd --home-dir $ru_home/home --create-home --shell /bin/sh "$ru" 2>&1; then notok "useradd $ru"
+else
+  ru_uid=$(id -u $ru) ru_gid=$(id -g $ru)
+  # useradd gives a new user ranges where /etc/login.defs says so; a range of its own otherwise
+  grep -q "^$ru:" /etc/subuid || usermod --add-subuids 400000-465535 "$ru"
+  grep -q "^$ru:" /etc/subgid || usermod --add-subgids 400000-465535 "$ru"
+  ru_xdg=/run/user/$ru_uid
+  # as the user, with a login's environment (what pam_systemd would set)
+  ru_as() {
+    (cd $ru_home/home && setpriv --reuid="$ru_uid" --regid="$ru_gid" --init-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+      HOME=$ru_home/home USER=$ru LOGNAME=$ru XDG_RUNTIME_DIR=$ru_xdg DBUS_SESSION_BUS_ADDRESS=unix:path=$ru_xdg/bus "$@")
+  }
+  mkdir -p $ru_home/home/.config/containers
+  printf '[storage]\ndriver = "overlay"\n' > $ru_home/home/.config/containers/storage.conf
+  chown -R "$ru_uid:$ru_gid" $ru_home/home
+  loginctl enable-linger "$ru"
+  for _ in $(seq 240); do [ -S "$ru_xdg/bus" ] && break; sleep 0.5; done
+  ru_svc=/sys/fs/cgroup/user.slice/user-$ru_uid.slice/user@$ru_uid.service
+  if [ ! -S "$ru_xdg/bus" ]; then notok "rootless podman: loginctl enable-linger starts user@$ru_uid.service" "$(systemctl status "user@$ru_uid.service" 2>&1 | head -20)"
+  else
+    ok "rootless podman: user $ru (uid $ru_uid, $(grep "^$ru:" /etc/subuid) in /etc/subuid), its systemd instance and bus"
+    check "rootless podman: systemd delegates cpu memory pids to user@$ru_uid.service" '\bcpu\b.*\bmemory\b.*\bpids\b' \
+      sh -c "echo \$(cat $ru_svc/cgroup.controllers) / subtree \$(cat $ru_svc/cgroup.subtree_control)"
+    RP=(podman --runtime "$CNR")
+    check "rootless podman info: rootless, cgroup manager systemd, cgroup v2, overlay storage" '^true systemd v2 overlay$' \
+      ru_as podman info --format '{{.Host.Security.Rootless}} {{.Host.CgroupManager}} {{.Host.CgroupsVersion}} {{.Store.GraphDriverName}}'
+    ru_import() { tar -C bundles/mybox/rootfs -c . | ru_as podman import - localhost/mybox:latest; }
+    check "rootless podman import of the mybox rootfs (as the user)" '^(sha256:)?[0-9a-f]{64}$' ru_import
+    t=$(date +%s%N)
+    check "rootless podman --runtime cnr run --rm mybox id: root in Podman's user namespace" '^uid=0\(root\) gid=0\(root\)' \
+      ru_as "${RP[@]}" run --rm --network none localhost/mybox id
+    echo "    measured: rootless podman run --rm $(ms "$t") ms"
+    ru_uidmap() { echo $(ru_as "${RP[@]}" run --rm --network none localhost/mybox cat /proc/self/uid_map); }
+    check "rootless podman: the container's uid 0 is the user's, 1.. the subordinate range (uid_map)" "^0 $ru_uid 1 1 [0-9]+ 65536$" ru_uidmap
+    check_rc "rootless podman run --memory 10m: a 20 MB dd is OOM-killed (exit 137)" 137 \
+      ru_as "${RP[@]}" run --rm --network none --memory 10m localhost/mybox dd if=/dev/zero of=/dev/null bs=20M count=1
+    id=$(ru_as "${RP[@]}" run -d --network none --name r1 --memory 32m --pids-limit 50 localhost/mybox sh -c 'trap "exit 0" TERM; while :; do sleep 1; done' 2>&1)
+    if [[ $id =~ ^[0-9a-f]{64}$ ]]; then
+      ok "rootless podman run -d --memory 32m --pids-limit 50"
+      unit=libpod-$id.scope
+      check "rootless: cnr's state is under the user's runtime dir ($ru_xdg/cnr), where Podman's cnr calls find it" "^$id\$" \
+        ru_as "$CNR" --root "$ru_xdg/cnr" list -q
+      check "systemctl --user: $unit is active in the user's user.slice, delegated, MemoryMax=32M TasksMax=50" '^active user.slice yes 33554432 50$' \
+        ru_as sh -c "echo \$(systemctl --user show -p ActiveState --value $unit) \$(systemctl --user show -p Slice --value $unit) \$(systemctl --user show -p Delegate --value $unit) \$(systemctl --user show -p MemoryMax --value $unit) \$(systemctl --user show -p TasksMax --value $unit)"
+      cg=$(ru_as systemctl --user show -p ControlGroup --value "$unit" 2>/dev/null)
+      check "the user's scope's cgroup files agree (memory.max pids.max in $cg)" '^33554432 50$' \
+        sh -c "echo \$(cat /sys/fs/cgroup$cg/memory.max /sys/fs/cgroup$cg/pids.max)"
+      check "rootless podman exec r1 id" '^uid=0\(root\)' ru_as "${RP[@]}" exec r1 id
+      check "rootless podman exec: the process is in the container's scope" "^0::/\$" ru_as "${RP[@]}" exec r1 cat /proc/self/cgroup
+      check "rootless podman stop r1" '^r1$' ru_as "${RP[@]}" stop -t 30 r1
+      check "rootless podman inspect: exited 0" '^exited 0$' ru_as "${RP[@]}" inspect -f '{{.State.Status}} {{.State.ExitCode}}' r1
+      check "rootless podman rm r1" '^r1$' ru_as "${RP[@]}" rm r1
+      # the container's scope (Podman's libpod-conmon-ID.scope may still be going away: conmon's, not cnr's)
+      left=$(ru_as systemctl --user list-units --all --no-legend --plain "$unit" 2>&1; ls -A "$ru_xdg/cnr" 2>/dev/null)
+      [ -z "$left" ] && ok "after rootless podman rm: no $unit in the user's instance, no state in $ru_xdg/cnr" \
+        || notok "after rootless podman rm: nothing left" "$left"
+    else notok "rootless podman run -d --memory 32m --pids-limit 50" "$id"; fi
+    ru_as "${RP[@]}" run -d --network none --name r2 localhost/mybox sleep 1000 >/dev/null 2>&1
+    ru_kill() { ru_as "${RP[@]}" kill r2 >/dev/null && ru_as "${RP[@]}" wait r2 >/dev/null; ru_as "${RP[@]}" inspect -f '{{.State.Status}} {{.State.ExitCode}}' r2; }
+    check "rootless podman kill r2, then it exited 137" '^exited 137$' ru_kill
+    ru_as "${RP[@]}" rm -f r2 >/dev/null 2>&1
+    # cgroup_manager = cgroupfs: no cgroupsPath, and cnr, rootless, puts the container below its own cgroup
+    # (Podman's podman-PID.scope, which holds Podman's processes: cnr enables no controller there)
+    check "rootless podman --cgroup-manager cgroupfs run --rm mybox id" '^uid=0\(root\) gid=0\(root\)' \
+      ru_as "${RP[@]}" --cgroup-manager cgroupfs run --rm --network none localhost/mybox id
+  fi
+  loginctl disable-linger "$ru"
+fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

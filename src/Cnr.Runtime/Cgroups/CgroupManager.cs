@@ -355,18 +355,29 @@ public sealed class CgroupManager : ICgroupManager
         // Only a needed one failing is an error.
         var offered = (CgroupStats.TryRead(dir, "cgroup.controllers") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var enabled = (CgroupStats.TryRead(dir, "cgroup.subtree_control") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        foreach (var c in offered.Except(enabled).Where(c => needed.ContainsKey(c) || StatsControllers.Contains(c)))
+        var toEnable = offered.Except(enabled).Where(c => needed.ContainsKey(c) || StatsControllers.Contains(c)).ToList();
+        // The kernel lets the threaded controllers (cpu, pids) into a cgroup that has processes of its own, which
+        // makes it a thread root: no process can then move into a new cgroup below it (EOPNOTSUPP). Such a
+        // parent (a rootless caller's own cgroup: rootless Podman's podman-PID.scope) gets no controller from cnr.
+        if (toEnable.Count > 0 && dir != _hierarchy.Root && !string.IsNullOrWhiteSpace(CgroupStats.TryRead(dir, "cgroup.procs")))
+        {
+            if (toEnable.FirstOrDefault(needed.ContainsKey) is { } c) throw HasProcesses(needed[c].Source, c, dir);
+            return;
+        }
+        foreach (var c in toEnable)
         {
             var file = System.IO.Path.Combine(dir, "cgroup.subtree_control");
             if (Steps.On) Steps.Report("cgroup", $"write {file} = +{c}", $"echo +{c} > {file}");
             var rc = TryWrite(file, "+" + c);
             if (rc == 0 || !needed.TryGetValue(c, out var w)) continue;
-            if (rc == Error.EBUSY)
-                throw new CgroupException($"{w.Source}: cannot enable the {c} controller in {file}: {dir} has processes of its own, " +
-                    "and cgroup v2 puts controllers only where there are none (\"no internal processes\"); choose a linux.cgroupsPath whose parent holds no processes");
+            if (rc == Error.EBUSY) throw HasProcesses(w.Source, c, dir);
             throw new SyscallException("write", rc, $"{file} (+{c}, for {w.Source})");
         }
     }
+
+    private static CgroupException HasProcesses(string source, string controller, string dir)
+        => new($"{source}: cannot enable the {controller} controller in {dir}/cgroup.subtree_control: {dir} has processes of its own, " +
+            "and cgroup v2 puts controllers only where there are none (\"no internal processes\"); choose a linux.cgroupsPath whose parent holds no processes");
 
     /// <summary>mkdir -p with controllers enabled on the way, each new directory marked as cnr's and added to
     /// <paramref name="created"/>; false when a parent vanished meanwhile.</summary>

@@ -128,6 +128,45 @@ public sealed class CgroupResourcesTests
         Assert.True(r.Stdout.Contains("open-ok"), r.ToString());
     }
 
+    /// <summary>A cgroupsPath below a cgroup that has processes of its own (a rootless caller's own cgroup, as
+    /// under rootless Podman with cgroupfs): cnr enables no controller there. The kernel would let the threaded
+    /// ones (cpu, pids) in, making that cgroup a thread root below which no process can be moved (EOPNOTSUPP).
+    /// A limit that needs one is refused in one line.</summary>
+    [CgroupV2Fact("pids", NeedsCnr = true)]
+    public void Run_BelowACgroupWithProcesses_RunsWithoutEnablingControllersThere()
+    {
+        var root = CgroupHierarchy.Find(out _)!.Root;
+        var busy = $"/cnr-test/busy-{Guid.NewGuid():N}"[..26];
+        Directory.CreateDirectory(root + busy);
+        File.WriteAllText(root + "/cnr-test/cgroup.subtree_control", "+pids");
+        using var sleeper = System.Diagnostics.Process.Start("sleep", "1000");
+        try
+        {
+            File.WriteAllText(root + busy + "/cgroup.procs", sleeper.Id.ToString());
+            using var b = new TestBundle("busy").WithArgs("echo", "ran");
+            b.Spec.Linux!.CgroupsPath = busy + "/ctr";
+            b.Spec.Linux.Resources = new LinuxResources { Devices = b.Spec.Linux.Resources?.Devices };
+            var r = b.Run();
+            Assert.True(r.ExitCode == 0 && r.Stdout == "ran\n", r.ToString());
+            Assert.Equal("", File.ReadAllText(root + busy + "/cgroup.subtree_control").Trim());
+
+            b.Spec.Linux.Resources.Pids = new LinuxPids { Limit = 10 };
+            r = b.Run();
+            Assert.NotEqual(0, r.ExitCode);
+            var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains("linux.resources.pids", line);
+            Assert.Contains("has processes of its own", line);
+            Assert.False(Directory.Exists(root + busy + "/ctr"), "the refused container left its cgroup");
+        }
+        finally
+        {
+            sleeper.Kill();
+            sleeper.WaitForExit();
+            Wait.Until(() => File.ReadAllText(root + busy + "/cgroup.procs").Trim().Length == 0, "the sleeper to leave its cgroup");
+            Directory.Delete(root + busy);
+        }
+    }
+
     [CgroupV2Fact(NeedsCnr = true)]
     public void Run_WithCgroupNamespace_SeesItsOwnCgroupAsTheRoot()
     {
