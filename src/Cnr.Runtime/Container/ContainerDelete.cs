@@ -1,6 +1,7 @@
 using Cnr.Diagnostics;
 using Cnr.Hooks;
 using Cnr.Linux;
+using Cnr.Rootfs;
 using Cnr.State;
 
 namespace Cnr.Container;
@@ -32,6 +33,7 @@ public static class ContainerDelete
         // A systemd unit is stopped even when create was killed before its cgroup path was recorded.
         try { ContainerPause.CgroupOf(record).Destroy(); }
         catch (Exception e) { Log.Warn($"removing cgroup {(record.CgroupPath is { Length: > 0 } cg ? cg : record.SystemdUnit)}: {e.Message}"); }
+        if (record.RootfsMountId is { } mountId) RootfsSetup.Unmount(record.Rootfs, mountId);
         HookRunner.RunWarnOnly("poststop", store.PoststopHooks(record), store.ToState(record, "stopped"));
         store.Remove(record.Id);
     }
