@@ -60,7 +60,7 @@ public class NamespaceTests
     [RootFact]
     public void Run_WithUserNamespace_BindSourceUnderRootOnlyDirectory_IsMounted()
     {
-        using var b = new TestBundle("userns-bind").CopyRootfs().WithArgs("sh", "-c", "cat /mnt/data/f; ls /mnt/data");
+        using var b = new TestBundle("userns-bind").CopyRootfs().WithArgs("sh", "-c", "cat /tmp/data/f; ls /tmp/data");
         Ensure(b, "user");
         b.Spec.Linux!.UidMappings = [new LinuxIdMapping { ContainerID = 0, HostID = 100000, Size = 65536 }];
         b.Spec.Linux.GidMappings = [new LinuxIdMapping { ContainerID = 0, HostID = 100000, Size = 65536 }];
@@ -71,7 +71,7 @@ public class NamespaceTests
         File.SetUnixFileMode(data, (UnixFileMode)0b111_101_101);
         File.SetUnixFileMode(Path.Combine(data, "f"), (UnixFileMode)0b110_100_100);
         File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        b.Spec.Mounts!.Add(new Mount { Destination = "/mnt/data", Type = "bind", Source = data, Options = ["rbind", "ro"] });
+        b.Spec.Mounts!.Add(new Mount { Destination = "/tmp/data", Type = "bind", Source = data, Options = ["rbind", "ro"] });
         var r = b.Run();
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal("reached\nf\n", r.Stdout);
