@@ -6,6 +6,7 @@ using Cnr.Linux;
 using Cnr.Lsm;
 using Cnr.Namespaces;
 using Cnr.Process;
+using Cnr.Rootfs;
 using Cnr.Seccomp;
 using Cnr.Spec;
 using Cnr.Terminal;
@@ -36,6 +37,8 @@ public static class ContainerCreate
         InitProcess? init = null;
         ICgroupManager? cgroup = null;
         SafeFd? fifo = null;
+        List<SafeFd> bindSources = [];
+        ulong? rootfsMountBefore = null;
         try
         {
             ulong newNs = 0;
@@ -47,6 +50,11 @@ public static class ContainerCreate
                 else newNs |= type.CloneFlag;
             }
             cgroup = CgroupDriver.For(o.Id, spec.Linux, o.SystemdCgroup);
+            if (launch.Rootfs.SharedMountNamespace)
+            {
+                Errno.Check(Libc.MountId(Libc.AT_FDCWD, rootfs, out ulong mountId), "statx", $"{rootfs} (root.path)");
+                rootfsMountBefore = mountId;
+            }
             // Recorded before anything exists, and again as soon as the init does: a `cnr create` killed at any
             // point leaves a container that `list` shows ("creating", or "stopped" once its init is gone) and
             // that `delete --force` removes — processes, cgroup and state — from this record alone.
@@ -60,6 +68,7 @@ public static class ContainerCreate
                 CgroupPath = cgroup.FullPath,
                 SystemdUnit = (cgroup as SystemdCgroup)?.Unit,
                 NewPidNamespace = (newNs & NamespaceType.CLONE_NEWPID) != 0,
+                RootfsMountId = rootfsMountBefore,
                 Creating = true,
                 OciVersion = spec.OciVersion,
                 Annotations = spec.Annotations,
@@ -79,6 +88,14 @@ public static class ContainerCreate
             cgroup.Create();
 
             var inherit = new List<int> { fifo.Fd };
+            // An init in a user namespace reaches the host's paths as its mapped root: the bind sources come from
+            // here, cloned with the host root's reach.
+            bool userNs = (newNs & NamespaceType.CLONE_NEWUSER) != 0 || joins.Any(j => j.Item2.CloneFlag == NamespaceType.CLONE_NEWUSER);
+            if (userNs && Libc.geteuid() == 0)
+            {
+                bindSources = SpecMounts.CloneSourcesOnHost(launch.Rootfs, bundle);
+                inherit.AddRange(bindSources.Select(fd => fd.Fd));
+            }
             for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
 
             var cg = cgroup;
@@ -133,6 +150,7 @@ public static class ContainerCreate
                 });
             if (o.PidFile is not null) WritePidFile(o.PidFile, init.Pid);
             fifo.Dispose();
+            foreach (var fd in bindSources) fd.Dispose();
             return created;
         }
         catch
@@ -140,6 +158,9 @@ public static class ContainerCreate
             init?.Kill();
             init?.Dispose();
             fifo?.Dispose();
+            foreach (var fd in bindSources) fd.Dispose();
+            // After the init is gone: its mounts in the caller's namespace (no mount namespace of its own).
+            if (rootfsMountBefore is { } before) RootfsSetup.Unmount(rootfs, before);
             try { cgroup?.Destroy(); } catch (Exception e) { Log.Warn($"removing cgroup: {e.Message}"); }
             store.Remove(o.Id);
             lk.Dispose();

@@ -1,6 +1,7 @@
 using Cnr.Diagnostics;
 using Cnr.Hooks;
 using Cnr.Linux;
+using Cnr.Rootfs;
 using Cnr.State;
 
 namespace Cnr.Containers;
@@ -44,6 +45,7 @@ public static class ContainerDelete
         // A systemd unit is stopped even when create was killed before its cgroup path was recorded.
         try { c.Cgroup.Destroy(); }
         catch (Exception e) { Log.Warn($"removing cgroup {(c.Record.CgroupPath is { Length: > 0 } cg ? cg : c.Record.SystemdUnit)}: {e.Message}"); }
+        if (c.Record.RootfsMountId is { } mountId) RootfsSetup.Unmount(c.Record.Rootfs, mountId);
         HookRunner.RunWarnOnly("poststop", c.Store.PoststopHooks(c.Record), c.State(ContainerStatus.Stopped));
         c.Store.Remove(c.Id);
     }

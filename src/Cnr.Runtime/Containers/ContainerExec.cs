@@ -78,6 +78,10 @@ public static class ContainerExec
                     // Compiled here, on the host: init has joined the container's mount namespace and must not open libseccomp.
                     Seccomp = spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompFilter.Compile(profile) : null,
                     Lsm = lsm,
+                    // Without a mount namespace to join, the container is its init's chroot in the caller's
+                    // (RootfsSetup.EnterRoot): the exec'd process is put in the same root.
+                    Rootfs = spec.Linux?.Namespaces?.Any(n => n.Type == "mount") == true ? null
+                        : new RootfsPlan { Path = record.Rootfs, SharedMountNamespace = true },
                 },
                 Linux = spec.Linux,
                 Joins = joins,

@@ -133,10 +133,13 @@ public static class Inspector
     }
 
     /// <summary>Parses mountinfo: "ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL…] - TYPE SOURCE SUPER".</summary>
-    public static List<MountView> ReadMountInfo(string path)
+    public static List<MountView> ReadMountInfo(string path) => ParseMountInfo(Lines(path));
+
+    /// <summary>mountinfo's lines (<see cref="ReadMountInfo"/>), however they were read.</summary>
+    public static List<MountView> ParseMountInfo(IEnumerable<string> lines)
     {
         var list = new List<MountView>();
-        foreach (var line in Lines(path))
+        foreach (var line in lines)
         {
             var f = line.Split(' ');
             int dash = Array.IndexOf(f, "-", 6);

@@ -67,6 +67,15 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int mount_setattr(int dirfd, string path, uint flags, MountAttr* attr, nuint size);
 
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open_tree(int dirfd, string path, uint flags);
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int move_mount(int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags);
+    /// <summary>open_tree(2): a detached copy of the mount (tree, with AT_RECURSIVE) at the path.</summary>
+    public const uint OPEN_TREE_CLONE = 1;
+    /// <summary>move_mount(2): the source, the target are the fds themselves.</summary>
+    public const uint MOVE_MOUNT_F_EMPTY_PATH = 0x4, MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+
     /// <summary>mount_setattr(2) on the mount an fd refers to, optionally on its whole subtree (AT_RECURSIVE).</summary>
     public static int mount_setattr(int fd, uint flags, MountAttr attr)
         => mount_setattr(fd, "", flags | (uint)AT_EMPTY_PATH, &attr, (nuint)sizeof(MountAttr));
@@ -80,6 +89,16 @@ public static unsafe partial class Libc
     {
         int rc = statx(dirfd, path, flags | (path.Length == 0 ? AT_EMPTY_PATH : 0), STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID, out var buf);
         st = new FileStat(buf.Mode, buf.Uid, buf.Gid, buf.RdevMajor, buf.RdevMinor);
+        return rc;
+    }
+
+    /// <summary>The id of the mount dirfd/path is on (statx's stx_mnt_id, as mountinfo's first field).</summary>
+    public static int MountId(int dirfd, string path, out ulong id)
+    {
+        const uint STATX_MNT_ID = 0x1000;
+        byte* buf = stackalloc byte[256];
+        int rc = statx(dirfd, path, path.Length == 0 ? AT_EMPTY_PATH : 0, STATX_MNT_ID, buf);
+        id = *(ulong*)(buf + 144);
         return rc;
     }
 

@@ -116,15 +116,21 @@ internal static class ProcFs
                 throw new SyscallException("write", Errno.Last, $"`{text}` to /proc/{path}");
     }
 
-    /// <summary>A small procfs file's text, or null where it cannot be read.</summary>
+    /// <summary>A procfs file's text, or null where it cannot be read.</summary>
     public static unsafe string? Read(string path)
     {
         int fd = openat2(Root.Fd, path, O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
         if (fd < 0) return null;
         using var file = new SafeFd(fd);
+        // procfs files say size 0: read to the end (mountinfo is more than a page on most hosts)
+        var text = new List<byte>();
         byte* buf = stackalloc byte[4096];
-        nint n = read(fd, buf, 4096);
-        return n < 0 ? null : Encoding.UTF8.GetString(buf, (int)n);
+        for (nint n; (n = read(fd, buf, 4096)) != 0;)
+        {
+            if (n < 0) return null;
+            text.AddRange(new ReadOnlySpan<byte>(buf, (int)n));
+        }
+        return Encoding.UTF8.GetString(text.ToArray());
     }
 
     /// <summary>The numbers of this process's open fds (self/fd), listed with getdents64.</summary>

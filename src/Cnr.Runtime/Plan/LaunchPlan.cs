@@ -40,6 +40,9 @@ public sealed class RootfsPlan
     public string Path { get; set; } = "";         // absolute host path of root.path
     public bool Readonly { get; set; }
     public bool NoPivot { get; set; }
+    /// <summary>No {"type": "mount"}: the mounts land in the caller's mount namespace (runc's way), on a bind of the
+    /// rootfs onto itself that `delete` detaches; the init chroots.</summary>
+    public bool SharedMountNamespace { get; set; }
     /// <summary>linux.rootfsPropagation as MS_* flags; 0: not configured (the default, a slave of the host).</summary>
     public ulong Propagation { get; set; }
     public MountStep[] Mounts { get; set; } = [];
@@ -62,7 +65,12 @@ public enum MountKind : byte { Filesystem, Bind, Cgroup }
 /// <param name="Source">as the config gives it (a bind source may be relative to the bundle); for a filesystem,
 /// the source or, when empty, the type</param>
 /// <param name="Destination">lexically clean and absolute (<see cref="InRoot.Clean"/>)</param>
-public sealed record MountStep(int Index, MountKind Kind, string Source, string Destination, string Type, ParsedMountOptions Options);
+public sealed record MountStep(int Index, MountKind Kind, string Source, string Destination, string Type, ParsedMountOptions Options)
+{
+    /// <summary>A bind's source as a detached mount the runtime cloned on the host (open_tree), for an init in
+    /// a user namespace that cannot reach the path itself; -1: the init mounts <see cref="Source"/>.</summary>
+    public int SourceFd { get; set; } = -1;
+}
 
 /// <summary>A device node of the container's /dev.</summary>
 /// <param name="Mode">S_IFCHR/S_IFBLK/S_IFIFO with the permission bits</param>

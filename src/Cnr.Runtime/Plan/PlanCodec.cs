@@ -103,6 +103,7 @@ public static class PlanCodec
         w.String(p.Path);
         w.Bool(p.Readonly);
         w.Bool(p.NoPivot);
+        w.Bool(p.SharedMountNamespace);
         w.ULong(p.Propagation);
         w.Array(p.Mounts, Write);
         w.Bool(p.MakeDevices);
@@ -122,6 +123,7 @@ public static class PlanCodec
         Path = r.String()!,
         Readonly = r.Bool(),
         NoPivot = r.Bool(),
+        SharedMountNamespace = r.Bool(),
         Propagation = r.ULong(),
         Mounts = r.Array(ReadMount),
         MakeDevices = r.Bool(),
@@ -148,11 +150,13 @@ public static class PlanCodec
         w.ULong(o.RecursiveSet);
         w.ULong(o.RecursiveClear);
         w.Bool(o.TmpCopyUp);
+        w.Int(m.SourceFd);
     }
 
     private static MountStep ReadMount(ref PlanReader r)
         => new(r.Int(), (MountKind)r.Byte(), r.String()!, r.String()!, r.String()!,
-            new ParsedMountOptions(r.ULong(), r.ULong(), r.Array(static (ref PlanReader r) => r.ULong()), r.String(), r.ULong(), r.ULong(), r.Bool()));
+            new ParsedMountOptions(r.ULong(), r.ULong(), r.Array(static (ref PlanReader r) => r.ULong()), r.String(), r.ULong(), r.ULong(), r.Bool()))
+        { SourceFd = r.Int() };
 
     private static void Write(PlanWriter w, ProcessPlan p)
     {

@@ -169,6 +169,7 @@ public static class PlanCompiler
         {
             Path = System.IO.Path.GetFullPath(spec.Root!.Path, bundle),
             Readonly = spec.Root.Readonly,
+            SharedMountNamespace = !(spec.Linux?.Namespaces ?? []).Exists(n => n.Type == "mount"),
             Propagation = spec.Linux?.RootfsPropagation is { Length: > 0 } word ? MountOptions.Propagation(word)!.Value : 0,
             Mounts = steps,
             MakeDevices = makeDevices,

@@ -79,7 +79,7 @@ public static class Init
             Errno.Check(Libc.chdir(rootfs.Path), "chdir", rootfs.Path);
             HookRunner.RunInContainer("createContainer", config.CreateContainerHooks, config.CreateContainerState);
         }
-        RootfsSetup.EnterRoot(rootfs.Path, rootfs.NoPivot);
+        RootfsSetup.EnterRoot(rootfs);
 
         if (config.Hostname is { } hostname)
         {
@@ -111,6 +111,7 @@ public static class Init
         // While "/" is still the host's: the container's "/proc" could be any file of the image.
         ProcFs.OpenBeforePivot();
         EnterContainerRoot();
+        if (config.Rootfs is { SharedMountNamespace: true } shared) RootfsSetup.EnterRoot(shared);
         var process = config.Process;
         if (process.Terminal) SetUpTerminal(config, sync, process);
         FinishAndExec(config, sync, process, waitForStart: false);
@@ -166,9 +167,11 @@ public static class Init
         // From here the init may outlive its parent (`create` returns; a detached exec), so the death signal
         // native/ set goes; a parent killed before it recorded the container is seen as EOF instead.
         Libc.prctl(Libc.PR_SET_PDEATHSIG, 0, 0, 0, 0);
-        // A filter with a listener (SCMP_ACT_NOTIFY) is loaded while the parent still listens, as runc does: its
-        // fd must reach linux.seccomp.listenerPath before create returns.
-        if (seccomp is { NewListener: true } && process.NoNewPrivileges) { SeccompFilter.Load(seccomp, sync); seccomp = null; }
+        // With no_new_privs the filter comes as late as runc loads it: before Created, while the parent still
+        // listens (a listener's fd, SCMP_ACT_NOTIFY, must reach linux.seccomp.listenerPath before create returns),
+        // and so before the startContainer hooks, which are the container's and filtered as runc's are. What runs
+        // after it (the fifo, the hooks, execve) needs the profile to allow it, as under runc.
+        if (seccomp is not null && process.NoNewPrivileges) SeccompFilter.Load(seccomp, sync);
         sync.Send(SyncMessage.Created);
         if (waitForStart)
         {
@@ -177,7 +180,6 @@ public static class Init
             WaitForStart(config.FifoFd);
             HookRunner.RunInContainer("startContainer", config.StartContainerHooks, config.StartContainerState);
         }
-        if (seccomp is not null && process.NoNewPrivileges) SeccompFilter.Load(seccomp);
         ProcessAttributes.Exec(executable, process.Args, process.Env);
     }
 

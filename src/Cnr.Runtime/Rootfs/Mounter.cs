@@ -29,6 +29,19 @@ internal static class Mounter
         return ProcFs.WithPaths(source, target, (s, t) => Libc.mount(s, t!, fstype, flags, data) < 0 ? Errno.Last : 0);
     }
 
+    /// <summary>A bind the parent made on the host (open_tree), attached at <paramref name="target"/>; the fd is
+    /// closed: the container's process must not inherit the clone.</summary>
+    public static void Attach(int mountFd, SafeFd target, string source, ulong flags, string dest, string shellDest)
+    {
+        if (Steps.On)
+            Steps.Report("mount", $"move_mount(open_tree(\"{source}\", OPEN_TREE_CLONE{((flags & MS_REC) != 0 ? "|AT_RECURSIVE" : "")}), \"{dest}\")",
+                ShellLine(source, null, flags, null, shellDest));
+        int rc = move_mount(mountFd, "", target.Fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        int errno = rc < 0 ? Errno.Last : 0;
+        close(mountFd);
+        if (rc < 0) throw Error(errno, source, null, flags, null, dest);
+    }
+
     /// <summary>"mount proc to /proc: EPERM (Operation not permitted)".</summary>
     public static SyscallException Error(Error errno, string? source, string? fstype, ulong flags, string? data, string dest)
         => new("mount", errno, Detail(source, fstype, flags, data, dest));

@@ -17,15 +17,26 @@ public static class RootfsSetup
     {
         string rootfs = plan.Path;
         ulong configured = plan.Propagation;
-        // Nothing mounted from here on may reach the host: by default "/" becomes a slave of the host (host
+        if (plan.SharedMountNamespace)
+        {
+            // The caller's mount namespace: its "/" is not ours to change. Everything goes onto a bind of the rootfs
+            // made a slave at once, so that nothing mounted on it reaches the host's other mounts, and `delete`
+            // removes it all by detaching that one bind (Unmount).
+            Mounter.Mount(rootfs, rootfs, null, MS_BIND | MS_REC, null, rootfs, rootfs);
+            Mounter.Mount(null, rootfs, null, MS_SLAVE | MS_REC, null, rootfs, rootfs);
+        }
+        else
+        {
+            // Nothing mounted from here on may reach the host: by default "/" becomes a slave of the host (host
         // mounts still appear, ours never go back), or whatever linux.rootfsPropagation asks for. Unbindable
         // waits for Finish: the rootfs could not be bound onto itself below an unbindable "/" (EINVAL).
-        bool now = configured != 0 && (configured & MS_UNBINDABLE) == 0;
-        Mounter.Mount(null, "/", null, now ? configured : MS_SLAVE | MS_REC, null, "/", "/");
-        if ((configured & MS_SHARED) != 0) MakeParentMountPrivate(rootfs);
+            bool now = configured != 0 && (configured & MS_UNBINDABLE) == 0;
+            Mounter.Mount(null, "/", null, now ? configured : MS_SLAVE | MS_REC, null, "/", "/");
+            if ((configured & MS_SHARED) != 0) MakeParentMountPrivate(rootfs);
 
-        // pivot_root needs the new root to be a mount point; binding it onto itself makes one.
-        Mounter.Mount(rootfs, rootfs, null, MS_BIND | MS_REC, null, rootfs, rootfs);
+            // pivot_root needs the new root to be a mount point; binding it onto itself makes one.
+            Mounter.Mount(rootfs, rootfs, null, MS_BIND | MS_REC, null, rootfs, rootfs);
+        }
 
         using var root = new InRoot(rootfs, rootfs);
         foreach (var step in plan.Mounts) SpecMounts.Apply(root, step);
@@ -43,15 +54,23 @@ public static class RootfsSetup
     }
 
     /// <summary>Makes the rootfs the container's "/" (the working directory ends at the new "/").</summary>
-    public static void EnterRoot(string rootfs, bool noPivot)
+    public static void EnterRoot(RootfsPlan plan)
     {
+        string rootfs = plan.Path;
         Chdir(rootfs);
-        if (noPivot)
+        if (plan.SharedMountNamespace)
+        {
+            // As runc without a mount namespace: neither pivot_root nor a move may touch the caller's mounts.
+            if (Steps.On) Steps.Report("pivot_root", "chroot(\".\")", "chroot .");
+            Errno.Check(chroot("."), "chroot", rootfs);
+        }
+        else if (plan.NoPivot)
         {
             // For demonstrations (`--no-pivot`, ramdisk roots where pivot_root is EINVAL): the host's root stays in
             // the mount namespace under the moved mount, and a chroot is escapable by any process that keeps
             // CAP_SYS_CHROOT (chroot into a subdirectory, then walk ".." from the old cwd). pivot_root leaves
             // nothing of the host behind to escape to.
+            HideHostProcAndSys(rootfs);
             Mounter.Mount(rootfs, "/", null, MS_MOVE, null, "/", "/");
             if (Steps.On) Steps.Report("pivot_root", "chroot(\".\")", "chroot .");
             Errno.Check(chroot("."), "chroot", rootfs);
@@ -68,6 +87,49 @@ public static class RootfsSetup
             Errno.Check(umount2(".", MNT_DETACH), "umount2", "old root");
         }
         Chdir("/");
+    }
+
+    /// <summary>For a container without a mount namespace, in the caller's (`delete`, or a `create` that failed):
+    /// detaches what the init mounted on the rootfs, the bind of it onto itself with everything on it, down to
+    /// the mount that was there before (<paramref name="mountIdBefore"/>, as statx's stx_mnt_id gave it), so
+    /// that a rootfs that is itself a mount point keeps it. Bounded: a rootfs that stays put is left with a
+    /// warning rather than looped on.</summary>
+    public static void Unmount(string rootfs, ulong mountIdBefore)
+    {
+        for (int i = 0; i < 16; i++)
+        {
+            if (MountId(AT_FDCWD, rootfs, out ulong id) < 0 || id == mountIdBefore) return;
+            if (umount2(rootfs, MNT_DETACH) < 0)
+            {
+                Log.Warn($"unmounting the container's mounts on {rootfs}: umount2: {Errno.Name(Errno.Last)}");
+                return;
+            }
+        }
+    }
+
+    /// <summary>For --no-pivot, as runc's msMoveRoot: the host's own procfs and sysfs mounts stay in the mount
+    /// namespace under the moved rootfs, and the kernel lets a new user namespace mount procfs (sysfs) wherever a
+    /// whole instance is already visible in its mount namespace (mount_too_revealing): `unshare -mrpf mount -t
+    /// proc` in the container would get an unmasked /proc. So every full procfs and sysfs mount outside the
+    /// rootfs is detached first (as a slave, so that the unmount stays here), or covered by an empty tmpfs where
+    /// it cannot be.</summary>
+    private static void HideHostProcAndSys(string rootfs)
+    {
+        var mountInfo = ProcFs.Read("self/mountinfo") ?? throw new SyscallException("read", Errno.Last, "/proc/self/mountinfo");
+        string under = rootfs.TrimEnd('/') + "/";
+        foreach (var m in Inspect.Inspector.ParseMountInfo(mountInfo.Split('\n', StringSplitOptions.RemoveEmptyEntries)))
+        {
+            if (m.FsRoot != "/" || m.FsType is not ("proc" or "sysfs") || m.MountPoint.StartsWith(under, StringComparison.Ordinal)) continue;
+            // Gone already with a mount above it (EINVAL: no longer a mount point; ENOENT: no longer there).
+            int rc = Mounter.TryMount(null, m.MountPoint, null, MS_SLAVE | MS_REC, null, m.MountPoint, m.MountPoint);
+            if (rc == E.EINVAL || rc == E.ENOENT) continue;
+            if (rc != 0) throw Mounter.Error(rc, null, null, MS_SLAVE | MS_REC, null, m.MountPoint);
+            if (Steps.On) Steps.Report("mount", $"umount2(\"{m.MountPoint}\", MNT_DETACH)", $"umount -l {m.MountPoint}");
+            if (umount2(m.MountPoint, MNT_DETACH) == 0) continue;
+            int errno = Errno.Last;
+            if (errno != E.EINVAL && errno != E.EPERM) throw new SyscallException("umount2", errno, $"{m.MountPoint} (the host's {m.FsType}, hidden for --no-pivot)");
+            Mounter.Mount("tmpfs", m.MountPoint, "tmpfs", 0, null, m.MountPoint, m.MountPoint);
+        }
     }
 
     /// <summary>After <see cref="EnterRoot"/>: the terminal's pty slave (e.g. /dev/pts/0) becomes /dev/console,

@@ -26,7 +26,7 @@ internal static class SpecMounts
     private static void ApplyUnwrapped(InRoot root, MountStep m)
     {
         var (index, dest, type, o) = (m.Index, m.Destination, m.Type, m.Options);
-        if (m.Kind == MountKind.Bind) Bind(root, m.Source, dest, o, index);
+        if (m.Kind == MountKind.Bind) Bind(root, m.Source, dest, o, index, m.SourceFd);
         else if (m.Kind == MountKind.Cgroup) Cgroup(root, dest, type, o, index);
         else
         {
@@ -89,17 +89,54 @@ internal static class SpecMounts
         return true;
     }
 
-    /// <summary>mount --bind, then the remount that applies ro/nosuid/… (the kernel ignores them on the bind
-    /// itself), then propagation and recursive attributes.</summary>
-    public static void Bind(InRoot root, string source, string dest, ParsedMountOptions o, int index)
+    /// <summary>In the parent, for an init in a user namespace: each bind source cloned on the host as a detached
+    /// mount (open_tree, OPEN_TREE_CLONE), as runc hands its init the sources it opened with the host's
+    /// privileges: a source under a directory only the host's root may search (0700) is out of the user
+    /// namespace's reach by path. The clones are made slaves, as the bind of a path under the init's rslave "/"
+    /// would be: nothing mounted in the container goes back to the host through them. Each fd is recorded in its
+    /// step (<see cref="MountStep.SourceFd"/>) and must reach the init; the caller closes them once it has.</summary>
+    public static List<SafeFd> CloneSourcesOnHost(RootfsPlan plan, string bundle)
     {
-        int rc = StatMode(AT_FDCWD, source, 0, out var mode);
+        var fds = new List<SafeFd>();
+        try
+        {
+            foreach (var m in plan.Mounts)
+            {
+                if (m.Kind != MountKind.Bind) continue;
+                string source = Path.IsPathRooted(m.Source) ? m.Source : Path.Join(bundle, m.Source);
+                uint recursive = (m.Options.Flags & MS_REC) != 0 ? AT_RECURSIVE : 0;
+                int clone = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | (uint)O_CLOEXEC | recursive);
+                if (clone < 0) throw new SyscallException("mount", Errno.Last, $"{m.Source} to {m.Destination} (mounts[{m.Index}].source)").At($"mounts[{m.Index}]");
+                var fd = new SafeFd(clone);
+                fds.Add(fd);
+                if (mount_setattr(fd.Fd, AT_RECURSIVE, new MountAttr { Propagation = MS_SLAVE }) < 0)
+                    throw new SyscallException("mount_setattr", Errno.Last, $"{m.Source} (mounts[{m.Index}].source, made a slave)").At($"mounts[{m.Index}]");
+                m.SourceFd = fd.Fd;
+            }
+            return fds;
+        }
+        catch
+        {
+            foreach (var fd in fds) fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>mount --bind, then the remount that applies ro/nosuid/… (the kernel ignores them on the bind
+    /// itself), then propagation and recursive attributes. <paramref name="sourceFd"/>: the source as the
+    /// parent cloned it (<see cref="CloneSourcesOnHost"/>), attached instead of bound by path.</summary>
+    public static void Bind(InRoot root, string source, string dest, ParsedMountOptions o, int index, int sourceFd = -1)
+    {
+        int rc = sourceFd >= 0 ? StatMode(sourceFd, "", 0, out var mode) : StatMode(AT_FDCWD, source, 0, out mode);
         if (rc < 0) throw new SyscallException("mount", Errno.Last, $"{source} to {dest} (mounts[{index}].source)");
         // Relative to the bundle (the working directory now): made absolute, since the mount itself runs with the
         // working directory in the runtime's procfs to resolve the target's fd (ProcFs.WithPaths).
         string kernelSource = source.StartsWith('/') ? source : Path.Join(Environment.CurrentDirectory, source);
         using (var target = root.OpenOrCreate(dest, directory: (mode & S_IFMT) == S_IFDIR))
-            Mounter.Mount(kernelSource, root.PathOf(target), null, o.Flags & (MS_BIND | MS_REC), null, dest, root.Shell(dest), shownSource: source);
+        {
+            if (sourceFd >= 0) Mounter.Attach(sourceFd, target, source, o.Flags & (MS_BIND | MS_REC), dest, root.Shell(dest));
+            else Mounter.Mount(kernelSource, root.PathOf(target), null, o.Flags & (MS_BIND | MS_REC), null, dest, root.Shell(dest), shownSource: source);
+        }
         if ((o.Flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) != 0 || o.ClearFlags != 0)
         {
             using var top = root.Open(dest);

@@ -39,8 +39,6 @@ public sealed class SpecPlan
         try
         {
             var process = spec.Process ?? throw new SpecException("process", "missing", "a container needs a process to run, e.g. {\"args\": [\"sh\"], \"cwd\": \"/\"}");
-            if (!(spec.Linux?.Namespaces ?? []).Any(n => n.Type == "mount"))
-                throw new SpecException("linux.namespaces", "cnr needs a mount namespace", "add {\"type\": \"mount\"}");
             CgroupManager.ResolvePath(containerId, spec.Linux?.CgroupsPath);
             CgroupManager.Validate(spec.Linux?.Resources);
             var seccomp = spec.Linux?.Seccomp is { } profile ? SeccompFilter.Compile(profile) : null;

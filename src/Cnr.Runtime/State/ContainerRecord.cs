@@ -22,6 +22,9 @@ public sealed class ContainerRecord
     public string? CgroupPath { get; set; }       // full path of the container's cgroup, when it has one
     public string? SystemdUnit { get; set; }      // its transient scope, under --systemd-cgroup
     public bool NewPidNamespace { get; set; }
+    /// <summary>A container without a mount namespace mounts in the caller's: the mount id at the rootfs before it
+    /// did (statx), down to which `delete` unmounts (RootfsSetup.Unmount). Null with a mount namespace.</summary>
+    public ulong? RootfsMountId { get; set; }
     /// <summary>Set until the init reports Created: a record saved by a `create` still under way (or killed).</summary>
     public bool Creating { get; set; }
     /// <summary>From the config, for the OCI state that `state`, `list` and the hooks show.</summary>
@@ -50,6 +53,7 @@ public sealed class ContainerRecord
             if (CgroupPath is not null) w.WriteString("cgroupPath"u8, CgroupPath);
             if (SystemdUnit is not null) w.WriteString("systemdUnit"u8, SystemdUnit);
             w.WriteBoolean("newPidNamespace"u8, NewPidNamespace);
+            if (RootfsMountId is { } mountId) w.WriteNumber("rootfsMountId"u8, mountId);
             if (Creating) w.WriteBoolean("creating"u8, true);
             w.WriteString("ociVersion"u8, OciVersion);
             if (Annotations is not null)
@@ -91,6 +95,7 @@ public sealed class ContainerRecord
                     case "cgroupPath": r.CgroupPath = reader.GetString(); break;
                     case "systemdUnit": r.SystemdUnit = reader.GetString(); break;
                     case "newPidNamespace": r.NewPidNamespace = reader.GetBoolean(); break;
+                    case "rootfsMountId": r.RootfsMountId = reader.GetUInt64(); break;
                     case "creating": r.Creating = reader.GetBoolean(); break;
                     case "ociVersion": r.OciVersion = reader.GetString()!; break;
                     case "annotations": r.Annotations = ReadStrings(ref reader); break;

@@ -203,6 +203,76 @@ public class RootfsTests
         Assert.EndsWith("1\n", r.Stdout);
     }
 
+    /// <summary>runc's no_pivot test: under --no-pivot the host's procfs would still be in the container's mount
+    /// namespace (under the moved rootfs), and the kernel lets a new user namespace mount procfs wherever a whole,
+    /// unmasked instance is in its mount namespace. cnr detaches it first, as runc does, so the mount is refused.
+    /// (runc's test runs `unshare -mrpf`; busybox's unshare cannot write the id maps here, and the kernel's rule
+    /// needs none, so a small static program makes the same calls.)</summary>
+    [RootFactWithTool("/usr/bin/cc", "a static test program that makes the unshare and mount calls is compiled with it")]
+    public void Run_WithNoPivot_NewUserNamespaceCannotMountProc()
+    {
+        using var b = new TestBundle("nopivot-proc").CopyRootfs().WithArgs("/userns-proc");
+        var source = Path.Combine(b.Dir, "userns-proc.c");
+        File.WriteAllText(source, """
+            #define _GNU_SOURCE
+            #include <errno.h>
+            #include <sched.h>
+            #include <stdio.h>
+            #include <string.h>
+            #include <sys/mount.h>
+            #include <sys/wait.h>
+            #include <unistd.h>
+            int main(void)
+            {
+                if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID)) { printf("unshare: %s\n", strerror(errno)); return 1; }
+                if (fork() == 0) {
+                    printf("in-userns\n");
+                    if (mount("none", "/proc", "proc", 0, NULL) == 0) printf("proc-mounted\n");
+                    else printf("mount: %s\n", strerror(errno));
+                    return 0;
+                }
+                wait(NULL);
+                return 0;
+            }
+            """);
+        var cc = Harness.Cnr.Exec("/usr/bin/cc", ["-static", "-O2", "-o", Path.Combine(b.Dir, "rootfs", "userns-proc"), source]);
+        Assert.True(cc.ExitCode == 0, cc.ToString());
+        b.Write();
+        var r = b.Cnr("run", "--no-pivot", "--bundle", b.Dir, b.Id);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("in-userns", r.Stdout); // else the mount below was never tried
+        Assert.DoesNotContain("proc-mounted", r.Stdout);
+        Assert.Contains("mount: Operation not permitted", r.Stdout);
+    }
+
+    /// <summary>As runc: without {"type": "mount"} the container's mounts are made in the caller's mount namespace
+    /// (this test's, an `unshare -m` of its own), on the rootfs, and the process is chrooted there; `delete` takes
+    /// every one of them away again.</summary>
+    [RootFact]
+    public void Create_WithoutMountNamespace_MountsInTheCallersNamespace_AndDeleteRemovesThem()
+    {
+        using var b = new TestBundle("nomntns").CopyRootfs().WithArgs("sh", "-c", "{ readlink /proc/self/ns/mnt; cat /etc/hostname; } > /seen.tmp; mv /seen.tmp /seen; sleep 30");
+        b.Spec.Linux!.Namespaces = [.. b.Spec.Linux.Namespaces!.Where(n => n.Type != "mount")];
+        // runc's rule too: masked and read-only paths need a mount namespace of the container's own
+        b.Spec.Linux.MaskedPaths = null;
+        b.Spec.Linux.ReadonlyPaths = null;
+        var rootfs = Path.Combine(b.Dir, "rootfs");
+        var created = b.Create();
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.Contains(Host.MountsMentioning(rootfs + "/proc"), l => l.StartsWith("/proc/self/mountinfo", StringComparison.Ordinal));
+        var started = b.Cnr("start", b.Id);
+        Assert.True(started.ExitCode == 0, started.ToString());
+        var seen = Path.Combine(rootfs, "seen");
+        Wait.Until(() => File.Exists(seen), "the container's process to write /seen");
+        Assert.Equal(Host.Namespace("mnt") + "\nmybox\n", File.ReadAllText(seen));
+        // exec has no mount namespace to join: it gets the container's root all the same
+        var exec = b.Cnr("exec", b.Id, "cat", "/etc/hostname");
+        Assert.True(exec.ExitCode == 0 && exec.Stdout == "mybox\n", exec.ToString());
+        var deleted = b.Cnr("delete", "--force", b.Id);
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        Assert.Empty(Host.MountsMentioning(rootfs));
+    }
+
     [RootFact]
     public void Run_WithFileWhereMountPointShouldBe_FailsNamingTheMount()
     {

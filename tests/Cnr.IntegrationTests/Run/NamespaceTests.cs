@@ -54,6 +54,29 @@ public class NamespaceTests
         Assert.Equal("100000:100000", Host.Owner(Path.Combine(b.Dir, "rootfs", "tmp", "made-inside")));
     }
 
+    /// <summary>As runc hands its init the bind sources it opened with the host's privileges: a source under a
+    /// directory only the host's root may search (0700) is mounted in a container whose root is mapped to an
+    /// unprivileged host uid (by path, that root gets EACCES).</summary>
+    [RootFact]
+    public void Run_WithUserNamespace_BindSourceUnderRootOnlyDirectory_IsMounted()
+    {
+        using var b = new TestBundle("userns-bind").CopyRootfs().WithArgs("sh", "-c", "cat /tmp/data/f; ls /tmp/data");
+        Ensure(b, "user");
+        b.Spec.Linux!.UidMappings = [new LinuxIdMapping { ContainerID = 0, HostID = 100000, Size = 65536 }];
+        b.Spec.Linux.GidMappings = [new LinuxIdMapping { ContainerID = 0, HostID = 100000, Size = 65536 }];
+        var secret = Path.Combine(b.Dir, "secret");
+        var data = Path.Combine(secret, "data");
+        Directory.CreateDirectory(data);
+        File.WriteAllText(Path.Combine(data, "f"), "reached\n");
+        File.SetUnixFileMode(data, (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(Path.Combine(data, "f"), (UnixFileMode)0b110_100_100);
+        File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        b.Spec.Mounts!.Add(new Mount { Destination = "/tmp/data", Type = "bind", Source = data, Options = ["rbind", "ro"] });
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("reached\nf\n", r.Stdout);
+    }
+
     [RootFactWithKernel("/proc/self/ns/time", "time namespaces")]
     public void Run_WithTimeNamespaceOffsets_ShiftsUptime()
     {

@@ -33,13 +33,28 @@ public class SeccompTests
         Assert.Matches(@"Seccomp:\s+2", r.Stdout); // SECCOMP_MODE_FILTER
     }
 
+    /// <summary>runc loads the filter (with no_new_privs) before the startContainer hooks, which run in the
+    /// container: they are filtered as its process is.</summary>
+    [RootFact]
+    public void StartContainerHook_IsFilteredLikeTheProcess()
+    {
+        using var b = Bundle("sc-hook", AllowAllBut(new LinuxSyscall { Names = ["mkdir", "mkdirat"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 13 }),
+            "cat /dev/hook-mkdir");
+        // /dev is the container's own tmpfs: writable, and nothing of the shared rootfs changes
+        b.Spec.Hooks = new Cnr.Spec.Hooks { StartContainer = [new Hook { Path = "/bin/sh", Args = ["sh", "-c", "mkdir /dev/hk 2>/dev/null; echo mkdir=$? > /dev/hook-mkdir"] }] };
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("mkdir=1", r.Stdout);
+    }
+
     [RootFact]
     public void Run_WithErrnoRuleWithoutErrnoRet_FailsWithEperm()
     {
         using var b = Bundle("sc-eperm", AllowAllBut(new LinuxSyscall { Names = ["mkdir", "mkdirat"], Action = "SCMP_ACT_ERRNO" }),
-            "mkdir /tmp/x 2>&1");
+            "mkdir /tmp/x 2>&1; echo mkdir=$?");
         var r = b.Run();
-        Assert.Contains("Operation not permitted", r.Stdout);
+        // The whole result on failure: a run that failed before the process ran shows why on stderr.
+        Assert.True(r.Stdout.Contains("Operation not permitted") && r.Stdout.Contains("mkdir=1"), r.ToString());
     }
 
     [RootFact]

@@ -44,14 +44,18 @@ public sealed class SpecPlanTests : IDisposable
         Assert.Equal($"{_bundle.Config}: process: missing (a container needs a process to run, e.g. {{\"args\": [\"sh\"], \"cwd\": \"/\"}})", Error());
     }
 
+    /// <summary>runc runs a container without a mount namespace (mounting in the caller's); so does cnr.</summary>
     [Fact]
-    public void Compile_NoMountNamespace_SaysCnrNeedsOne()
+    public void Compile_NoMountNamespace_MountsInTheCallersNamespace()
     {
         _spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "mount");
         _spec.Linux.MaskedPaths = null;
         _spec.Linux.ReadonlyPaths = null;
-        Assert.Equal($"{_bundle.Config}: linux.namespaces: cnr needs a mount namespace (add {{\"type\": \"mount\"}})", Error());
+        Assert.True(Compile().Launch.Rootfs!.SharedMountNamespace);
     }
+
+    [Fact]
+    public void Compile_WithMountNamespace_MountsInItsOwn() => Assert.False(Compile().Launch.Rootfs!.SharedMountNamespace);
 
     // runc 1.1: cpu.shares 0 is "unset" (ConvertCPUSharesToCgroupV2Value(0) == 0, and fs2 writes no cpu.weight);
     // `runc run` with it succeeds. cnr does the same, with a --debug line.
