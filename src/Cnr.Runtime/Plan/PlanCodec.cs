@@ -15,7 +15,7 @@ namespace Cnr.Plan;
 public static class PlanCodec
 {
     private static ReadOnlySpan<byte> Magic => "CNRP"u8;
-    private const byte Version = 1;
+    private const byte Version = 2;
 
     public static byte[] Encode(LaunchPlan plan)
     {
@@ -177,6 +177,9 @@ public static class PlanCodec
             w.UInt(s.Policy); w.ULong(s.Flags); w.Int(s.Nice); w.UInt(s.Priority); w.ULong(s.Runtime); w.ULong(s.Deadline); w.ULong(s.Period);
         }
         if (w.Has(p.IoPriority)) w.Int(p.IoPriority!.Value);
+        if (w.Has(p.Personality)) w.UInt(p.Personality!.Value);
+        if (w.Has(p.CpuAffinityInitial)) w.Array(p.CpuAffinityInitial!, (w, m) => w.ULong(m));
+        if (w.Has(p.CpuAffinityFinal)) w.Array(p.CpuAffinityFinal!, (w, m) => w.ULong(m));
     }
 
     private static ProcessPlan ReadProcess(ref PlanReader r) => new()
@@ -197,6 +200,9 @@ public static class PlanCodec
         OomScoreAdj = r.Bool() ? r.Int() : null,
         Scheduler = r.Bool() ? new SchedulerPlan(r.UInt(), r.ULong(), r.Int(), r.UInt(), r.ULong(), r.ULong(), r.ULong()) : null,
         IoPriority = r.Bool() ? r.Int() : null,
+        Personality = r.Bool() ? r.UInt() : null,
+        CpuAffinityInitial = r.Bool() ? r.Array(static (ref PlanReader r) => r.ULong()) : null,
+        CpuAffinityFinal = r.Bool() ? r.Array(static (ref PlanReader r) => r.ULong()) : null,
     };
 
     private static void Write(PlanWriter w, HookPlan h)
