@@ -15,6 +15,7 @@ Measured (BENCH_ITERATIONS, default 60, iterations of each):
   run           `run` of /bin/true (runc spec's default config, no terminal)
   lifecycle     create + start + delete --force of `sleep 1000`, as one figure
   state         `state` of a running container
+  exec          `exec` of /bin/true in that running container
   parallel20    20 × (create && start) at once, wall time until all have returned (BENCH_PARALLEL_ROUNDS, 10)
   peak RSS      of one `run` (the largest process of the run, ru_maxrss through busybox time)
   waiting init  VmRSS and RssAnon of the init between create and start
@@ -119,6 +120,8 @@ for rt in runtimes:
 for i in range(iterations):
     for rt in rotation(i):
         record("state", rt, timed(rt, rt_cmd(rt, f"state bench-state-{rt}")))
+    for rt in rotation(i):
+        record("exec /bin/true", rt, timed(rt, rt_cmd(rt, f"exec bench-state-{rt} /bin/true")))
 for rt in runtimes:
     cleanup(rt, [f"bench-state-{rt}"])
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh: start-up time and memory of cnr beside runc and crun (Debian's packages, baselines only), on
 # the same busybox bundle. First tests/bench.py, the runtimes alternated every iteration: `run /bin/true`,
-# create+start+delete, `state`, 20 containers started at once, peak RSS of a run, the waiting init's VmRSS and
+# create+start+delete, `state`, `exec`, 20 containers started at once, peak RSS of a run, the waiting init's VmRSS and
 # anonymous RSS, with median, p90 and ratios. Then the cost of linux.resources (hyperfine), unpacking a large
 # image layer beside GNU tar, and a second pull from a local registry served from the blob cache.
 # Not a test: numbers only. Needs root. BENCH_ITERATIONS (default 60) and BENCH_PARALLEL_ROUNDS (10) size

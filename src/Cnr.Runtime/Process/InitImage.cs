@@ -13,12 +13,11 @@ public static class InitImage
     private static string? _path;
 
     /// <summary>The init image's absolute path on the host, or null where cnr itself cannot be found.</summary>
-    public static string? Path => _path ??= Find();
+    public static string? Path => _path ??= Find(Environment.ProcessPath);
 
-    private static string? Find()
+    /// <param name="self">cnr's own file: /proc/self/exe, the kernel's resolved path, whatever symlink started it.</param>
+    internal static string? Find(string? self)
     {
-        // /proc/self/exe: the kernel's resolved path of the running file, whatever symlink started it.
-        var self = Environment.ProcessPath;
         if (self is not { Length: > 0 } || !self.StartsWith('/')) return null;
         var dir = System.IO.Path.GetDirectoryName(self)!;
         foreach (var candidate in new[] { System.IO.Path.Combine(dir, FileName), System.IO.Path.Combine(dir, "..", "libexec", "cnr", FileName) })
