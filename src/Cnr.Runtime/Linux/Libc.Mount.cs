@@ -46,6 +46,7 @@ public static unsafe partial class Libc
         public ulong Ino, Size, Blocks, AttributesMask;
         public StatxTimestamp Atime, Btime, Ctime, Mtime;
         public uint RdevMajor, RdevMinor, DevMajor, DevMinor;
+        public ulong MntId;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -96,9 +97,8 @@ public static unsafe partial class Libc
     public static int MountId(int dirfd, string path, out ulong id)
     {
         const uint STATX_MNT_ID = 0x1000;
-        byte* buf = stackalloc byte[256];
-        int rc = statx(dirfd, path, path.Length == 0 ? AT_EMPTY_PATH : 0, STATX_MNT_ID, buf);
-        id = *(ulong*)(buf + 144);
+        int rc = statx(dirfd, path, path.Length == 0 ? AT_EMPTY_PATH : 0, STATX_MNT_ID, out var buf);
+        id = buf.MntId;
         return rc;
     }
 

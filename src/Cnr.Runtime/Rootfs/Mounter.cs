@@ -37,7 +37,7 @@ internal static class Mounter
             Steps.Report("mount", $"move_mount(open_tree(\"{source}\", OPEN_TREE_CLONE{((flags & MS_REC) != 0 ? "|AT_RECURSIVE" : "")}), \"{dest}\")",
                 ShellLine(source, null, flags, null, shellDest));
         int rc = move_mount(mountFd, "", target.Fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-        int errno = rc < 0 ? Errno.Last : 0;
+        var errno = rc < 0 ? Errno.Last : 0;
         close(mountFd);
         if (rc < 0) throw Error(errno, source, null, flags, null, dest);
     }

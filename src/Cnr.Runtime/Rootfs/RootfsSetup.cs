@@ -121,13 +121,13 @@ public static class RootfsSetup
         {
             if (m.FsRoot != "/" || m.FsType is not ("proc" or "sysfs") || m.MountPoint.StartsWith(under, StringComparison.Ordinal)) continue;
             // Gone already with a mount above it (EINVAL: no longer a mount point; ENOENT: no longer there).
-            int rc = Mounter.TryMount(null, m.MountPoint, null, MS_SLAVE | MS_REC, null, m.MountPoint, m.MountPoint);
-            if (rc == E.EINVAL || rc == E.ENOENT) continue;
+            var rc = Mounter.TryMount(null, m.MountPoint, null, MS_SLAVE | MS_REC, null, m.MountPoint, m.MountPoint);
+            if (rc is Error.EINVAL or Error.ENOENT) continue;
             if (rc != 0) throw Mounter.Error(rc, null, null, MS_SLAVE | MS_REC, null, m.MountPoint);
             if (Steps.On) Steps.Report("mount", $"umount2(\"{m.MountPoint}\", MNT_DETACH)", $"umount -l {m.MountPoint}");
             if (umount2(m.MountPoint, MNT_DETACH) == 0) continue;
-            int errno = Errno.Last;
-            if (errno != E.EINVAL && errno != E.EPERM) throw new SyscallException("umount2", errno, $"{m.MountPoint} (the host's {m.FsType}, hidden for --no-pivot)");
+            var errno = Errno.Last;
+            if (errno is not (Error.EINVAL or Error.EPERM)) throw new SyscallException("umount2", errno, $"{m.MountPoint} (the host's {m.FsType}, hidden for --no-pivot)");
             Mounter.Mount("tmpfs", m.MountPoint, "tmpfs", 0, null, m.MountPoint, m.MountPoint);
         }
     }
