@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Cnr.Checkpoint.Rpc;
-using Cnr.Container;
+using Cnr.Containers;
 using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Spec;
@@ -16,14 +16,15 @@ public static class ContainerCheckpoint
     /// its own pipes to CRIU in their place (inherit_fd), so the restored process writes where restore's caller reads.</summary>
     public const string DescriptorsFile = "descriptors.json";
 
-    public static void Checkpoint(ContainerStore store, ContainerRecord record, CheckpointOptions o)
+    public static void Checkpoint(ContainerStore store, string id, CheckpointOptions o)
     {
+        using var c = Container.Load(store, id);
+        var record = c.Record;
         o.Validate();
-        var status = store.StatusOf(record, ContainerDelete.IsFrozen);
-        if (status is not ("running" or "paused"))
-            throw new InvalidOperationException($"cannot checkpoint container {record.Id}: it is {status} (only a running container can be checkpointed)");
+        if (c.Status is not (ContainerStatus.Running or ContainerStatus.Paused))
+            throw new InvalidOperationException($"cannot checkpoint container {record.Id}: it is {c.Status.Name()} (only a running container can be checkpointed)");
         var criuPath = Criu.Require("checkpoint");
-        var spec = store.LoadConfig(record);
+        var spec = c.Config;
 
         var imageDir = Path.GetFullPath(o.ImagePath);
         Directory.CreateDirectory(imageDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -63,7 +64,7 @@ public static class ContainerCheckpoint
 
         // CRIU killed the tree after dumping it: what is left is the container's record, cgroup and hooks.
         ContainerDelete.WaitGone(record);
-        ContainerDelete.Destroy(store, record);
+        ContainerDelete.Destroy(c);
     }
 
     private static SafeFd OpenDir(string path, string flag)

@@ -49,7 +49,7 @@ public static class ContainerDelete
     }
 
     /// <summary>The init may not be our child (detached): poll until it is gone or a zombie.</summary>
-    private static void WaitGone(ContainerRecord record, int timeoutMs = 10_000)
+    internal static void WaitGone(ContainerRecord record, int timeoutMs = 10_000)
     {
         for (int waited = 0; waited < timeoutMs; waited += 5)
         {
