@@ -16,14 +16,15 @@ public static class ContainerCheckpoint
     /// its own pipes to CRIU in their place (inherit_fd), so the restored process writes where restore's caller reads.</summary>
     public const string DescriptorsFile = "descriptors.json";
 
-    public static void Checkpoint(ContainerStore store, ContainerRecord record, CheckpointOptions o)
+    public static void Checkpoint(ContainerStore store, string id, CheckpointOptions o)
     {
+        using var c = Container.Load(store, id);
+        var record = c.Record;
         o.Validate();
-        var c = new Container(store, record, Container.Read(store, record.Id).Status);
         if (c.Status is not (ContainerStatus.Running or ContainerStatus.Paused))
             throw new InvalidOperationException($"cannot checkpoint container {record.Id}: it is {c.Status.Name()} (only a running container can be checkpointed)");
         var criuPath = Criu.Require("checkpoint");
-        var spec = store.LoadConfig(record);
+        var spec = c.Config;
 
         var imageDir = Path.GetFullPath(o.ImagePath);
         Directory.CreateDirectory(imageDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

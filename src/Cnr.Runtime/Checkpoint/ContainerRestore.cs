@@ -114,7 +114,7 @@ public static class ContainerRestore
                     {
                         case "setup-namespaces":
                             // runc runs the prestart hooks here: the namespaces exist, nothing runs in them yet.
-                            var state = new ContainerState { OciVersion = spec.OciVersion, Id = o.Id, Status = "creating", Pid = pid, Bundle = bundle, Annotations = spec.Annotations };
+                            var state = new ContainerState { OciVersion = spec.OciVersion, Id = o.Id, Status = ContainerStatus.Creating.Name(), Pid = pid, Bundle = bundle, Annotations = spec.Annotations };
                             HookRunner.Run("prestart", spec.Hooks?.Prestart, state);
                             HookRunner.Run("createRuntime", spec.Hooks?.CreateRuntime, state);
                             break;
@@ -147,7 +147,8 @@ public static class ContainerRestore
             foreach (var f in extraFds) f.Dispose();
         }
         Unmount(criuRoot);
-        HookRunner.RunWarnOnly("poststart", spec.Hooks?.Poststart, new Container(store, record, ContainerStatus.Running).State(ContainerStatus.Running));
+        var restoredContainer = new Container(store, record, ContainerStatus.Running);
+        HookRunner.RunWarnOnly("poststart", spec.Hooks?.Poststart, restoredContainer.State(ContainerStatus.Running));
         lk.Dispose();
         if (o.Detach) return 0;
 
@@ -155,7 +156,7 @@ public static class ContainerRestore
         int status = ForegroundProcess.Wait(record.Pid, terminalMaster);
         terminalMaster?.Dispose();
         using (ContainerLock.Take(store.DirOf(o.Id)))
-            ContainerDelete.Destroy(new Container(store, record, ContainerStatus.Stopped));
+            ContainerDelete.Destroy(restoredContainer);
         return status;
     }
 

@@ -19,25 +19,22 @@ internal static class CheckpointCommand
         Verbs.SetAction(cmd, r =>
         {
             CommonOptions.ConfigureSteps(r.GetValue(f.Explain));
-            var store = CommonOptions.Store(r);
-            var (record, lk) = store.Open(r.GetValue(id)!);
-            using (lk)
-                ContainerCheckpoint.Checkpoint(store, record, new CheckpointOptions
-                {
-                    ImagePath = f.ImagePath(r),
-                    WorkPath = r.GetValue(f.WorkPath),
-                    ParentPath = r.GetValue(parent),
-                    LeaveRunning = r.GetValue(leave),
-                    PreDump = r.GetValue(preDump),
-                    AutoDedup = r.GetValue(dedup),
-                    TcpEstablished = r.GetValue(f.Tcp),
-                    ExtUnixSk = r.GetValue(f.ExtUnix),
-                    ShellJob = r.GetValue(f.ShellJob),
-                    FileLocks = r.GetValue(f.FileLocks),
-                    LazyPages = r.GetValue(f.LazyPages),
-                    ManageCgroupsMode = r.GetValue(f.CgroupsMode),
-                    EmptyNs = r.GetValue(f.EmptyNs),
-                });
+            ContainerCheckpoint.Checkpoint(CommonOptions.Store(r), r.GetValue(id)!, new CheckpointOptions
+            {
+                ImagePath = f.ImagePath(r),
+                WorkPath = r.GetValue(f.WorkPath),
+                ParentPath = r.GetValue(parent),
+                LeaveRunning = r.GetValue(leave),
+                PreDump = r.GetValue(preDump),
+                AutoDedup = r.GetValue(dedup),
+                TcpEstablished = r.GetValue(f.Tcp),
+                ExtUnixSk = r.GetValue(f.ExtUnix),
+                ShellJob = r.GetValue(f.ShellJob),
+                FileLocks = r.GetValue(f.FileLocks),
+                LazyPages = r.GetValue(f.LazyPages),
+                ManageCgroupsMode = r.GetValue(f.CgroupsMode),
+                EmptyNs = r.GetValue(f.EmptyNs),
+            });
             return 0;
         });
         return cmd;
