@@ -79,7 +79,7 @@ public sealed class RootFactWhereCriuCheckFailsAttribute : FactAttribute
     {
         var criu = new[] { "/usr/sbin/criu", "/usr/bin/criu", "/usr/local/sbin/criu" }.FirstOrDefault(File.Exists);
         if (criu is null) { Why = "CRIU is not installed (apt-get install criu)"; return; }
-        var p = Process.Start(new ProcessStartInfo(criu, "check") { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        var p = System.Diagnostics.Process.Start(new ProcessStartInfo(criu, "check") { RedirectStandardError = true, RedirectStandardOutput = true })!;
         var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode == 0) { Why = "`criu check` passes on this host (tests/vm/check-checkpoint.sh tests checkpoint/restore where CRIU works)"; return; }
