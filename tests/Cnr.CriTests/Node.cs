@@ -45,6 +45,10 @@ internal sealed class Node(string cnr, string shimRoot)
 
     public static string ReadCgroupFile(string dir, string file) => File.ReadAllText(Path.Combine(dir, file)).Trim();
 
+    /// <summary>The oom_kill count of a cgroup's memory.events (hierarchical: its descendants' kills too).</summary>
+    public static long OomKills(string dir) =>
+        File.ReadAllLines(Path.Combine(dir, "memory.events")).Select(l => l.Split(' ')).Where(f => f[0] == "oom_kill").Select(f => long.Parse(f[1])).Single();
+
     /// <summary>Cgroup directories whose name holds the id (cgroupfs: .../ID, systemd: cri-containerd-ID.scope).</summary>
     public static List<string> CgroupsNamed(string id)
     {

@@ -49,9 +49,11 @@ internal sealed class Scenario(RuntimeService.RuntimeServiceClient runtime, Imag
             await report.Step("bad seccomp", () => RefusedAsync("badseccomp", c => c.Linux.SecurityContext.Seccomp = new SecurityProfile
             {
                 ProfileType = SecurityProfile.Types.ProfileType.Localhost,
-                LocalhostRef = WriteProfile(),
+                LocalhostRef = WriteProfile("cri-check-bad-action.json", """{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NO_SUCH_ACTION"}]}"""),
             }, "SCMP_ACT_NO_SUCH_ACTION"));
-            // containerd refuses AppArmor profiles itself where AppArmor is off; where it is on, it passes the name
+            await report.Step("unknown syscall", UnknownSyscallAsync);
+            // containerd 1.6 checks a Localhost AppArmor profile itself (is AppArmor on, is the profile loaded) and
+            // refuses at CreateContainer (cnr's own refusal of a profile that is not loaded: check-student-vm.sh)
             if (File.Exists("/sys/module/apparmor/parameters/enabled") && File.ReadAllText("/sys/module/apparmor/parameters/enabled").Trim() == "Y")
                 await report.Step("bad apparmor", () => RefusedAsync("badapparmor", c => c.Linux.SecurityContext.Apparmor = new SecurityProfile
                 {
@@ -254,24 +256,56 @@ internal sealed class Scenario(RuntimeService.RuntimeServiceClient runtime, Imag
         // for that, or an OOM kill in between would be reported as a plain exit
         var id = await StartAsync("oom", ["sh"], ["-c", "while [ ! -e /tmp/go ]; do usleep 50000; done; exec dd if=/dev/zero of=/dev/null bs=256M count=1"],
             c => c.Linux.Resources = new LinuxContainerResources { MemoryLimitInBytes = 32 * MiB });
+        // the pod's cgroup outlives the container's, and its memory.events count the kills below it
+        var podCgroup = Path.GetDirectoryName(Node.CgroupOf(_sandboxPid))!;
+        var killsBefore = Node.OomKills(podCgroup);
         await runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = id, Cmd = { "touch", "/tmp/go" }, Timeout = 120 }, deadline: Deadline);
         var s = await WaitExitedAsync(id);
-        report.Equal("OOM container reason", "OOMKilled", s.Reason);
         report.Equal("OOM container exit code", 137, s.ExitCode);
+        report.Expect("OOM kill in the pod's memory.events", Node.OomKills(podCgroup) > killsBefore, $"{podCgroup}/memory.events oom_kill {killsBefore} -> {Node.OomKills(podCgroup)}");
+        // Under systemd the scope's cgroup goes as its last process dies (systemd trims an emptied scope, its
+        // delegated subtree included), and containerd 1.6's runc shim reads the scope's memory.events only
+        // after the kernel's notification: in the slow guest systemd is first, the shim publishes no TaskOOM,
+        // and the CRI says Error. runc 1.1.5 gets the same answer there (check-cri.sh with CRI_RUNC=1).
+        if (settings.SystemdCgroup && s.Reason == "Error")
+            report.Skip("OOM container reason", "Error, not OOMKilled: systemd removed the emptied scope before containerd 1.6's shim read its memory.events (runc 1.1.5 the same)");
+        else
+            report.Equal("OOM container reason", "OOMKilled", s.Reason);
     }
 
-    /// <summary>A container cnr must refuse: the CRI error carries cnr's one line (naming <paramref name="says"/>),
-    /// and nothing of it is left on the node.</summary>
+    /// <summary>A syscall name the node's libseccomp does not know is skipped, as runc skips it (profiles list
+    /// syscalls newer than some nodes): the container starts, and the rest of the rule is enforced.</summary>
+    private async Task UnknownSyscallAsync()
+    {
+        var id = await StartAsync("newsyscall", ["sleep"], ["3600"], c => c.Linux.SecurityContext.Seccomp = new SecurityProfile
+        {
+            ProfileType = SecurityProfile.Types.ProfileType.Localhost,
+            LocalhostRef = WriteProfile("cri-check-unknown-syscall.json",
+                """{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["cri_check_no_such_syscall","mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}"""),
+        });
+        var st = (await runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = id }, deadline: Deadline)).Status;
+        report.Equal("unknown syscall: the container runs", ContainerState.ContainerRunning, st.State);
+        var r = await runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = id, Cmd = { "mkdir", "/tmp/denied" }, Timeout = 120 }, deadline: Deadline);
+        report.Expect("unknown syscall: the rule's known syscalls are denied", r.ExitCode != 0 && r.Stderr.ToStringUtf8().Contains("Operation not permitted", StringComparison.Ordinal),
+            $"mkdir exit {r.ExitCode}: {r.Stderr.ToStringUtf8().Trim()}");
+        await runtime.StopContainerAsync(new StopContainerRequest { ContainerId = id, Timeout = 0 }, deadline: Deadline);
+        await runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = id }, deadline: Deadline);
+        _containers.Remove("newsyscall");
+        ExpectNothingLeft(id, "unknown syscall container");
+    }
+
+    /// <summary>A container that must be refused: the CRI error is one line naming <paramref name="says"/> (cnr's,
+    /// at StartContainer, or containerd's own at CreateContainer), and nothing of it is left on the node.</summary>
     private async Task RefusedAsync(string name, Action<ContainerConfig> configure, string says)
     {
         var config = ContainerConfig(name, ["sleep"], ["3600"]);
         configure(config);
-        var created = await runtime.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = _podId, Config = config, SandboxConfig = _pod }, deadline: Deadline);
-        var id = created.ContainerId;
-        _containers[name] = id;
-        string error = "";
+        var before = IsCnr ? node.CnrList().Count : 0;
+        string id = "", error = "";
         try
         {
+            id = (await runtime.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = _podId, Config = config, SandboxConfig = _pod }, deadline: Deadline)).ContainerId;
+            _containers[name] = id;
             await runtime.StartContainerAsync(new StartContainerRequest { ContainerId = id }, deadline: Deadline);
         }
         catch (RpcException e)
@@ -281,9 +315,18 @@ internal sealed class Scenario(RuntimeService.RuntimeServiceClient runtime, Imag
         Console.WriteLine($"     {name}: {error}");
         report.Expect($"{name} refused naming {says}", error.Contains(says, StringComparison.OrdinalIgnoreCase), error == "" ? "StartContainer succeeded" : error);
         report.Expect($"{name} error is one line", !error.Contains('\n'), error);
-        ExpectNothingLeft(id, name);
-        await runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = id }, deadline: Deadline);
-        _containers.Remove(name);
+        if (id != "")
+        {
+            ExpectNothingLeft(id, name);
+            await runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = id }, deadline: Deadline);
+            _containers.Remove(name);
+        }
+        else
+        {
+            var list = await runtime.ListContainersAsync(new ListContainersRequest { Filter = new ContainerFilter { PodSandboxId = _podId } }, deadline: Deadline);
+            report.Expect($"{name}: no container", list.Containers.All(c => c.Metadata.Name != name), string.Join(", ", list.Containers.Select(c => c.Metadata.Name)));
+            if (IsCnr) report.Equal($"{name}: no cnr state", before, node.CnrList().Count);
+        }
     }
 
     private async Task TeardownAsync()
@@ -368,8 +411,12 @@ internal sealed class Scenario(RuntimeService.RuntimeServiceClient runtime, Imag
         }
     }
 
+    // another handler (runc, for the side-by-side figures) keeps a state cnr does not read
+    private bool IsCnr => settings.Handler == "cnr";
+
     private void ExpectCnrState(string id, string status, string what)
     {
+        if (!IsCnr) return;
         var list = node.CnrList();
         report.Equal($"{what} in cnr list", status, list.GetValueOrDefault(id, "(absent)"));
     }
@@ -377,7 +424,7 @@ internal sealed class Scenario(RuntimeService.RuntimeServiceClient runtime, Imag
     /// <summary>No cnr state, no cgroup, no process of the container (or pod) is left.</summary>
     private void ExpectNothingLeft(string id, string what)
     {
-        report.Expect($"{what}: no cnr state", !node.CnrList().ContainsKey(id), id);
+        if (IsCnr) report.Expect($"{what}: no cnr state", !node.CnrList().ContainsKey(id), id);
         if (settings.SystemdCgroup)
             report.Expect($"{what}: no scope unit", Node.SystemctlIsActive($"cri-containerd-{id}.scope") is "inactive" or "unknown", $"cri-containerd-{id}.scope");
         var cgroups = Node.CgroupsNamed(id);
@@ -387,12 +434,11 @@ internal sealed class Scenario(RuntimeService.RuntimeServiceClient runtime, Imag
         report.Expect($"{what}: no process", procs.Count == 0, procs.Count == 0 ? id : "pids " + string.Join(' ', procs));
     }
 
-    /// <summary>A seccomp profile with an action libseccomp does not have. (A syscall name libseccomp does not
-    /// know is skipped, as runc skips it: profiles list syscalls newer than the node's libseccomp.)</summary>
-    private static string WriteProfile()
+    /// <summary>A Localhost seccomp profile for containerd to read.</summary>
+    private static string WriteProfile(string name, string json)
     {
-        var path = Path.Combine(Path.GetTempPath(), "cri-check-seccomp.json");
-        File.WriteAllText(path, """{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NO_SUCH_ACTION"}]}""");
+        var path = Path.Combine(Path.GetTempPath(), name);
+        File.WriteAllText(path, json);
         return path;
     }
 

@@ -9,7 +9,10 @@
 # Prints the client's PASS/FAIL/SKIP lines and "time" lines; the last line is "N passed, N failed, N skipped"
 # (tests/run-all.sh's format). Exit: 0 all passed, 1 a check failed, 77 (with the reason) when it cannot run:
 # not root, bin/cnr not built, containerd cannot be installed.
-#   CRI_DEBUG_DIR=dir   containerd logs at debug level (the shims' too) and its log is copied to dir
+#   CRI_DEBUG_DIR=dir   containerd logs at debug level (the shims' too); its log (and the guest's journal) is
+#                       copied to dir
+#   CRI_RUNC=1          then the same pod with the runc handler (Debian's runc), its lines prefixed "runc: ",
+#                       for the side-by-side times; its checks are not counted
 set -u
 D=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 ROOT=$(cd "$D/../.." && pwd)
@@ -82,8 +85,15 @@ EOF
   if [ "$rc" != 0 ]; then
     echo "--- containerd log (last 40 lines) ---" >&2; tail -n 40 "$W/containerd.log" >&2
   fi
+  if [ -n "${CRI_RUNC:-}" ] && command -v runc >/dev/null; then
+    # the same pod with runc for the side-by-side figures: its lines prefixed, its result not counted
+    CRI_HANDLER=runc "$B/client/cri-check" | grep -v -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | sed 's/^/runc: /'
+  fi
   kill $CTRD; wait $CTRD 2>/dev/null
-  [ -n "${CRI_DEBUG_DIR:-}" ] && cp "$W/containerd.log" "$CRI_DEBUG_DIR/"
+  if [ -n "${CRI_DEBUG_DIR:-}" ]; then
+    cp "$W/containerd.log" "$CRI_DEBUG_DIR/"
+    [ -d /run/systemd/system ] && journalctl -b --no-pager > "$CRI_DEBUG_DIR/journal.log" 2>&1
+  fi
   exit $rc
 fi
 
@@ -104,6 +114,7 @@ if ! command -v containerd >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then
   "$ROOT/tests/install-deps.sh" containerd containernetworking-plugins >&2 || skip "containerd could not be installed"
   rm -f "$prc"; trap - EXIT
 fi
+mkdir -p "$B"
 dotnet publish "$ROOT/tests/Cnr.CriTests" -c Release -o "$B/client" -nologo -v q > "$B.publish.log" 2>&1 \
   || { cat "$B.publish.log" >&2; echo "FAIL build: dotnet publish tests/Cnr.CriTests"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 "$ROOT/tests/cri-images/build.sh" "$B/images" >/dev/null || { echo "FAIL build: tests/cri-images/build.sh"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }

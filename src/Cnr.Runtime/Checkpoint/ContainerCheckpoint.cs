@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Cnr.Checkpoint.Rpc;
-using Cnr.Container;
+using Cnr.Containers;
 using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Spec;
@@ -19,9 +19,9 @@ public static class ContainerCheckpoint
     public static void Checkpoint(ContainerStore store, ContainerRecord record, CheckpointOptions o)
     {
         o.Validate();
-        var status = store.StatusOf(record, ContainerDelete.IsFrozen);
-        if (status is not ("running" or "paused"))
-            throw new InvalidOperationException($"cannot checkpoint container {record.Id}: it is {status} (only a running container can be checkpointed)");
+        var c = new Container(store, record, Container.Read(store, record.Id).Status);
+        if (c.Status is not (ContainerStatus.Running or ContainerStatus.Paused))
+            throw new InvalidOperationException($"cannot checkpoint container {record.Id}: it is {c.Status.Name()} (only a running container can be checkpointed)");
         var criuPath = Criu.Require("checkpoint");
         var spec = store.LoadConfig(record);
 
@@ -63,7 +63,7 @@ public static class ContainerCheckpoint
 
         // CRIU killed the tree after dumping it: what is left is the container's record, cgroup and hooks.
         ContainerDelete.WaitGone(record);
-        ContainerDelete.Destroy(store, record);
+        ContainerDelete.Destroy(c);
     }
 
     private static SafeFd OpenDir(string path, string flag)

@@ -1,6 +1,6 @@
 using Cnr.Cgroups;
 using Cnr.Checkpoint.Rpc;
-using Cnr.Container;
+using Cnr.Containers;
 using Cnr.Diagnostics;
 using Cnr.Hooks;
 using Cnr.Linux;
@@ -147,7 +147,7 @@ public static class ContainerRestore
             foreach (var f in extraFds) f.Dispose();
         }
         Unmount(criuRoot);
-        HookRunner.RunWarnOnly("poststart", spec.Hooks?.Poststart, store.ToState(record, "running"));
+        HookRunner.RunWarnOnly("poststart", spec.Hooks?.Poststart, new Container(store, record, ContainerStatus.Running).State(ContainerStatus.Running));
         lk.Dispose();
         if (o.Detach) return 0;
 
@@ -155,7 +155,7 @@ public static class ContainerRestore
         int status = ForegroundProcess.Wait(record.Pid, terminalMaster);
         terminalMaster?.Dispose();
         using (ContainerLock.Take(store.DirOf(o.Id)))
-            ContainerDelete.Destroy(store, record);
+            ContainerDelete.Destroy(new Container(store, record, ContainerStatus.Stopped));
         return status;
     }
 

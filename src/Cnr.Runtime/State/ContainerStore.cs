@@ -140,27 +140,8 @@ public sealed class ContainerStore(string root)
 
     public string FifoPath(string id) => Path.Combine(DirOf(id), FifoName);
 
-    /// <summary>created / running / paused / stopped, from the kernel: the init's pid must be alive with the
-    /// start time recorded at create (pid reuse), the exec fifo present means not yet started.</summary>
-    public string StatusOf(ContainerRecord r, Func<ContainerRecord, bool>? isFrozen = null)
-    {
-        if (!IsAlive(r.Pid, r.InitStartTime)) return "stopped";
-        if (r.Creating) return "creating";
-        if (File.Exists(FifoPath(r.Id))) return "created";
-        if (isFrozen?.Invoke(r) == true) return "paused";
-        return "running";
-    }
-
-    public ContainerState ToState(ContainerRecord r, string status) => new()
-    {
-        OciVersion = r.OciVersion,
-        Id = r.Id,
-        Status = status,
-        Pid = status == "stopped" ? 0 : r.Pid,
-        Bundle = r.Bundle,
-        Annotations = r.Annotations,
-    };
-
+    /// <summary>Whether <paramref name="pid"/> is the process recorded: alive, not a zombie, and with the start
+    /// time recorded at create (pid reuse).</summary>
     public static bool IsAlive(int pid, ulong startTime)
     {
         if (pid <= 0) return false;
