@@ -16,16 +16,19 @@ TEST_DEPS := busybox-static uidmap
 
 .PHONY: all deps bundles run test fuzz bench install clean
 
-# The NativeAOT binary. dotnet publish is incremental itself, so this always asks it. Trim/AOT warnings
-# fail the build: each one is a place where the binary may behave differently from the JIT build.
+# The NativeAOT binaries: cnr, and cnr-init, the image every container's init runs (found beside cnr).
+# dotnet publish is incremental itself, so this always asks it. Trim/AOT warnings fail the build: each one is
+# a place where the binary may behave differently from the JIT build.
 all:
 	@mkdir -p out bin
-	@if [[ ! -x bin/cnr ]]; then echo "make: building cnr as one NativeAOT binary: the first build restores packages and" \
-	    "generates native code for 1-3 minutes without output; later builds take seconds to a minute"; fi
+	@if [[ ! -x bin/cnr ]]; then echo "make: building cnr and cnr-init as NativeAOT binaries: the first build restores packages" \
+	    "and generates native code for 2-5 minutes without output; later builds take seconds to a minute"; fi
 	dotnet publish src/cnr/cnr.csproj -c Release -o out/publish -nologo -clp:NoSummary 2>&1 | tee out/publish.log
+	dotnet publish src/cnr-init/cnr-init.csproj -c Release -o out/publish-init -nologo -clp:NoSummary 2>&1 | tee -a out/publish.log
 	@if grep -qE 'warning IL[0-9]+|AOT analysis warning' out/publish.log; then \
-	    echo "make: the publish produced trim/AOT warnings (above); cnr must stay at zero" >&2; exit 1; fi
+	    echo "make: the publish produced trim/AOT warnings (above); cnr and cnr-init must stay at zero" >&2; exit 1; fi
 	cp -f out/publish/cnr bin/cnr
+	cp -f out/publish-init/cnr-init bin/cnr-init
 
 deps:
 	tests/install-deps.sh $(TEST_DEPS)
@@ -68,6 +71,7 @@ bench: all bundles
 
 install: all
 	install -D -m 0755 bin/cnr $(DESTDIR)$(PREFIX)/bin/cnr
+	install -D -m 0755 bin/cnr-init $(DESTDIR)$(PREFIX)/libexec/cnr/cnr-init
 	install -D -m 0755 native/build/chroot-escape $(DESTDIR)$(PREFIX)/libexec/cnr/chroot-escape
 
 clean:

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Cnr.Diagnostics;
 using Cnr.Linux;
+using Cnr.Namespaces;
 using Cnr.Spec;
 
 namespace Cnr.Cgroups;
@@ -141,7 +142,7 @@ public sealed class CgroupManager : ICgroupManager
     /// <summary>Loading a cgroup device program takes CAP_BPF/CAP_SYS_ADMIN on the host, which a rootless
     /// caller lacks; its container needs none (runc skips it too): in a user namespace no device node can be
     /// made, and the host's nodes bound in stay as their permissions let the caller use them anyway.</summary>
-    private static bool MayAttachDeviceProgram => Libc.geteuid() == 0;
+    private static bool MayAttachDeviceProgram => !Rootless.Is;
 
     /// <summary>The controllers the resources write to, each with its first write (for messages); throws
     /// naming the JSON path when this hierarchy lacks one.</summary>

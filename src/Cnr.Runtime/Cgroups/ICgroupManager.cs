@@ -1,5 +1,6 @@
 using Cnr.Diagnostics;
 using Cnr.Linux;
+using Cnr.Namespaces;
 using Cnr.Spec;
 
 namespace Cnr.Cgroups;
@@ -39,7 +40,7 @@ public static class CgroupDriver
     {
         if (systemd) return SystemdCgroup.For(containerId, linux);
         var hierarchy = CgroupHierarchy.Find(out var mode);
-        return Choose(containerId, linux, hierarchy, mode, Libc.geteuid() == 0 ? null : CgroupHierarchy.OwnCgroup());
+        return Choose(containerId, linux, hierarchy, mode, Rootless.Is ? CgroupHierarchy.OwnCgroup() : null);
     }
 
     /// <summary>The choice, from what the host has: <paramref name="hierarchy"/> (null: none, for

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cnr.Namespaces;
 using Tmds.DBus.Protocol;
 
 namespace Cnr.Cgroups;
@@ -41,7 +42,7 @@ public sealed class SystemdBus : IDisposable
         if (!userInstance)
             return Environment.GetEnvironmentVariable("DBUS_SYSTEM_BUS_ADDRESS") is { Length: > 0 } sys ? sys : "unix:path=/run/dbus/system_bus_socket";
         if (Environment.GetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS") is { Length: > 0 } session) return session;
-        var runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } d ? d : $"/run/user/{Linux.Libc.geteuid()}";
+        var runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } d ? d : $"/run/user/{Rootless.HostUid}";
         return $"unix:path={runtimeDir}/bus";
     }
 
@@ -49,7 +50,7 @@ public sealed class SystemdBus : IDisposable
 
     internal static SystemdBus Connect(string address, bool userInstance)
     {
-        var conn = new DBusConnection(address);
+        var conn = new DBusConnection(new HostUidOptions(address));
         try
         {
             Wait(conn.ConnectAsync().AsTask(), $"connect to {address}");
@@ -67,6 +68,19 @@ public sealed class SystemdBus : IDisposable
             conn.Dispose();
             throw new CgroupException($"--systemd-cgroup: cannot talk to systemd over D-Bus at {address}: {e.Message}" +
                 (userInstance ? " (a non-root user needs their systemd user instance: log in through systemd-logind, or set DBUS_SESSION_BUS_ADDRESS)" : ""));
+        }
+    }
+
+    /// <summary>EXTERNAL authentication names the uid the bus daemon sees (SO_PEERCRED, in its own user
+    /// namespace): under rootless Podman cnr is uid 0 of Podman's user namespace, and the user's bus would
+    /// refuse "0" from the user's socket.</summary>
+    private sealed class HostUidOptions(string address) : DBusConnectionOptions(address)
+    {
+        protected override async ValueTask<SetupResult> SetupAsync(CancellationToken cancellationToken)
+        {
+            var result = await base.SetupAsync(cancellationToken).ConfigureAwait(false);
+            result.UserId = Rootless.HostUid.ToString();
+            return result;
         }
     }
 

@@ -1,5 +1,6 @@
 using Cnr.Diagnostics;
 using Cnr.Linux;
+using Cnr.Namespaces;
 using Cnr.Spec;
 
 namespace Cnr.Cgroups;
@@ -33,7 +34,7 @@ public sealed class SystemdCgroup : ICgroupManager
         Unit = unit;
         _path = path;
         _linux = linux;
-        _userInstance = Libc.geteuid() != 0;
+        _userInstance = Rootless.Is;
         _bus = bus;
         _files = files;
     }
@@ -42,7 +43,7 @@ public sealed class SystemdCgroup : ICgroupManager
     /// resources, that systemd runs here and answers on the bus.</summary>
     public static SystemdCgroup For(string containerId, Spec.Linux? linux)
     {
-        bool user = Libc.geteuid() != 0;
+        bool user = Rootless.Is;
         var path = SystemdCgroupsPath.Parse(containerId, linux?.CgroupsPath, user);
         ResourceMapping.Validate(linux?.Resources);
         if (linux?.Resources is { } r) SystemdProperties.ForResources(r);

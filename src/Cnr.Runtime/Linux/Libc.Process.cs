@@ -14,6 +14,10 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int access(string path, int mode);
     [LibraryImport(Lib, SetLastError = true)] public static partial int fchown(int fd, uint owner, uint group);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int personality(nuint persona);
+    /// <summary>pid 0: the calling thread (a clone made by it inherits the mask).</summary>
+    [LibraryImport(Lib, SetLastError = true)] public static partial int sched_setaffinity(int pid, nuint size, ulong* mask);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int sched_getaffinity(int pid, nuint size, ulong* mask);
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Rlimit { public ulong Cur, Max; }

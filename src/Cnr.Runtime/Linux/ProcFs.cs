@@ -77,10 +77,13 @@ internal static class ProcFs
     public static int Open(string path, int flags) => openat(Root.Fd, path, flags | O_CLOEXEC, 0);
 
     /// <summary>readlink of self/fd/N: where an fd is, as a path of the caller's root; null if unreadable.</summary>
-    public static unsafe string? FdTarget(int fd)
+    public static string? FdTarget(int fd) => Link("self/fd/" + fd.ToString());
+
+    /// <summary>readlink of a link under procfs's root ("PID/fd/1"); null if unreadable.</summary>
+    public static unsafe string? Link(string path)
     {
         byte* buf = stackalloc byte[4096];
-        nint n = readlinkat(Root.Fd, "self/fd/" + fd.ToString(), buf, 4096);
+        nint n = readlinkat(Root.Fd, path, buf, 4096);
         return n < 0 ? null : Encoding.UTF8.GetString(buf, (int)n);
     }
 

@@ -81,8 +81,8 @@ public static class IdMaps
         if (!OwnIdOnly(linux.GidMappings, egid)) yield return ("linux.gidMappings", "newgidmap", linux.GidMappings!, egid);
     }
 
-    /// <summary>The helper on $PATH (as runc looks it up), or in /usr/bin where PATH is bare.</summary>
-    private static string? FindHelper(string name)
+    /// <summary>A helper program on $PATH (as runc looks it up), or in /usr/bin where PATH is bare (newuidmap, criu).</summary>
+    internal static string? FindHelper(string name)
         => (Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } path ? path : "/usr/bin:/bin")
             .Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, name))
             .FirstOrDefault(p => File.Exists(p) && Libc.access(p, Libc.X_OK) == 0);

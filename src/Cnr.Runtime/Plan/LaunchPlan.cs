@@ -95,6 +95,13 @@ public sealed class ProcessPlan
     public SchedulerPlan? Scheduler { get; set; }
     /// <summary>IOPRIO_PRIO_VALUE(class, level) for ioprio_set.</summary>
     public int? IoPriority { get; set; }
+    /// <summary>linux.personality as personality(2)'s persona (PER_LINUX, PER_LINUX32); null: not configured.</summary>
+    public uint? Personality { get; set; }
+    /// <summary>process.execCPUAffinity of an exec as sched_setaffinity masks (64 CPUs a word): the parent clones the
+    /// process on <see cref="CpuAffinityInitial"/>, the process moves to <see cref="CpuAffinityFinal"/> once it is in
+    /// the container's cgroup. Null: left as the kernel makes it. Not for a container's init (the spec's rule).</summary>
+    public ulong[]? CpuAffinityInitial { get; set; }
+    public ulong[]? CpuAffinityFinal { get; set; }
 }
 
 /// <summary>process.rlimits[i]: <see cref="Resource"/> is RLIMIT_* as a number.</summary>

@@ -10,11 +10,12 @@ namespace Cnr.Plan;
 /// <summary>The plan's wire form, parent → init: little-endian integers, strings as an int32 byte count (-1:
 /// null) and UTF-8, arrays as an int32 count and their elements, after a magic and a version byte. Hand-written
 /// rather than System.Text.Json: the init then builds no serializer metadata (reflection, allocations) on every
-/// start, and both ends are this same binary, so there is no schema to evolve.</summary>
+/// start, and both ends are built together from this source (cnr and cnr-init, its init image), so there is no
+/// schema to evolve: a plan from another build is refused with the fix (install both from one build).</summary>
 public static class PlanCodec
 {
     private static ReadOnlySpan<byte> Magic => "CNRP"u8;
-    private const byte Version = 1;
+    private const byte Version = 2;
 
     public static byte[] Encode(LaunchPlan plan)
     {
@@ -25,15 +26,26 @@ public static class PlanCodec
         return w.ToArray();
     }
 
+    /// <summary>What the user can do about a plan the init cannot read: cnr-init is a file of its own.</summary>
+    private const string SkewFix = "cnr and cnr-init must come from the same build: install both (make install)";
+
     /// <summary>The plan in <paramref name="data"/>; a truncated or foreign message is an <see cref="InvalidDataException"/>.</summary>
     public static LaunchPlan Decode(ReadOnlySpan<byte> data)
     {
         var r = new PlanReader(data);
         if (!r.Raw(Magic.Length).SequenceEqual(Magic) || r.Byte() != Version)
-            throw new InvalidDataException("launch plan: not a plan of this cnr (bad magic or version)");
-        var plan = Read(ref r);
-        r.End();
-        return plan;
+            throw new InvalidDataException($"launch plan: not a plan of this cnr-init (bad magic or version): {SkewFix}");
+        try
+        {
+            var plan = Read(ref r);
+            r.End();
+            return plan;
+        }
+        catch (InvalidDataException e)
+        {
+            // Same version, other layout: an init image from a build that did not bump Version.
+            throw new InvalidDataException($"{e.Message} ({SkewFix})");
+        }
     }
 
     private static void Write(PlanWriter w, LaunchPlan p)
@@ -165,6 +177,9 @@ public static class PlanCodec
             w.UInt(s.Policy); w.ULong(s.Flags); w.Int(s.Nice); w.UInt(s.Priority); w.ULong(s.Runtime); w.ULong(s.Deadline); w.ULong(s.Period);
         }
         if (w.Has(p.IoPriority)) w.Int(p.IoPriority!.Value);
+        if (w.Has(p.Personality)) w.UInt(p.Personality!.Value);
+        if (w.Has(p.CpuAffinityInitial)) w.Array(p.CpuAffinityInitial!, (w, m) => w.ULong(m));
+        if (w.Has(p.CpuAffinityFinal)) w.Array(p.CpuAffinityFinal!, (w, m) => w.ULong(m));
     }
 
     private static ProcessPlan ReadProcess(ref PlanReader r) => new()
@@ -185,6 +200,9 @@ public static class PlanCodec
         OomScoreAdj = r.Bool() ? r.Int() : null,
         Scheduler = r.Bool() ? new SchedulerPlan(r.UInt(), r.ULong(), r.Int(), r.UInt(), r.ULong(), r.ULong(), r.ULong()) : null,
         IoPriority = r.Bool() ? r.Int() : null,
+        Personality = r.Bool() ? r.UInt() : null,
+        CpuAffinityInitial = r.Bool() ? r.Array(static (ref PlanReader r) => r.ULong()) : null,
+        CpuAffinityFinal = r.Bool() ? r.Array(static (ref PlanReader r) => r.ULong()) : null,
     };
 
     private static void Write(PlanWriter w, HookPlan h)

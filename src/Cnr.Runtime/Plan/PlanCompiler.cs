@@ -7,6 +7,7 @@ using Cnr.Lsm;
 using Cnr.Process;
 using Cnr.Rootfs;
 using Cnr.Spec;
+using Cnr.State;
 using static Cnr.Linux.Libc;
 
 namespace Cnr.Plan;
@@ -47,20 +48,22 @@ public static class PlanCompiler
             Hostname = spec.Hostname is { Length: > 0 } h ? h : null,
             Domainname = spec.Domainname is { Length: > 0 } d ? d : null,
             Sysctls = [.. (spec.Linux?.Sysctl ?? []).Select(kv => new Sysctl(kv.Key, SysctlPath(kv.Key), kv.Value))],
-            Process = Process(process),
+            Process = Process(process, spec.Linux?.Personality),
             Lsm = HostLsm.Plan(process),
             RuntimeHooks = hooks?.Prestart?.Count > 0 || hooks?.CreateRuntime?.Count > 0,
             CreateContainerHooks = Hooks(hooks?.CreateContainer),
             StartContainerHooks = Hooks(hooks?.StartContainer),
-            CreateContainerState = hooks?.CreateContainer?.Count > 0 ? State(spec, containerId, bundle, "creating") : null,
-            StartContainerState = hooks?.StartContainer?.Count > 0 ? State(spec, containerId, bundle, "running") : null,
+            CreateContainerState = hooks?.CreateContainer?.Count > 0 ? State(spec, containerId, bundle, ContainerStatus.Creating) : null,
+            StartContainerState = hooks?.StartContainer?.Count > 0 ? State(spec, containerId, bundle, ContainerStatus.Running) : null,
         };
     }
 
     /// <summary>process.* in kernel units. Capabilities the running kernel does not know are left out (one
     /// warning, as runc); ambient capabilities that are not also permitted and inheritable cannot be raised
     /// and are left out quietly, as runc does with its own default spec (which lists three of them).</summary>
-    public static ProcessPlan Process(Spec.Process p)
+    /// <param name="personality">the container's linux.personality: its init and every exec run under it, as runc's</param>
+    /// <param name="exec">an exec: process.execCPUAffinity applies (the spec leaves the container's init out)</param>
+    public static ProcessPlan Process(Spec.Process p, LinuxPersonality? personality = null, bool exec = false)
     {
         // `create` validated it with the whole config; `exec` brings its own (--process, flags): judged the same way.
         SpecValidator.Process(p);
@@ -86,7 +89,32 @@ public static class PlanCompiler
             OomScoreAdj = p.OomScoreAdj,
             Scheduler = p.Scheduler is { } s ? Scheduler(s) : null,
             IoPriority = p.IoPriority is { } io ? IoPriorityValue(io) : null,
+            Personality = personality is null ? null : personality.Domain == "LINUX32" ? PER_LINUX32 : PER_LINUX,
+            CpuAffinityInitial = exec && p.ExecCPUAffinity?.Initial is { Length: > 0 } initial ? CpuMask(initial, "process.execCPUAffinity.initial") : null,
+            CpuAffinityFinal = exec && p.ExecCPUAffinity?.Final is { Length: > 0 } final ? CpuMask(final, "process.execCPUAffinity.final") : null,
         };
+    }
+
+    private const uint PER_LINUX = 0, PER_LINUX32 = 0x0008;
+    /// <summary>The highest CPU number a list may name: the kernel's NR_CPUS limit on x86_64 and arm64.</summary>
+    private const int MaxCpu = 8191;
+
+    /// <summary>A CPU list ("0-3,7", as cpuset.cpus and taskset -c write them) as a sched_setaffinity mask.</summary>
+    public static ulong[] CpuMask(string list, string field)
+    {
+        var mask = new ulong[1];
+        foreach (var part in list.Split(','))
+        {
+            int dash = part.IndexOf('-');
+            if (!TryCpu(dash < 0 ? part : part[..dash], out int first) || !TryCpu(dash < 0 ? part : part[(dash + 1)..], out int last) || last < first)
+                throw new SpecException(field, $"{SpecException.Show(list)} is not a CPU list", $"CPU numbers 0-{MaxCpu} and ranges, e.g. \"0-3,7\"");
+            if (last / 64 >= mask.Length) Array.Resize(ref mask, last / 64 + 1);
+            for (int cpu = first; cpu <= last; cpu++) mask[cpu / 64] |= 1UL << (cpu % 64);
+        }
+        return mask;
+
+        static bool TryCpu(string s, out int cpu)
+            => int.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out cpu) && cpu <= MaxCpu;
     }
 
     private static int Rlimit(string type, int index)
@@ -176,11 +204,11 @@ public static class PlanCompiler
     public static HookPlan HookPlan(Hook h) => new(h.Path, h.Args is { Count: > 0 } a ? [.. a] : [h.Path], h.Env?.ToArray(), h.Timeout ?? 0);
 
     /// <summary>The state JSON with the pid cut out: rendered with a placeholder pid, split around it.</summary>
-    private static HookState State(RuntimeSpec spec, string id, string bundle, string status)
+    private static HookState State(RuntimeSpec spec, string id, string bundle, ContainerStatus status)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(new ContainerState
         {
-            OciVersion = spec.OciVersion, Id = id, Status = status, Pid = 0, Bundle = bundle, Annotations = spec.Annotations,
+            OciVersion = spec.OciVersion, Id = id, Status = status.Name(), Pid = 0, Bundle = bundle, Annotations = spec.Annotations,
         }, SpecJson.Default.ContainerState);
         // The pid comes before bundle and annotations, and id is a validated container id: the first
         // `"pid": 0` is the field (in a string value the quotes would be escaped).

@@ -51,9 +51,10 @@ public sealed class InitProcess : IDisposable
         try
         {
             // See native/cnr_native.c: a read-only bind in the child's own new mount namespace protects the host
-            // binary as well as a sealed copy does, for 3 mounts instead of copying ~12 MB on every start.
-            string? exePath = ReadOnlyBindPath(req);
-            using var exe = exePath is null ? SealedExe.Create() : null;
+            // file as well as a sealed copy does, for 3 mounts instead of copying the image on every start.
+            string image = InitImage.Path ?? throw new InitFailedException("cannot find cnr's own file (/proc/self/exe) to start the init from");
+            string? exePath = ReadOnlyBindPath(req, image);
+            using var exe = exePath is null ? SealedExe.Create(image) : null;
             using var cgroupDir = req.Cgroup?.OpenDirectory();
             var joins = new List<(int, ulong)>();
             int mountNs = -1, userNs = -1;
@@ -84,8 +85,8 @@ public sealed class InitProcess : IDisposable
 
             if (Steps.On)
                 Steps.Report("exec", exePath is null
-                    ? "execveat(memfd:cnr, \"cnr init\"): a sealed copy, so the container can never write the host's cnr"
-                    : $"mount --bind -o ro {exePath} {exePath}; execve(\"{exePath}\", \"cnr init\"): read-only, so the container can never write the host's cnr",
+                    ? $"execveat(memfd:{System.IO.Path.GetFileName(image)}, \"cnr init\"): a sealed copy of {image}, so the container can never write the host's file"
+                    : $"mount --bind -o ro {exePath} {exePath}; execve(\"{exePath}\", \"cnr init\"): read-only, so the container can never write the host's file",
                     exePath is null ? null : $"mount --make-rslave / && mount --bind {exePath} {exePath} && mount -o remount,bind,ro {exePath}");
             var keep = new List<int> { child.Fd };
             if (mountNs >= 0) keep.Add(mountNs);
@@ -94,6 +95,8 @@ public sealed class InitProcess : IDisposable
             string? timens = req.Linux?.TimeOffsets is { Count: > 0 } offs
                 ? string.Concat(offs.Select(kv => $"{(kv.Key == "boottime" ? "boottime" : "monotonic")} {kv.Value.Secs} {kv.Value.Nanosecs}\n"))
                 : null;
+            // process.execCPUAffinity.initial: the clone inherits this thread's mask; the thread gets its own back after.
+            using var affinity = req.Plan.Process.CpuAffinityInitial is { } initial ? ThreadAffinity.Set(initial) : null;
             init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request
             {
                 CloneFlags = cloneFlags,
@@ -151,14 +154,13 @@ public sealed class InitProcess : IDisposable
     private static string ConstructorUserNs(LaunchRequest req, int userNs, bool joinedInChild)
         => userNs >= 0 ? userNs.ToString() : req.Plan.Exec && !joinedInChild ? "host" : "stay";
 
-    /// <summary>The host binary's path when the child gets a mount namespace of its own in which "/" may become a
+    /// <summary>The init image's path when the child gets a mount namespace of its own in which "/" may become a
     /// slave (not with a shared rootfsPropagation); null means: use a sealed copy.</summary>
-    private static string? ReadOnlyBindPath(LaunchRequest req)
+    private static string? ReadOnlyBindPath(LaunchRequest req, string image)
     {
         if (req.Plan.Exec || (req.NewNamespaces & NamespaceType.CLONE_NEWNS) == 0) return null;
         if ((req.Plan.Rootfs!.Propagation & Libc.MS_SHARED) != 0) return null;
-        var path = Environment.ProcessPath;
-        return path is { Length: > 0 } && path.StartsWith('/') && File.Exists(path) ? path : null;
+        return File.Exists(image) ? image : null;
     }
 
     /// <summary>Handles the init's messages until it reports Created. Steps go to the step sink; a hooks
@@ -189,13 +191,11 @@ public sealed class InitProcess : IDisposable
                     _after = "the createRuntime/prestart hooks";
                     break;
                 case SyncMessage.Terminal:
-                    var fd = Sync.ReceiveFd();
-                    if (onTerminal is null) fd.Dispose(); else onTerminal(fd);
+                    if (onTerminal is null) msg.Fd!.Dispose(); else onTerminal(msg.Fd!);
                     _after = "sending its terminal";
                     break;
                 case SyncMessage.SeccompListener:
-                    var listener = Sync.ReceiveFd();
-                    if (onSeccompListener is null) listener.Dispose(); else onSeccompListener(listener);
+                    if (onSeccompListener is null) msg.Fd!.Dispose(); else onSeccompListener(msg.Fd!);
                     _after = "loading its seccomp filter (the listener fd handed over)";
                     break;
                 default: throw new InitFailedException($"unexpected message '{(char)msg.Type}' from init");
@@ -216,7 +216,7 @@ public sealed class InitProcess : IDisposable
 
     /// <summary>The init's next message. No wait on it is unbounded: a dead init closes the socket, and one that
     /// cannot get on (its cgroup frozen, or the process stopped) is given up on, checked every second.</summary>
-    private (SyncMessage Type, byte[] Payload)? Next()
+    private SyncReceived? Next()
     {
         while (!Sync.WaitReadable(1000))
         {
@@ -258,7 +258,7 @@ public sealed class InitProcess : IDisposable
         {
             if (queued.Type == SyncMessage.SpawnFailed) return SpawnFailure(queued.Payload);
             if (queued.Type == SyncMessage.Error) return InitError.Decode(queued.Payload);
-            if (queued.Type is SyncMessage.Terminal or SyncMessage.SeccompListener) Sync.ReceiveFd().Dispose();
+            queued.Fd?.Dispose();
         }
         return new InitFailedException($"container init exited before it was ready ({HowItEnded()}) after {_after}");
     }
@@ -300,4 +300,28 @@ public sealed class InitProcess : IDisposable
     }
 
     public void Dispose() => Sync.Dispose();
+}
+
+/// <summary>The calling thread's CPU mask, changed for a while: disposing puts the old one back.</summary>
+internal sealed unsafe class ThreadAffinity : IDisposable
+{
+    private readonly ulong[] _old = new ulong[128]; // 8192 CPUs, PlanCompiler's limit
+
+    private ThreadAffinity() { }
+
+    public static ThreadAffinity Set(ulong[] mask)
+    {
+        var saved = new ThreadAffinity();
+        fixed (ulong* old = saved._old)
+            if (Libc.sched_getaffinity(0, (nuint)(saved._old.Length * sizeof(ulong)), old) < 0)
+                throw new SyscallException("sched_getaffinity", Errno.Last, "the runtime's own thread");
+        ProcessAttributes.SetAffinity(mask, "process.execCPUAffinity.initial");
+        return saved;
+    }
+
+    public void Dispose()
+    {
+        fixed (ulong* old = _old)
+            Libc.sched_setaffinity(0, (nuint)(_old.Length * sizeof(ulong)), old);
+    }
 }

@@ -28,6 +28,10 @@ public static class ProcessAttributes
             SetScheduler(scheduler);
         if (process.IoPriority is { } ioPriority)
             SetIoPriority(ioPriority);
+        if (process.Personality is { } persona)
+            SetPersonality(persona);
+        if (process.CpuAffinityFinal is { } cpus)
+            SetAffinity(cpus, "process.execCPUAffinity.final");
     }
 
     /// <summary>Becomes process.user with process.capabilities, in runc's order (finalizeNamespace): drop the
@@ -213,6 +217,39 @@ public static class ProcessAttributes
                 $"ionice -c {ioClass} -n {level} -p $$");
         if (Libc.syscall(Libc.SYS_ioprio_set, Libc.IOPRIO_WHO_PROCESS, 0, value, 0, 0, 0) < 0)
             throw new SyscallException("ioprio_set", Errno.Last, $"`{className}` priority {level}");
+    }
+
+    private static void SetPersonality(uint persona)
+    {
+        string domain = persona == 0 ? "PER_LINUX" : "PER_LINUX32";
+        if (Steps.On) Steps.Report("personality", $"personality({domain})", persona == 0 ? "setarch linux64" : "setarch linux32");
+        if (Libc.personality(persona) < 0)
+            throw new SyscallException("personality", Errno.Last, $"`{domain}` (linux.personality)");
+    }
+
+    /// <summary>Moves the calling thread (the one that execs) onto the CPUs of <paramref name="mask"/>; the parent does
+    /// the same for process.execCPUAffinity.initial around the clone (InitProcess).</summary>
+    public static unsafe void SetAffinity(ulong[] mask, string field)
+    {
+        if (Steps.On) Steps.Report("affinity", $"sched_setaffinity(0, {{{CpuList(mask)}}})", $"taskset -p -c {CpuList(mask)} $$");
+        fixed (ulong* m = mask)
+            if (Libc.sched_setaffinity(0, (nuint)(mask.Length * sizeof(ulong)), m) < 0)
+                throw new SyscallException("sched_setaffinity", Errno.Last, $"CPUs {CpuList(mask)} ({field}; the container's cpuset may not have them)");
+    }
+
+    /// <summary>A mask back in cpuset's list form, for messages and the steps.</summary>
+    public static string CpuList(ulong[] mask)
+    {
+        var parts = new List<string>();
+        for (int cpu = 0; cpu < mask.Length * 64; cpu++)
+        {
+            if ((mask[cpu / 64] & (1UL << (cpu % 64))) == 0) continue;
+            int last = cpu;
+            while (last + 1 < mask.Length * 64 && (mask[(last + 1) / 64] & (1UL << ((last + 1) % 64))) != 0) last++;
+            parts.Add(last == cpu ? $"{cpu}" : $"{cpu}-{last}");
+            cpu = last;
+        }
+        return string.Join(',', parts);
     }
 
     private static void DropBoundingSet(ulong bounding, int lastCap)

@@ -6,25 +6,27 @@ namespace Cnr.Process;
 
 /// <summary>The typed message channel between the parent (`cnr create/run/exec`) and the init: a
 /// SOCK_SEQPACKET socketpair, a type byte first in every datagram. This is the one description of the protocol;
-/// native/cnr_native.c speaks its first four types.
+/// native/cnr_native.c speaks its first four types (a unit test holds its characters equal to these).
+/// Each step is a request and what answers it, in the order they come; [fd]: the message carries a file
+/// descriptor as SCM_RIGHTS in the same datagram (<see cref="SyncMessages.CarriesFd"/>, the one table of which do).
 /// <code>
 ///  parent (cnr create / run / exec)               child: native/cnr_native.c, then `cnr init` (C#)
 ///  clone ─────────────────────────────────────►   closes the parent's end, PR_SET_PDEATHSIG(SIGKILL),
 ///  records the pid (create: state.json)           joins / creates namespaces
-///        ◄───────────────────────────────── R     in its namespaces
+///        ◄───────────────────────────────── R     request: in its namespaces, write the id maps now
 ///  uid_map/gid_map, cgroup.procs
-///  G ─────────────────────────────────────────►   setresuid(0) in a user ns, unshare(CLONE_NEWCGROUP),
+///  G ─────────────────────────────────────────►   answer: setresuid(0) in a user ns, unshare(CLONE_NEWCGROUP),
 ///                                                 [fork: pid and time namespaces apply to children]
-///        ◄───────────────────────────────── P     (after a fork) the real init's pid: recorded again
-///  I &lt;LaunchPlan, PlanCodec&gt; ────────────────►   execve: `cnr init` receives its plan
-///        ◄───────────────────────────────── S     any number: one kernel step each (--debug/--explain)
-///        ◄───────────────────────────────── H     createRuntime/prestart hooks are due (create)
-///  h ─────────────────────────────────────────►   hooks done
-///        ◄───────────────────────────────── T     the pty master, as SCM_RIGHTS (process.terminal)
-///  to linux.seccomp.listenerPath ◄────────── N     the seccomp listener fd, as SCM_RIGHTS (SCMP_ACT_NOTIFY)
-///        ◄───────────────────────────────── C     every fallible step is done; death signal cleared
-///  create: state.json says "created"; A ──────►   on its own now: waits on the exec fifo
-///  exec: waits for EOF (the init's execve closed its CLOEXEC end) or E
+///        ◄───────────────────────────────── P     (after a fork) the real init's pid: recorded again; no answer
+///  I &lt;LaunchPlan, PlanCodec&gt; ────────────────►   execve: `cnr init` receives its plan; no answer
+///        ◄───────────────────────────────── S     any number: one kernel step each (--debug/--explain); no answer
+///        ◄───────────────────────────────── H     request: createRuntime/prestart hooks are due (create)
+///  h ─────────────────────────────────────────►   answer: hooks done
+///        ◄──────────────────────────── T [fd]     the pty master (process.terminal); no answer
+///  to linux.seccomp.listenerPath ◄──── N [fd]     the seccomp listener (SCMP_ACT_NOTIFY); no answer
+///        ◄───────────────────────────────── C     request: every fallible step is done; death signal cleared
+///  create: state.json says "created"; A ──────►   answer: on its own now, waits on the exec fifo
+///  exec: no A; waits for EOF (the init's execve closed its CLOEXEC end) or E
 /// </code>
 /// Instead of the next message either side may get: X (errno + step, from native/) or E (from the init: a
 /// failed call as call, errno, detail, where, or one line; <see cref="InitError"/>) — a failure; or EOF — the other side is dead. The child exits on EOF at every wait (and its death
@@ -51,6 +53,22 @@ public enum SyncMessage : byte
     Continued = (byte)'+',    // either way: a piece of a long message, [type][piece], more follows
 }
 
+public static class SyncMessages
+{
+    /// <summary>Whether a message of this type carries a file descriptor: <see cref="SyncSocket.SendFd(int, SyncMessage)"/> sends
+    /// only these, <see cref="SyncSocket.Send(SyncMessage, ReadOnlySpan{byte})"/> only the others, and
+    /// <see cref="SyncSocket.Receive"/> takes the fd in with the message.</summary>
+    public static bool CarriesFd(this SyncMessage type) => type switch
+    {
+        SyncMessage.Terminal or SyncMessage.SeccompListener => true,
+        _ => false,
+    };
+}
+
+/// <summary>A message as received: <see cref="Fd"/> is the descriptor it carried (see
+/// <see cref="SyncMessages.CarriesFd"/>), the receiver's to close.</summary>
+public readonly record struct SyncReceived(SyncMessage Type, byte[] Payload, SafeFd? Fd = null);
+
 /// <summary>The other side of the sync socket is gone (EOF, EPIPE or ECONNRESET): it died or was killed.</summary>
 public sealed class SyncPeerGoneException(string message) : IOException(message);
 
@@ -76,6 +94,7 @@ public sealed unsafe class SyncSocket : IDisposable
 
     public void Send(SyncMessage type, ReadOnlySpan<byte> payload = default)
     {
+        if (type.CarriesFd()) throw new ArgumentException($"sync message '{(char)type}' carries an fd: SendFd sends it", nameof(type));
         const int piece = MaxDatagram - 2;
         while (payload.Length + 1 > MaxDatagram)
         {
@@ -107,24 +126,25 @@ public sealed unsafe class SyncSocket : IDisposable
 
     public void Send(SyncMessage type, string text) => Send(type, Encoding.UTF8.GetBytes(text));
 
-    /// <summary>The next message; null at EOF (the other side is gone). With <paramref name="dontWait"/>, null
-    /// also when nothing is queued.</summary>
-    public (SyncMessage Type, byte[] Payload)? Receive(bool dontWait = false)
+    /// <summary>The next message, with its fd if its type carries one; null at EOF (the other side is gone).
+    /// With <paramref name="dontWait"/>, null also when nothing is queued.</summary>
+    public SyncReceived? Receive(bool dontWait = false)
     {
         MemoryStream? pieces = null;
         while (true)
         {
             var buf = ReceiveDatagram(dontWait);
             if (buf is null) return null;
+            if (((SyncMessage)buf[0]).CarriesFd()) return new SyncReceived((SyncMessage)buf[0], [], ReceiveFd());
             if (buf[0] == (byte)SyncMessage.Continued && buf.Length >= 2)
             {
                 (pieces ??= new MemoryStream()).Write(buf, 2, buf.Length - 2);
                 dontWait = false; // the rest of a message already begun is on its way
                 continue;
             }
-            if (pieces is null) return ((SyncMessage)buf[0], buf[1..]);
+            if (pieces is null) return new SyncReceived((SyncMessage)buf[0], buf[1..]);
             pieces.Write(buf, 1, buf.Length - 1);
-            return ((SyncMessage)buf[0], pieces.ToArray());
+            return new SyncReceived((SyncMessage)buf[0], pieces.ToArray());
         }
     }
 
@@ -142,7 +162,7 @@ public sealed unsafe class SyncSocket : IDisposable
     }
 
     /// <summary>One datagram; for a message that carries an fd only its type, the message staying queued for
-    /// <see cref="ReceiveFd"/>.</summary>
+    /// <see cref="ReceiveFd"/> to read with its control data.</summary>
     private byte[]? ReceiveDatagram(bool dontWait)
     {
         const int MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, EAGAIN = 11;
@@ -159,8 +179,7 @@ public sealed unsafe class SyncSocket : IDisposable
             throw new SyscallException("recv", errno, "(sync socket)");
         }
         if (size == 0) return null;
-        // An fd-carrying message stays queued: ReceiveFd reads it with its control data.
-        if (probe is (byte)SyncMessage.Terminal or (byte)SyncMessage.SeccompListener) return [probe];
+        if (((SyncMessage)probe).CarriesFd()) return [probe];
         var buf = new byte[size];
         fixed (byte* p = buf)
         {
@@ -197,10 +216,15 @@ public sealed unsafe class SyncSocket : IDisposable
         Errno.Check((int)Libc.sendmsg(socket, &msg, Libc.MSG_NOSIGNAL), "sendmsg", "(SCM_RIGHTS)");
     }
 
-    public void SendFd(int fd, SyncMessage type) => SendFd(_fd.Fd, fd, (byte)type);
+    /// <summary>A message that carries an fd (<see cref="SyncMessages.CarriesFd"/>): its type and the fd.</summary>
+    public void SendFd(int fd, SyncMessage type)
+    {
+        if (!type.CarriesFd()) throw new ArgumentException($"sync message '{(char)type}' carries no fd: Send sends it", nameof(type));
+        SendFd(_fd.Fd, fd, (byte)type);
+    }
 
-    /// <summary>Receives an fd sent with <see cref="SendFd(int,int,byte)"/>; the fd arrives O_CLOEXEC.</summary>
-    public SafeFd ReceiveFd()
+    /// <summary>The fd of the queued message (sent with <see cref="SendFd(int,int,byte)"/>); it arrives O_CLOEXEC.</summary>
+    private SafeFd ReceiveFd()
     {
         const int MSG_CMSG_CLOEXEC = 0x40000000;
         byte data;
@@ -213,6 +237,38 @@ public sealed unsafe class SyncSocket : IDisposable
             throw new IOException("expected a file descriptor on the sync socket");
         return new SafeFd(*(int*)(control + sizeof(Cmsghdr)));
     }
+
+    /// <summary>One whole datagram as it is, with no type byte (another program's protocol on a socketpair:
+    /// CRIU's RPC), and the fd that came with it as SCM_RIGHTS, if any; null at EOF.</summary>
+    public byte[]? ReceiveRaw(out SafeFd? fd)
+    {
+        const int MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_CMSG_CLOEXEC = 0x40000000;
+        fd = null;
+        byte probe;
+        nint size;
+        do size = Libc.recv(_fd.Fd, &probe, 1, MSG_PEEK | MSG_TRUNC);
+        while (size < 0 && Errno.Last == 4);
+        if (size < 0 && Errno.Last != ECONNRESET) throw new SyscallException("recv", Errno.Last, "(socket)");
+        if (size <= 0) return null;
+        var buf = new byte[size];
+        byte* control = stackalloc byte[CmsgSpace];
+        fixed (byte* p = buf)
+        {
+            var iov = new Iovec { Base = p, Len = (nuint)size };
+            var msg = new Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
+            nint n;
+            do n = Libc.recvmsg(_fd.Fd, &msg, MSG_CMSG_CLOEXEC);
+            while (n < 0 && Errno.Last == 4);
+            if (n < 0) throw new SyscallException("recvmsg", Errno.Last, "(socket)");
+            var cmsg = (Cmsghdr*)control;
+            if (msg.ControlLen >= (nuint)sizeof(Cmsghdr) && cmsg->Level == 1 && cmsg->Type == 1)
+                fd = new SafeFd(*(int*)(control + sizeof(Cmsghdr)));
+        }
+        return buf;
+    }
+
+    /// <summary>Sends <paramref name="datagram"/> as it is (see <see cref="ReceiveRaw"/>).</summary>
+    public void SendRaw(ReadOnlySpan<byte> datagram) => SendDatagram([], datagram);
 
     private static int CmsgSpace => sizeof(Cmsghdr) + 8;
 

@@ -35,7 +35,7 @@ public sealed class Process
     public Scheduler? Scheduler { get; set; }
     public string? SelinuxLabel { get; set; }
     public IoPriority? IoPriority { get; set; }
-    public List<ExecCpuAffinity>? ExecCPUAffinity { get; set; }
+    public ExecCpuAffinity? ExecCPUAffinity { get; set; }
 }
 
 public sealed class ExecCpuAffinity

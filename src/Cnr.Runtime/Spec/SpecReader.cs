@@ -57,7 +57,7 @@ internal static class SpecReader
             case "scheduler": o.Scheduler = Optional(v, p, Scheduler); break;
             case "selinuxLabel": o.SelinuxLabel = TextOrNull(v, p); break;
             case "ioPriority": o.IoPriority = Optional(v, p, IoPriority); break;
-            case "execCPUAffinity": o.ExecCPUAffinity = ListOf(v, p, ObjectKind, ExecCpuAffinity); break;
+            case "execCPUAffinity": o.ExecCPUAffinity = Optional(v, p, ExecCpuAffinity); break;
         }
     });
 

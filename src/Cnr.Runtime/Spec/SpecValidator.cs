@@ -87,6 +87,11 @@ public static class SpecValidator
         if (process.OomScoreAdj is < -1000 or > 1000)
             throw new SpecException("process.oomScoreAdj", $"{process.OomScoreAdj} is out of range", "-1000 (never OOM-killed) to 1000 (killed first)");
         if (process.Rlimits is { } rlimits) Rlimits(rlimits);
+        if (process.ExecCPUAffinity is { } affinity)
+        {
+            if (affinity.Initial is { Length: > 0 } initial) PlanCompiler.CpuMask(initial, "process.execCPUAffinity.initial");
+            if (affinity.Final is { Length: > 0 } final) PlanCompiler.CpuMask(final, "process.execCPUAffinity.final");
+        }
         if (process.Scheduler is { } scheduler) Scheduler(scheduler);
         if (process.IoPriority is { } io)
         {

@@ -5,7 +5,7 @@ using Cnr.Spec;
 namespace Cnr.State;
 
 /// <summary>What cnr keeps about a container in ROOT/ID/state.json. The status is never stored: it is
-/// derived from the kernel each time (see <see cref="ContainerStore.StatusOf"/>). The config is not in it:
+/// derived from the kernel each time (see <see cref="Containers.Container.Load"/>). The config is not in it:
 /// ROOT/ID/config.json keeps the validated bytes, parsed only by the verbs that need more than these fields
 /// (<see cref="ContainerStore.LoadConfig"/>), so that `state`, `list`, `kill` and `pause` read one small file.
 /// Written and read by hand (<see cref="Write"/>, <see cref="Parse"/>): every verb pays for it, and

@@ -10,6 +10,8 @@ namespace Cnr.State;
 public sealed class ContainerStore(string root)
 {
     public const string FifoName = "exec.fifo";
+    /// <summary>Where `restore` binds the rootfs for CRIU while it runs.</summary>
+    public const string CriuRootName = "criu-root";
     public string Root { get; } = Path.GetFullPath(root);
 
     public string DirOf(string id) => Path.Combine(Root, id);
@@ -129,32 +131,17 @@ public sealed class ContainerStore(string root)
     public void Remove(string id)
     {
         var dir = DirOf(id);
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        if (!Directory.Exists(dir)) return;
+        // A `restore` killed while the rootfs was bound at CRIU's root here: detached first, or the recursive
+        // delete would empty the bundle's rootfs.
+        Libc.umount2(Path.Combine(dir, CriuRootName), Libc.MNT_DETACH);
+        Directory.Delete(dir, recursive: true);
     }
 
     public string FifoPath(string id) => Path.Combine(DirOf(id), FifoName);
 
-    /// <summary>created / running / paused / stopped, from the kernel: the init's pid must be alive with the
-    /// start time recorded at create (pid reuse), the exec fifo present means not yet started.</summary>
-    public string StatusOf(ContainerRecord r, Func<ContainerRecord, bool>? isFrozen = null)
-    {
-        if (!IsAlive(r.Pid, r.InitStartTime)) return "stopped";
-        if (r.Creating) return "creating";
-        if (File.Exists(FifoPath(r.Id))) return "created";
-        if (isFrozen?.Invoke(r) == true) return "paused";
-        return "running";
-    }
-
-    public ContainerState ToState(ContainerRecord r, string status) => new()
-    {
-        OciVersion = r.OciVersion,
-        Id = r.Id,
-        Status = status,
-        Pid = status == "stopped" ? 0 : r.Pid,
-        Bundle = r.Bundle,
-        Annotations = r.Annotations,
-    };
-
+    /// <summary>Whether <paramref name="pid"/> is the process recorded: alive, not a zombie, and with the start
+    /// time recorded at create (pid reuse).</summary>
     public static bool IsAlive(int pid, ulong startTime)
     {
         if (pid <= 0) return false;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Cnr.Container;
+using Cnr.Containers;
 
 namespace Cnr.Cli;
 

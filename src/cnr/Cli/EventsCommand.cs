@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Cnr.Cgroups;
-using Cnr.Container;
+using Cnr.Containers;
 using Cnr.State;
 
 namespace Cnr.Cli;
@@ -22,10 +22,10 @@ internal static class EventsCommand
             var store = CommonOptions.Store(r);
             var every = ParseDuration(r.GetValue(interval)!);
             var containerId = r.GetValue(id)!;
-            ContainerRecord record;
-            var (rec, lk) = store.Open(containerId);
-            using (lk) record = rec;
-            var cgroup = ContainerPause.CgroupOf(record);
+            using var c = Container.Load(store, containerId);
+            // Locked only to load: events runs until the container is gone, which a `delete` makes it.
+            c.Unlock();
+            var (record, cgroup) = (c.Record, c.Cgroup);
             if (r.GetValue(stats))
             {
                 Print(new CgroupEvent { Type = "stats", Id = record.Id, Data = cgroup.Stats() });

@@ -1,8 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
-using Cnr.Capabilities;
-using Cnr.Container;
-using Cnr.Spec;
+using Cnr.Containers;
 
 namespace Cnr.Cli;
 
@@ -47,43 +44,22 @@ internal static class ExecCommand
         Verbs.SetAction(cmd, r =>
         {
             CommonOptions.ConfigureSteps(r.GetValue(explain));
-            var store = CommonOptions.Store(r);
-            var (record, lk) = store.Open(r.GetValue(id)!);
-            Spec.Process process;
-            using (lk)
+            return ContainerExec.Exec(CommonOptions.Store(r), r.GetValue(id)!, new ExecOptions
             {
-                if (r.GetValue(processFile) is { } file)
+                Process = new ExecProcessOptions
                 {
-                    try { process = JsonSerializer.Deserialize(File.ReadAllBytes(file), SpecJson.Default.Process) ?? throw new InvalidDataException("empty"); }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidDataException)
-                    { throw new InvalidOperationException($"--process {file}: cannot read process.json: {e.Message}"); }
-                }
-                else
-                {
-                    var args = r.GetValue(command) ?? [];
-                    if (args.Length == 0) throw new UsageException("exec: a command is required (cnr exec ID COMMAND [ARGS…]) or --process FILE");
-                    process = FromConfig(store.LoadConfig(record).Process!, args);
-                    process.Terminal = r.GetValue(tty);
-                    if (r.GetValue(cwd) is { } c) process.Cwd = c;
-                    process.Env = [.. process.Env ?? [], .. r.GetValue(env) ?? []];
-                    if (r.GetValue(user) is { } u) process.User = ParseUser(u, process.User);
-                    if (r.GetValue(groups) is { Length: > 0 } g) process.User.AdditionalGids = [.. g.Select(uint.Parse)];
-                    if (r.GetValue(noNewPrivs)) process.NoNewPrivileges = true;
-                    if (r.GetValue(apparmor) is { Length: > 0 } profile) process.ApparmorProfile = profile;
-                    if (r.GetValue(label) is { Length: > 0 } selinux) process.SelinuxLabel = selinux;
-                    foreach (var cap in r.GetValue(caps) ?? [])
-                    {
-                        var name = cap.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? cap.ToUpperInvariant() : "CAP_" + cap.ToUpperInvariant();
-                        if (!CapabilityTable.TryParse(name, out _)) throw new UsageException($"--cap: \"{cap}\" is not a capability");
-                        process.Capabilities ??= new LinuxCapabilities();
-                        foreach (var set in new[] { process.Capabilities.Bounding ??= [], process.Capabilities.Effective ??= [], process.Capabilities.Permitted ??= [] })
-                            if (!set.Contains(name)) set.Add(name);
-                    }
-                }
-            }
-            return ContainerExec.Exec(store, record, new ExecOptions
-            {
-                Process = process,
+                    ProcessFile = r.GetValue(processFile),
+                    Args = r.GetValue(command) ?? [],
+                    Tty = r.GetValue(tty),
+                    Cwd = r.GetValue(cwd),
+                    Env = r.GetValue(env) ?? [],
+                    User = r.GetValue(user),
+                    AdditionalGids = [.. (r.GetValue(groups) ?? []).Select(uint.Parse)],
+                    Capabilities = r.GetValue(caps) ?? [],
+                    NoNewPrivileges = r.GetValue(noNewPrivs),
+                    ApparmorProfile = r.GetValue(apparmor),
+                    SelinuxLabel = r.GetValue(label),
+                },
                 PidFile = CommonOptions.PidFilePath(r, pidFile),
                 ConsoleSocket = r.GetValue(console),
                 Detach = r.GetValue(detach),
@@ -94,26 +70,6 @@ internal static class ExecCommand
         }, failureStatus: ExecFailed, failurePrefix: "exec failed: ");
         return cmd;
     }
-
-    /// <summary>As runc: the container's process is the template (env, cwd, user, capabilities, rlimits).</summary>
-    private static Spec.Process FromConfig(Spec.Process p, string[] args) => new()
-    {
-        Args = [.. args],
-        Env = p.Env is null ? null : [.. p.Env],
-        Cwd = p.Cwd,
-        User = new User { Uid = p.User.Uid, Gid = p.User.Gid, Umask = p.User.Umask, AdditionalGids = p.User.AdditionalGids },
-        Capabilities = p.Capabilities is null ? null : new LinuxCapabilities
-        {
-            Bounding = p.Capabilities.Bounding?.ToList(), Effective = p.Capabilities.Effective?.ToList(),
-            Inheritable = p.Capabilities.Inheritable?.ToList(), Permitted = p.Capabilities.Permitted?.ToList(),
-            Ambient = p.Capabilities.Ambient?.ToList(),
-        },
-        Rlimits = p.Rlimits,
-        NoNewPrivileges = p.NoNewPrivileges,
-        ApparmorProfile = p.ApparmorProfile,
-        SelinuxLabel = p.SelinuxLabel,
-        OomScoreAdj = p.OomScoreAdj,
-    };
 
     /// <summary>runc's --cgroup forms: one PATH, or any number of CONTROLLER[,CONTROLLER]:PATH. cgroup v2 has a
     /// single hierarchy, so every controller must name the same path.</summary>
@@ -142,13 +98,5 @@ internal static class ExecCommand
             throw new UsageException($"--cgroup: cnr uses cgroup v2, with one hierarchy for all controllers: give one path (got {string.Join(", ", distinct)})");
         if (distinct[0].Length == 0) throw new UsageException("--cgroup: the path is empty");
         return distinct[0];
-    }
-
-    private static User ParseUser(string s, User template)
-    {
-        var parts = s.Split(':');
-        if (!uint.TryParse(parts[0], out var uid) || (parts.Length > 1 && !uint.TryParse(parts[1], out _)))
-            throw new UsageException($"--user: \"{s}\" is not UID[:GID] (numbers)");
-        return new User { Uid = uid, Gid = parts.Length > 1 ? uint.Parse(parts[1]) : template.Gid, Umask = template.Umask };
     }
 }

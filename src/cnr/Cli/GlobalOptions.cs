@@ -11,7 +11,7 @@ internal static class GlobalOptions
     {
         Description = "root directory for storage of container state (this should be located in tmpfs); default /run/cnr, "
                       + "for a user other than root $XDG_RUNTIME_DIR/cnr, else /run/user/UID/cnr, else /tmp/cnr-UID",
-        DefaultValueFactory = _ => DefaultRoot(Libc.geteuid()),
+        DefaultValueFactory = _ => DefaultRoot(Libc.geteuid(), Namespaces.Rootless.Is),
         Recursive = true,
     };
     public static readonly Option<bool> Debug = new("--debug") { Description = "enable debug logging", Recursive = true };
@@ -34,10 +34,12 @@ internal static class GlobalOptions
     /// <summary>runc's choice: root's state under /run; anyone else's under their runtime directory, which
     /// pam_systemd makes at login ($XDG_RUNTIME_DIR, as runc honours it, when it is the caller's own: a
     /// `setpriv`/`su` from root keeps root's). Without one (no login session) a private /tmp/cnr-UID, made
-    /// 0700 here and refused when someone else made it first.</summary>
-    internal static string DefaultRoot(uint euid)
+    /// 0700 here and refused when someone else made it first. Root of a user namespace that is not the host's
+    /// (rootless Podman's runtime, which passes no --root) counts as anyone else, as in runc: the user's
+    /// runtime directory is then owned by uid 0 as that namespace maps it.</summary>
+    internal static string DefaultRoot(uint euid, bool rootless)
     {
-        if (euid == 0) return "/run/cnr";
+        if (!rootless) return "/run/cnr";
         foreach (var dir in new[] { Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"), $"/run/user/{euid}" })
             if (dir is { Length: > 0 } && Path.IsPathRooted(dir) && OwnedBy(dir, euid, out _)) return Path.Combine(dir, "cnr");
         var tmp = $"/tmp/cnr-{euid}";

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Cnr.Network;
 using Cnr.Spec;
+using Cnr.State;
 
 namespace Cnr.Cli;
 
@@ -125,7 +126,7 @@ internal static class HookCommand
     private static string? LiveNetns(CniRecord? record, ContainerState state)
     {
         if (record is not { Netns.Length: > 0 }) return null;
-        if (record.Netns.StartsWith("/proc/", StringComparison.Ordinal) && state.Status == "stopped") return null;
+        if (record.Netns.StartsWith("/proc/", StringComparison.Ordinal) && state.Status == ContainerStatus.Stopped.Name()) return null;
         var identity = CniRecord.IdentityOf(record.Netns);
         return identity is not null && identity == record.NetnsIdentity ? record.Netns : null;
     }

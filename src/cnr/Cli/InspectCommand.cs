@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using Cnr.Container;
+using Cnr.Containers;
 using Cnr.Inspect;
+using Cnr.State;
 
 namespace Cnr.Cli;
 
@@ -19,15 +20,13 @@ internal static class InspectCommand
             var fmt = r.GetValue(format);
             if (fmt is not ("text" or "json")) throw new UsageException($"--format: \"{fmt}\" is not a format (text, json)");
             var store = CommonOptions.Store(r);
-            var (record, lk) = store.Open(r.GetValue(id)!);
             ContainerView view;
-            using (lk)
+            using (var c = Container.Load(store, r.GetValue(id)!))
             {
-                var status = store.StatusOf(record, ContainerDelete.IsFrozen);
-                if (status == "stopped")
-                    throw new InvalidOperationException($"container {record.Id} is stopped: the kernel keeps this view only while its process lives");
-                var config = store.LoadConfig(record);
-                view = Inspector.Read(record, config, HookCommand.RecordsOf(config, record.Bundle, record.Id));
+                if (c.Status is ContainerStatus.Stopped)
+                    throw new InvalidOperationException($"container {c.Id} is stopped: the kernel keeps this view only while its process lives");
+                var config = c.Config;
+                view = Inspector.Read(c.Record, config, HookCommand.RecordsOf(config, c.Record.Bundle, c.Id));
             }
             if (fmt == "json") Console.WriteLine(JsonSerializer.Serialize(view, InspectJson.Default.ContainerView));
             else Print(view);

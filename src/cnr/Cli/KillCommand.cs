@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Cnr.Container;
+using Cnr.Containers;
 using Cnr.Signals;
 
 namespace Cnr.Cli;
@@ -17,9 +17,7 @@ internal static class KillCommand
         Verbs.SetAction(cmd, r =>
         {
             int sig = ParseSignal(r.GetValue(signal)!);
-            var store = CommonOptions.Store(r);
-            var (record, lk) = store.Open(r.GetValue(id)!);
-            using (lk) ContainerKill.Kill(store, record, sig, r.GetValue(all));
+            ContainerKill.Kill(CommonOptions.Store(r), r.GetValue(id)!, sig, r.GetValue(all));
             return 0;
         });
         return cmd;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Cnr.Container;
+using Cnr.Containers;
 using Cnr.State;
 
 namespace Cnr.Cli;
@@ -23,7 +23,7 @@ internal static class ListCommand
             {
                 try
                 {
-                    entries.Add(StateEntry.Of(store, store.Read(id)));
+                    entries.Add(StateEntry.Of(Container.Read(store, id)));
                 }
                 catch (ContainerNotFoundException) { }
             }
@@ -67,14 +67,14 @@ internal sealed class StateEntry
     public string Owner { get; set; } = "";
     public Dictionary<string, string>? Annotations { get; set; }
 
-    public static StateEntry Of(ContainerStore store, ContainerRecord record)
+    public static StateEntry Of(Container c)
     {
-        var status = store.StatusOf(record, ContainerDelete.IsFrozen);
+        var (record, state) = (c.Record, c.State(c.Status));
         return new StateEntry
         {
-            OciVersion = record.OciVersion, Id = record.Id, Pid = status == "stopped" ? 0 : record.Pid, Status = status,
-            Bundle = record.Bundle, Rootfs = record.Rootfs, Created = record.Created, Owner = record.Owner,
-            Annotations = record.Annotations,
+            OciVersion = state.OciVersion, Id = state.Id, Pid = state.Pid, Status = state.Status,
+            Bundle = state.Bundle, Rootfs = record.Rootfs, Created = record.Created, Owner = record.Owner,
+            Annotations = state.Annotations,
         };
     }
 

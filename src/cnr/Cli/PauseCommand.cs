@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Cnr.Container;
+using Cnr.Containers;
 
 namespace Cnr.Cli;
 
@@ -16,12 +16,8 @@ internal static class PauseCommand
         Verbs.SetAction(cmd, r =>
         {
             var store = CommonOptions.Store(r);
-            var (record, lk) = store.Open(r.GetValue(id)!);
-            using (lk)
-            {
-                if (pause) ContainerPause.Pause(store, record);
-                else ContainerPause.Resume(store, record);
-            }
+            if (pause) ContainerPause.Pause(store, r.GetValue(id)!);
+            else ContainerPause.Resume(store, r.GetValue(id)!);
             return 0;
         });
         return cmd;

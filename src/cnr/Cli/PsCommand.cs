@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using Cnr.Container;
+using Cnr.Containers;
 
 namespace Cnr.Cli;
 
@@ -18,9 +18,8 @@ internal static class PsCommand
         Verbs.SetAction(cmd, r =>
         {
             var store = CommonOptions.Store(r);
-            var (record, lk) = store.Open(r.GetValue(id)!);
             IReadOnlyList<int> pids;
-            using (lk) pids = ContainerProcesses.Pids(record);
+            using (var c = Container.Load(store, r.GetValue(id)!)) pids = ContainerProcesses.Pids(c);
             var fmt = r.GetValue(format);
             if (fmt == "json")
             {

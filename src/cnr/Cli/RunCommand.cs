@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Cnr.Container;
+using Cnr.Containers;
 using Cnr.Diagnostics;
 
 namespace Cnr.Cli;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Cnr.Container;
+using Cnr.Containers;
 
 namespace Cnr.Cli;
 
@@ -12,9 +12,7 @@ internal static class StartCommand
         var cmd = new Command("start", "execute the user process of a created container") { id };
         Verbs.SetAction(cmd, r =>
         {
-            var store = CommonOptions.Store(r);
-            var (record, lk) = store.Open(r.GetValue(id)!);
-            using (lk) ContainerStart.Start(store, record);
+            ContainerStart.Start(CommonOptions.Store(r), r.GetValue(id)!);
             return 0;
         });
         return cmd;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Cnr.Containers;
 
 namespace Cnr.Cli;
 
@@ -15,7 +16,7 @@ internal static class StateCommand
         {
             var store = CommonOptions.Store(r);
             // Unlocked: `state` must answer while a create holds the lock (status "creating"), and never hang.
-            var state = StateEntry.Of(store, store.Read(r.GetValue(id)!));
+            var state = StateEntry.Of(Container.Read(store, r.GetValue(id)!));
             using (var stdout = Console.OpenStandardOutput())
             using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
                 state.Write(writer);

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using Cnr.Cgroups;
-using Cnr.Container;
+using Cnr.Containers;
 using Cnr.Spec;
+using Cnr.State;
 
 namespace Cnr.Cli;
 
@@ -30,11 +31,9 @@ internal static class UpdateCommand
         Verbs.SetAction(cmd, r =>
         {
             var store = CommonOptions.Store(r);
-            var (record, lk) = store.Open(r.GetValue(id)!);
-            using (lk)
+            using (var c = Container.Load(store, r.GetValue(id)!))
             {
-                var status = store.StatusOf(record, ContainerDelete.IsFrozen);
-                if (status == "stopped") throw new InvalidOperationException("container not running");
+                if (c.Status is ContainerStatus.Stopped) throw new InvalidOperationException("container not running");
                 LinuxResources res;
                 if (r.GetValue(resources) is { } src)
                 {
@@ -53,12 +52,12 @@ internal static class UpdateCommand
                 if (r.GetValue(cpusetMems) is { } cm) (res.Cpu ??= new()).Mems = cm;
                 if (r.GetValue(pids) is { } p) (res.Pids ??= new()).Limit = p;
                 if (r.GetValue(blkioWeight) is { } bw) (res.BlockIO ??= new()).Weight = bw;
-                var config = store.LoadConfig(record);
+                var config = c.Config;
                 if (res.Cpu is { } cpu) KeepOtherCpuHalf(cpu, config.Linux?.Resources?.Cpu);
                 CgroupManager.Validate(res);
-                ContainerPause.CgroupOf(record).SetResources(res);
+                c.Cgroup.SetResources(res);
                 Merge(config, res);
-                store.SaveConfig(record, config);
+                store.SaveConfig(c.Record, config);
             }
             return 0;
         });

@@ -52,6 +52,8 @@ internal static class Verbs
         InspectCommand.Create(),
         DemoCommand.Create(),
         HookCommand.Create(),
+        CheckpointCommand.Create(),
+        RestoreCommand.Create(),
     ];
 
     /// <summary>Runs a verb's body with the global flags applied; any failure becomes one line and exit 1

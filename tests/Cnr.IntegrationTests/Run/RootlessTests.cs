@@ -168,6 +168,52 @@ public sealed class RootlessTests(RootlessUser user) : IClassFixture<RootlessUse
         AssertNothingLeft(b, Path.Combine(xdg, "cnr"));
     }
 
+    /// <summary>Rootless Podman's way: cnr runs as uid 0 of a user namespace the user made (Podman's, from
+    /// /etc/subuid), with a config that asks for no user namespace of its own, and no --root. Every call joins
+    /// that one namespace (nsenter, as Podman's calls join its pause process's), so `exec` finds the
+    /// container's namespaces its own. The state goes under the user's runtime dir, as a rootless caller's.</summary>
+    [RootFact]
+    public void AsRootOfTheUsersOwnUserNamespace_LikeRootlessPodman_CreatesExecsAndDeletes()
+    {
+        var (b, spec, _) = RootlessBundle("rl-podman", "sleep", "1000");
+        using var _ = b;
+        spec.Linux!.Namespaces = [.. spec.Linux.Namespaces!.Where(n => n.Type != "user")];
+        spec.Linux.UidMappings = null;
+        spec.Linux.GidMappings = null;
+        Write(b, spec);
+        var xdg = user.OwnedDir(Path.Combine(b.Dir, "xdg"));
+        var env = new Dictionary<string, string> { ["XDG_RUNTIME_DIR"] = xdg };
+        string[] asUser = ["--reuid", user.Uid.ToString(), "--regid", user.Gid.ToString(), "--clear-groups"];
+        using var holder = System.Diagnostics.Process.Start("/usr/bin/setpriv", [.. asUser, "/usr/bin/unshare", "--user", "--map-root-user", "sleep", "1000"]);
+        try
+        {
+            string ns(string pid) => File.ResolveLinkTarget($"/proc/{pid}/ns/user", false)?.ToString() ?? "";
+            for (int i = 0; i < 1000 && ns(holder.Id.ToString()) == ns("self"); i++) Thread.Sleep(10);
+            Assert.NotEqual(ns("self"), ns(holder.Id.ToString()));
+            CnrResult InNs(params string[] args) => Harness.Cnr.Exec("/usr/bin/setpriv",
+                [.. asUser, "/usr/bin/nsenter", "--preserve-credentials", "--user", "--target", holder.Id.ToString(), Repo.CnrBinary, .. args], env: env);
+
+            var r = InNs("create", "--bundle", b.Dir, b.Id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.True(Directory.Exists(Path.Combine(xdg, "cnr", b.Id)), $"no state under {xdg}/cnr");
+            r = InNs("start", b.Id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            r = InNs("exec", b.Id, "sh", "-c", "id -u; cat /proc/self/uid_map");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Matches($@"^0\n\s+0\s+{user.Uid}\s+1\n$", r.Stdout);
+            r = InNs("kill", b.Id, "KILL");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            r = InNs("delete", "--force", b.Id);
+            Assert.True(r.ExitCode == 0, r.ToString());
+        }
+        finally
+        {
+            holder.Kill();
+            holder.WaitForExit();
+        }
+        AssertNothingLeft(b, Path.Combine(xdg, "cnr"));
+    }
+
     private LinuxIdMapping[] SubMappings(uint own, uint first, uint size)
         => [new() { ContainerID = 0, HostID = own, Size = 1 }, new() { ContainerID = 1, HostID = first, Size = size }];
 

@@ -5,15 +5,17 @@ using Xunit;
 namespace Cnr.IntegrationTests.Security;
 
 /// <summary>CVE-2019-5736: a container process that gets hold of the init's /proc/PID/exe must not be able to
-/// write the host's cnr through it, not even after the init has exec'd away and the binary is no longer busy.
-/// (cnr execs the init from a read-only bind of itself in the container's own mount namespace, or from a
-/// sealed memfd copy.)</summary>
+/// write the host's init image (cnr-init, beside cnr) through it, not even after the init has exec'd away and the
+/// file is no longer busy. (cnr execs the init from a read-only bind of cnr-init in the container's own mount
+/// namespace, or from a sealed memfd copy of it.)</summary>
 public class BinaryProtectionTests
 {
     [RootFact]
     public unsafe void Create_InitExeReopenedForWritingAfterExec_IsRefused_AndHostBinaryUnchanged()
     {
-        var hostBinary = new FileInfo(Repo.CnrBinary).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Repo.CnrBinary;
+        var cnr = new FileInfo(Repo.CnrBinary).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Repo.CnrBinary;
+        var hostBinary = Path.Combine(Path.GetDirectoryName(cnr)!, "cnr-init");
+        Assert.True(File.Exists(hostBinary), $"{hostBinary}: the init image is built beside cnr (make all)");
         var hashBefore = SHA256.HashData(File.ReadAllBytes(hostBinary));
         using var b = new TestBundle("sealed").WithArgs("true");
         b.Write();
@@ -22,6 +24,9 @@ public class BinaryProtectionTests
         Assert.True(created.ExitCode == 0, created.ToString());
         var (pid, status) = Host.State(b);
         Assert.Equal("created", status);
+        // The init runs the init image, not cnr: the bind of cnr-init itself, or its sealed copy.
+        var initExe = new FileInfo($"/proc/{pid}/exe").LinkTarget ?? "";
+        Assert.True(initExe == hostBinary || initExe.StartsWith("/memfd:cnr-init"), $"the waiting init's executable: {initExe}");
 
         // What an attacker keeps: an O_PATH reference to the init's executable.
         int exe = Cnr.Linux.Libc.open($"/proc/{pid}/exe", Cnr.Linux.Libc.O_PATH | Cnr.Linux.Libc.O_CLOEXEC, 0);

@@ -36,6 +36,30 @@ public class LsmTests
         }
     }
 
+    /// <summary>Where SELinux is not enabled (this host; the student VM, whose kernel has SELinux built in but
+    /// boots AppArmor and has no policy), runc ignores the labels: the container runs, its mounts get no
+    /// context= (a kernel without SELinux would refuse that option), and --debug says so for each.</summary>
+    [RootFact]
+    public void Run_SelinuxLabelAndMountLabel_AreIgnoredWhereSelinuxIsNotEnabled()
+    {
+        if (File.Exists("/sys/fs/selinux/enforce"))
+        {
+            Console.WriteLine("skip: SELinux is enabled on this host, the labels apply (what this test checks is their absence)");
+            return;
+        }
+        using var b = new TestBundle("lsm-se").WithArgs("grep", "-c", "context=", "/proc/self/mounts");
+        b.Spec.Process!.SelinuxLabel = "system_u:system_r:container_t:s0:c1,c2";
+        b.Spec.Linux!.MountLabel = "system_u:object_r:container_file_t:s0:c1,c2";
+        b.Write();
+
+        var r = b.Cnr("--debug", "run", "--bundle", b.Dir, b.Id);
+        // grep -c prints 0 and exits 1 when no mount has a context= option
+        Assert.True(r.ExitCode == 1 && r.Stdout == "0\n", r.ToString());
+        Assert.Contains(@"process.selinuxLabel \""system_u:system_r:container_t:s0:c1,c2\"": SELinux is not enabled on this host, ignored (as runc)", r.Stderr);
+        Assert.Contains(@"linux.mountLabel \""system_u:object_r:container_file_t:s0:c1,c2\"": SELinux is not enabled on this host, ignored (as runc)", r.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(b.StateRoot, b.Id)), "run left its state dir");
+    }
+
     [RootFact]
     public void Features_ReportsWhetherAppArmorAndSelinuxAreEnabled()
     {

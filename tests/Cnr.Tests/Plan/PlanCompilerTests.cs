@@ -25,6 +25,45 @@ public sealed class PlanCompilerTests : IDisposable
     private string Error() => Assert.Throws<SpecException>(() => Compile()).Message;
 
     [Fact]
+    public void Personality_IsThePersonaNumber_ForTheInitAndEveryExec()
+    {
+        Assert.Null(Compile().Process.Personality);
+        _spec.Linux!.Personality = new LinuxPersonality { Domain = "LINUX32" };
+        Assert.Equal(0x0008u, Compile().Process.Personality);
+        Assert.Equal(0x0008u, PlanCompiler.Process(_spec.Process!, _spec.Linux.Personality, exec: true).Personality);
+        _spec.Linux.Personality = new LinuxPersonality { Domain = "LINUX" };
+        Assert.Equal(0u, Compile().Process.Personality);
+    }
+
+    [Fact]
+    public void ExecCpuAffinity_IsAMaskForAnExec_AndNotForTheInit()
+    {
+        _spec.Process!.ExecCPUAffinity = new ExecCpuAffinity { Initial = "0", Final = "1-2,65" };
+        var init = Compile().Process;
+        Assert.Null(init.CpuAffinityInitial);
+        Assert.Null(init.CpuAffinityFinal);
+        var exec = PlanCompiler.Process(_spec.Process, exec: true);
+        Assert.Equal([1UL], exec.CpuAffinityInitial!);
+        Assert.Equal([0b110UL, 0b10UL], exec.CpuAffinityFinal!);
+        Assert.Equal("1-2,65", Cnr.Process.ProcessAttributes.CpuList(exec.CpuAffinityFinal!));
+    }
+
+    [Theory]
+    [InlineData("1-")]
+    [InlineData("3-1")]
+    [InlineData("a")]
+    [InlineData("0,,1")]
+    [InlineData("8192")]
+    [InlineData(" 1")]
+    public void ExecCpuAffinity_NotACpuList_IsAConfigError(string list)
+    {
+        _spec.Process!.ExecCPUAffinity = new ExecCpuAffinity { Final = list };
+        var message = Error();
+        Assert.Contains("process.execCPUAffinity.final", message);
+        Assert.Contains("is not a CPU list", message);
+    }
+
+    [Fact]
     public void DefaultSpec_CompilesToTheRootfsAndProcessItDescribes()
     {
         var plan = Compile();

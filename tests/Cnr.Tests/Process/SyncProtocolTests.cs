@@ -32,4 +32,11 @@ public class SyncProtocolTests
         Assert.DoesNotMatch(@"send_msg\([^,]+,\s*'", Native);
         Assert.DoesNotMatch(@"go\s*[!=]=\s*'", Native);
     }
+
+    [Fact]
+    public void TheMessagesThatCarryAnFd_AreThePtyMasterAndTheSeccompListener()
+    {
+        var carrying = Enum.GetValues<SyncMessage>().Where(m => m.CarriesFd()).ToArray();
+        Assert.Equal([SyncMessage.SeccompListener, SyncMessage.Terminal], carrying);
+    }
 }

@@ -1,4 +1,6 @@
+using Cnr.Linux;
 using Cnr.Process;
+using Microsoft.Win32.SafeHandles;
 using Xunit;
 
 namespace Cnr.Tests.Process;
@@ -54,5 +56,45 @@ public class SyncSocketTests
     {
         var (a, b) = SyncSocket.CreatePair();
         using (a) using (b) Assert.Null(b.Receive(dontWait: true));
+    }
+
+    [Fact]
+    public void Receive_AMessageThatCarriesAnFd_BringsTheFdWithIt_AndTheNextMessageFollows()
+    {
+        var (a, b) = SyncSocket.CreatePair();
+        var file = Path.GetTempFileName();
+        try
+        {
+            using (a) using (b)
+            {
+                using (var sent = SafeFd.Check(Libc.open(file, Libc.O_RDWR | Libc.O_CLOEXEC, 0), "open", file))
+                    a.SendFd(sent.Fd, SyncMessage.Terminal);
+                a.Send(SyncMessage.Created);
+
+                var msg = b.Receive()!.Value;
+                Assert.Equal(SyncMessage.Terminal, msg.Type);
+                Assert.NotNull(msg.Fd);
+                // The same open file, though the sender closed its own descriptor.
+                using (msg.Fd)
+                using (var through = new FileStream(new SafeFileHandle(msg.Fd.Fd, ownsHandle: false), FileAccess.Write))
+                    through.Write("via the fd"u8);
+                Assert.Equal("via the fd", File.ReadAllText(file));
+                var next = b.Receive()!.Value;
+                Assert.Equal((SyncMessage.Created, (SafeFd?)null), (next.Type, next.Fd));
+            }
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
+    public void Send_KeepsEachTypeToWhatItCarries()
+    {
+        var (a, b) = SyncSocket.CreatePair();
+        using (a) using (b)
+        {
+            Assert.Throws<ArgumentException>(() => a.Send(SyncMessage.Terminal));
+            Assert.Throws<ArgumentException>(() => a.SendFd(b.Fd, SyncMessage.Created));
+            Assert.Null(b.Receive(dontWait: true));   // nothing went out
+        }
     }
 }

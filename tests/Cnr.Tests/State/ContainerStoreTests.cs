@@ -154,13 +154,4 @@ public sealed class ContainerStoreTests : IDisposable
         _store.SaveConfig(first, config);
         Assert.Equal(42, _store.LoadConfig(_store.Read("u")).Linux!.Resources!.Pids!.Limit);
     }
-
-    [Fact]
-    public void ToState_TakesOciVersionAndAnnotationsFromTheRecord()
-    {
-        var state = _store.ToState(Full(), "running");
-        Assert.Equal("1.2.0", state.OciVersion);
-        Assert.Equal("value with \n newline", state.Annotations!["org.example/key"]);
-        Assert.Equal(4242, state.Pid);
-    }
 }

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Cnr.Linux;
 using Cnr.Terminal;
 
-namespace Cnr.Container;
+namespace Cnr.Containers;
 
 /// <summary>A container process cnr stays with (`run`, `exec` without --detach): signals sent to cnr are
 /// forwarded to it, its terminal is copied to cnr's stdio, and its exit status becomes cnr's.</summary>

@@ -3,30 +3,32 @@ using Cnr.Linux;
 using Cnr.Process;
 using Cnr.State;
 
-namespace Cnr.Container;
+namespace Cnr.Containers;
 
 /// <summary>`start`: opens the exec fifo for reading, which releases the init into execve.</summary>
 public static class ContainerStart
 {
-    public static void Start(ContainerStore store, ContainerRecord record)
+    public static void Start(ContainerStore store, string id)
     {
-        var status = store.StatusOf(record);
-        switch (status)
-        {
-            case "created": break;
-            case "stopped": throw new InvalidOperationException("cannot start a container that has stopped");
-            case "creating": throw new InvalidOperationException("cannot start a container that is still being created");
-            default: throw new InvalidOperationException("cannot start an already running container");
-        }
-        Release(store, record);
-        HookRunner.RunWarnOnly("poststart", store.PoststartHooks(record), store.ToState(record, "running"));
+        using var c = Container.Load(store, id);
+        if (!c.CanStart)
+            throw new InvalidOperationException(c.Status switch
+            {
+                // runc's words; a create still under way is cnr's own (runc's create holds on until it is done)
+                ContainerStatus.Stopped => "cannot start a container that has stopped",
+                ContainerStatus.Running => "cannot start an already running container",
+                ContainerStatus.Creating => "cannot start a container that is still being created",
+                _ => $"cannot start a container in the {c.Status.Name()} state",
+            });
+        Release(c);
+        HookRunner.RunWarnOnly("poststart", store.PoststartHooks(c.Record), c.State(ContainerStatus.Running));
     }
 
     /// <summary>Lets the init exec; from here the container is "running".</summary>
-    public static void Release(ContainerStore store, ContainerRecord record)
+    public static void Release(Container c)
     {
-        ReleaseInit(store.FifoPath(record.Id), record);
-        File.Delete(store.FifoPath(record.Id));
+        ReleaseInit(c.Store.FifoPath(c.Id), c.Record);
+        File.Delete(c.Store.FifoPath(c.Id));
     }
 
     /// <summary>A non-blocking open and a poll that also watches the init, so a dead init cannot hang start.

@@ -1,22 +1,23 @@
 using Cnr.Linux;
 using Cnr.State;
 
-namespace Cnr.Container;
+namespace Cnr.Containers;
 
 /// <summary>`kill [--all] ID [SIGNAL]`.</summary>
 public static class ContainerKill
 {
-    public static void Kill(ContainerStore store, ContainerRecord record, int signal, bool all)
+    public static void Kill(ContainerStore store, string id, int signal, bool all)
     {
-        var status = store.StatusOf(record);
-        if (status == "stopped" && !all) throw new InvalidOperationException("container not running");
+        using var c = Container.Load(store, id);
         if (all)
         {
-            foreach (var pid in ContainerProcesses.Pids(record))
+            // runc signals whatever the cgroup still holds, whatever the init's status
+            foreach (var pid in ContainerProcesses.Pids(c))
                 Libc.kill(pid, signal);
             return;
         }
-        Errno.Check(Libc.kill(record.Pid, signal), "kill", $"{record.Pid} (container {record.Id})");
+        if (!c.CanKill) throw new InvalidOperationException("container not running");
+        Errno.Check(Libc.kill(c.Record.Pid, signal), "kill", $"{c.Record.Pid} (container {c.Id})");
     }
 }
 
@@ -24,9 +25,10 @@ public static class ContainerKill
 /// cgroup, or a systemd scope whose path a killed create never recorded), those in its pid namespace.</summary>
 public static class ContainerProcesses
 {
-    public static IReadOnlyList<int> Pids(ContainerRecord record)
+    public static IReadOnlyList<int> Pids(Container c)
     {
-        if (ContainerPause.CgroupOf(record).Pids() is { Count: > 0 } inCgroup) return inCgroup;
+        var record = c.Record;
+        if (c.Cgroup.Pids() is { Count: > 0 } inCgroup) return inCgroup;
         if (!ContainerStore.IsAlive(record.Pid, record.InitStartTime)) return [];
         if (!record.NewPidNamespace) return [record.Pid];
         string ns;

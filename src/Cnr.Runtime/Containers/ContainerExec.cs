@@ -8,12 +8,12 @@ using Cnr.Process;
 using Cnr.State;
 using Cnr.Terminal;
 
-namespace Cnr.Container;
+namespace Cnr.Containers;
 
 /// <summary>The flags of `cnr exec` that reach the library.</summary>
 public sealed class ExecOptions
 {
-    public required Spec.Process Process { get; init; }
+    public required ExecProcessOptions Process { get; init; }
     public string? PidFile { get; init; }
     public string? ConsoleSocket { get; init; }
     public bool Detach { get; init; }
@@ -28,20 +28,30 @@ public sealed class ExecOptions
 /// its cgroup, and gets the container's seccomp filter with its own capabilities and no_new_privs.</summary>
 public static class ContainerExec
 {
-    public static int Exec(ContainerStore store, ContainerRecord record, ExecOptions o)
+    public static int Exec(ContainerStore store, string id, ExecOptions o)
     {
-        var status = store.StatusOf(record, ContainerDelete.IsFrozen);
-        if (status is "stopped") throw new InvalidOperationException("cannot exec in a stopped container");
-        if (status is "paused" && !o.IgnorePaused) throw new InvalidOperationException("cannot exec in a paused container (use --ignore-paused to override)");
-        if (status is "creating") throw new InvalidOperationException("cannot exec in a container that is still being created");
-        if (o.Process.Terminal && o.Detach && o.ConsoleSocket is null)
+        var c = Container.Load(store, id);
+        Spec.Process execProcess;
+        // Locked only to look: the process may run for long, and a `delete` must get through meanwhile.
+        using (c)
+        {
+            if (!c.CanExec(o.IgnorePaused))
+                throw new InvalidOperationException(c.Status switch
+                {
+                    // runc's words; a create still under way is cnr's own
+                    ContainerStatus.Stopped => "cannot exec in a stopped container",
+                    ContainerStatus.Paused => "cannot exec in a paused container (use --ignore-paused to override)",
+                    _ => "cannot exec in a container that is still being created",
+                });
+            execProcess = ExecProcessBuilder.Build(c.Config.Process!, o.Process);
+        }
+        if (execProcess.Terminal && o.Detach && o.ConsoleSocket is null)
             throw new InvalidOperationException("cannot allocate a tty when cnr detaches without --console-socket");
-        if (o.Process.Args is not { Count: > 0 }) throw new InvalidOperationException("exec: process.args must not be empty");
-        var process = PlanCompiler.Process(o.Process);
-        var lsm = HostLsm.Plan(o.Process);
+        var (record, spec) = (c.Record, c.Config);
+        var process = PlanCompiler.Process(execProcess, spec.Linux?.Personality, exec: true);
+        var lsm = HostLsm.Plan(execProcess);
         using var consoleSocket = o.ConsoleSocket is null ? null : ConsoleSocket.Connect(o.ConsoleSocket);
 
-        var spec = store.LoadConfig(record);
         var joins = new List<(string, NamespaceType)>();
         foreach (var type in NamespaceType.All)
             if (spec.Linux?.Namespaces?.Any(n => n.Type == type.Type) == true)
@@ -49,7 +59,7 @@ public static class ContainerExec
         var inherit = new List<int>();
         for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
         var cgroup = record.CgroupPath is { Length: > 0 } cg && Directory.Exists(cg) ? CgroupManager.Load(cg).ForExec(record.Pid, o.SubCgroup)
-            : o.SubCgroup is { } sub ? throw new CgroupException($"--cgroup {sub}: container {record.Id} has no cgroup") : ContainerPause.CgroupOf(record);
+            : o.SubCgroup is { } sub ? throw new CgroupException($"--cgroup {sub}: container {record.Id} has no cgroup") : c.Cgroup;
 
         InitProcess? init = null;
         SafeFd? master = null;
@@ -83,7 +93,7 @@ public static class ContainerExec
             },
             onSeccompListener: listener =>
             {
-                using (listener) Seccomp.SeccompListener.Send(spec.Linux!.Seccomp!, started.Pid, store.ToState(record, "running"), listener);
+                using (listener) Seccomp.SeccompListener.Send(spec.Linux!.Seccomp!, started.Pid, c.State(ContainerStatus.Running), listener);
             });
             init.WaitExec();
         }

@@ -1,4 +1,4 @@
-namespace Cnr.Container;
+namespace Cnr.Containers;
 
 /// <summary>The flags of `cnr create` / `cnr run` that reach the library.</summary>
 public sealed class CreateOptions

@@ -11,31 +11,15 @@ using Cnr.Spec;
 using Cnr.Terminal;
 using Cnr.State;
 
-namespace Cnr.Container;
-
-/// <summary>A container after `create`: the init waits on the exec fifo.</summary>
-public sealed class CreatedContainer : IDisposable
-{
-    public required ContainerRecord Record { get; init; }
-    public required InitProcess Init { get; init; }
-    public required ContainerStore Store { get; init; }
-    public ICgroupManager? Cgroup { get; init; }
-    /// <summary>The pty master, when the terminal stays with cnr (foreground run).</summary>
-    public SafeFd? TerminalMaster { get; set; }
-    public ContainerLock? Lock { get; set; }
-
-    public void Dispose()
-    {
-        Lock?.Dispose();
-        Init.Dispose();
-    }
-}
+namespace Cnr.Containers;
 
 /// <summary>`create`: everything but the user's process. Validation happens before anything exists, and a
-/// failure after that removes what was made (init, cgroup, state dir): bad input leaves nothing behind.</summary>
+/// failure after that removes what was made (init, cgroup, state dir): bad input leaves nothing behind.
+/// The container comes back created (its init waiting on the exec fifo), locked, with the init's sync socket
+/// still open: `run` goes on to start it.</summary>
 public static class ContainerCreate
 {
-    public static CreatedContainer Create(CreateOptions o)
+    public static Container Create(CreateOptions o)
     {
         ContainerId.Validate(o.Id);
         var bundle = Path.GetFullPath(o.Bundle);
@@ -124,12 +108,12 @@ public static class ContainerCreate
                 store.Save(record);
             }
 
-            var created = new CreatedContainer { Record = record, Init = init, Store = store, Cgroup = cgroup, Lock = lk };
+            var created = new Container(store, record, ContainerStatus.Created, lk) { Init = init };
             var initRef = init;
             init.WaitCreated(
                 onHooks: () =>
                 {
-                    var state = new ContainerState { OciVersion = spec.OciVersion, Id = o.Id, Status = "creating", Pid = initRef.Pid, Bundle = bundle, Annotations = spec.Annotations };
+                    var state = created.State(ContainerStatus.Creating);
                     HookRunner.Run("prestart", spec.Hooks?.Prestart, state);
                     HookRunner.Run("createRuntime", spec.Hooks?.CreateRuntime, state);
                 },
@@ -145,9 +129,7 @@ public static class ContainerCreate
                 },
                 onSeccompListener: listener =>
                 {
-                    using (listener)
-                        SeccompListener.Send(spec.Linux!.Seccomp!, initRef.Pid,
-                            new ContainerState { OciVersion = spec.OciVersion, Id = o.Id, Status = "creating", Pid = initRef.Pid, Bundle = bundle, Annotations = spec.Annotations }, listener);
+                    using (listener) SeccompListener.Send(spec.Linux!.Seccomp!, initRef.Pid, created.State(ContainerStatus.Creating), listener);
                 });
             if (o.PidFile is not null) WritePidFile(o.PidFile, init.Pid);
             fifo.Dispose();

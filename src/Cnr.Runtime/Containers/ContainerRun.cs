@@ -1,8 +1,7 @@
 using Cnr.Hooks;
-using Cnr.Linux;
 using Cnr.State;
 
-namespace Cnr.Container;
+namespace Cnr.Containers;
 
 /// <summary>`run`: create + start, then (in the foreground) forward signals and the terminal, wait, and
 /// delete — or with <paramref name="keep"/> leave it stopped for `state` and `delete`, as runc's --keep.
@@ -12,27 +11,27 @@ public static class ContainerRun
     public static int Run(CreateOptions o, bool detach, bool keep = false)
     {
         using var c = ContainerCreate.Create(o);
+        var init = c.Init!;
         int pid = c.Record.Pid;
         try
         {
-            ContainerStart.Release(c.Store, c.Record);
-            c.Init.WaitExec();
+            ContainerStart.Release(c);
+            init.WaitExec();
         }
         catch
         {
-            c.Init.Kill();
-            ContainerDelete.Destroy(c.Store, c.Record);
+            init.Kill();
+            ContainerDelete.Destroy(c);
             throw;
         }
-        HookRunner.RunWarnOnly("poststart", c.Store.PoststartHooks(c.Record), c.Store.ToState(c.Record, "running"));
+        HookRunner.RunWarnOnly("poststart", c.Store.PoststartHooks(c.Record), c.State(ContainerStatus.Running));
         if (detach) return 0;
 
-        c.Lock?.Dispose();
-        c.Lock = null;
+        c.Unlock();
         int status = ForegroundProcess.Wait(pid, c.TerminalMaster);
         if (keep) return status;
         using (ContainerLock.Take(c.Store.DirOf(o.Id)))
-            ContainerDelete.Destroy(c.Store, c.Record);
+            ContainerDelete.Destroy(c);
         return status;
     }
 }
