@@ -99,6 +99,13 @@ internal sealed class Node(string cnr, string shimRoot)
 
     public static bool Alive(int pid) => Directory.Exists($"/proc/{pid}");
 
+    /// <summary>A process's arguments joined by spaces; "" once it is gone.</summary>
+    public static string CommandLine(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' '); }
+        catch (IOException) { return ""; }
+    }
+
     public static string NamespaceOf(int pid, string ns) => new FileInfo($"/proc/{pid}/ns/{ns}").LinkTarget ?? "";
 }
 
