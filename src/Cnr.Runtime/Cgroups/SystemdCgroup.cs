@@ -14,8 +14,6 @@ namespace Cnr.Cgroups;
 public sealed class SystemdCgroup : ICgroupManager
 {
     private const string UnitExists = "org.freedesktop.systemd1.UnitExists";
-    // systemd's answer to a property it does not know ("Cannot set property X, or unknown property.")
-    private const string PropertyReadOnly = "org.freedesktop.DBus.Error.PropertyReadOnly";
 
     private readonly string _containerId;
     private readonly SystemdCgroupsPath? _path;
@@ -75,9 +73,9 @@ public sealed class SystemdCgroup : ICgroupManager
             $"systemd-run --scope --unit={Unit} --slice={_path.Slice} -p Delegate=yes …");
         try
         {
-            try { StartScope(bus, properties); }
+            try { bus.StartTransientUnit(Unit, properties); }
             // a unit left failed by an earlier container of that name can be reset; a live one is someone's
-            catch (SystemdException e) when (e.ErrorName == UnitExists && bus.ResetFailedUnit(Unit)) { StartScope(bus, properties); }
+            catch (SystemdException e) when (e.ErrorName == UnitExists && bus.ResetFailedUnit(Unit)) { bus.StartTransientUnit(Unit, properties); }
         }
         catch (SystemdException e) when (e.ErrorName == UnitExists)
         {
@@ -94,15 +92,6 @@ public sealed class SystemdCgroup : ICgroupManager
         // the connection is not needed while the container runs (a foreground `run` may last long)
         _bus = null;
         bus.Dispose();
-    }
-
-    private void StartScope(SystemdBus bus, List<SystemdProperty> properties)
-    {
-        try { bus.StartTransientUnit(Unit, properties); }
-        catch (SystemdException e) when (e.ErrorName == PropertyReadOnly && e.Message.Contains(SystemdProperties.OomPolicy, StringComparison.Ordinal))
-        {
-            bus.StartTransientUnit(Unit, SystemdProperties.WithoutOomPolicy(properties));
-        }
     }
 
     /// <summary>The limits systemd owns go to the unit (SetUnitProperties), then every file as on cgroupfs,

@@ -29,12 +29,6 @@ public static class SystemdProperties
     /// <summary>systemd's "infinity" for the uint64 limits.</summary>
     public const ulong Infinity = ulong.MaxValue;
 
-    /// <summary>A scope property since systemd 252; an older systemd refuses it (<see cref="WithoutOomPolicy"/>).</summary>
-    public const string OomPolicy = "OOMPolicy";
-
-    /// <summary>The properties for a systemd that has no OOMPolicy for scopes (before 252), which stops no scope on an OOM kill.</summary>
-    public static List<SystemdProperty> WithoutOomPolicy(IEnumerable<SystemdProperty> properties) => properties.Where(p => p.Name != OomPolicy).ToList();
-
     /// <summary>The properties of a new scope: placement, delegation, the first process, accounting, limits,
     /// the device policy.</summary>
     public static List<SystemdProperty> ForNewScope(string containerId, string slice, int pid, Spec.Linux? linux)
@@ -52,11 +46,6 @@ public static class SystemdProperties
             new("CPUAccounting", true),
             new("IOAccounting", true),
             new("TasksAccounting", true),
-            // systemd 252+ stops a scope when the OOM killer kills one of its processes (DefaultOOMPolicy=stop):
-            // the container's other processes would get SIGTERM, and the emptied scope's cgroup, with the
-            // memory.events that containerd's shim reads to report OOMKilled, go at once. What an OOM kill
-            // means for the container is its own business, as with cgroupfs
-            new(OomPolicy, "continue"),
         };
         if (linux?.Resources is { } resources) p.AddRange(ForResources(resources));
         p.AddRange(ForDevices(DeviceRules.For(linux)));

@@ -125,18 +125,9 @@ public class SystemdPropertiesTests
         Assert.Equal(new uint[] { 4242 }, p["PIDs"]);
         Assert.Equal("system.slice", p["Slice"]);
         Assert.Equal("cnr container box", p["Description"]);
-        Assert.Equal("continue", p["OOMPolicy"]);  // an OOM kill stops no container's scope
         Assert.Equal(10UL, p["TasksMax"]);
         Assert.Equal("strict", p["DevicePolicy"]);  // no linux.resources.devices: cnr's defaults alone
         Assert.Contains(new SystemdDeviceAllow("/dev/char/1:3", "rwm"), (SystemdDeviceAllow[])p["DeviceAllow"]);
-    }
-
-    [Fact]
-    public void NewScope_WithoutOomPolicy_ForASystemdBefore252()
-    {
-        var p = SystemdProperties.WithoutOomPolicy(SystemdProperties.ForNewScope("box", "system.slice", 4242, null));
-        Assert.DoesNotContain(p, x => x.Name == "OOMPolicy");
-        Assert.Contains(p, x => x.Name == "Delegate");
     }
 
     private static List<SystemdProperty> Devices(params LinuxDeviceCgroup[] config)
