@@ -28,6 +28,7 @@ public class PlanCodecTests
         Rootfs = new RootfsPlan
         {
             Path = "/srv/bündle/rootfs",
+            SharedMountNamespace = true,
             Readonly = true,
             NoPivot = true,
             Propagation = Linux.Libc.MS_SLAVE | Linux.Libc.MS_REC,
