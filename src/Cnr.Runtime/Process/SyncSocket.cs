@@ -223,14 +223,25 @@ public sealed unsafe class SyncSocket : IDisposable
     private SafeFd ReceiveFd()
     {
         byte data;
-        var iov = new Libc.Iovec { Base = &data, Len = 1 };
+        ReceiveMessage(&data, 1, out var fd);
+        return fd ?? throw new IOException("expected a file descriptor on the sync socket");
+    }
+
+    /// <summary>recvmsg of one datagram into <paramref name="buf"/>, with the fd that came with it as SCM_RIGHTS
+    /// (O_CLOEXEC), if any.</summary>
+    private void ReceiveMessage(byte* buf, nint length, out SafeFd? fd)
+    {
+        fd = null;
+        var iov = new Libc.Iovec { Base = buf, Len = (nuint)length };
         byte* control = stackalloc byte[CmsgSpace];
         var msg = new Libc.Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
-        Errno.Check((int)Libc.recvmsg(_fd.Fd, &msg, Libc.MSG_CMSG_CLOEXEC), "recvmsg", "(SCM_RIGHTS)");
+        nint n;
+        do n = Libc.recvmsg(_fd.Fd, &msg, Libc.MSG_CMSG_CLOEXEC);
+        while (n < 0 && Errno.Last == Error.EINTR);
+        if (n < 0) throw new SyscallException("recvmsg", Errno.Last, "(socket)");
         var cmsg = (Libc.Cmsghdr*)control;
-        if (msg.ControlLen < (nuint)sizeof(Libc.Cmsghdr) || cmsg->Type != Libc.SCM_RIGHTS)
-            throw new IOException("expected a file descriptor on the sync socket");
-        return new SafeFd(*(int*)(control + sizeof(Libc.Cmsghdr)));
+        if (msg.ControlLen >= (nuint)sizeof(Libc.Cmsghdr) && cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_RIGHTS)
+            fd = new SafeFd(*(int*)(control + sizeof(Libc.Cmsghdr)));
     }
 
     /// <summary>One whole datagram as it is, with no type byte (another program's protocol on a socketpair:
@@ -246,19 +257,8 @@ public sealed unsafe class SyncSocket : IDisposable
         if (size < 0 && Errno.Last != Error.ECONNRESET) throw new SyscallException("recv", Errno.Last, "(socket)");
         if (size <= 0) return null;
         var buf = new byte[size];
-        byte* control = stackalloc byte[CmsgSpace];
         fixed (byte* p = buf)
-        {
-            var iov = new Libc.Iovec { Base = p, Len = (nuint)size };
-            var msg = new Libc.Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
-            nint n;
-            do n = Libc.recvmsg(_fd.Fd, &msg, Libc.MSG_CMSG_CLOEXEC);
-            while (n < 0 && Errno.Last == Error.EINTR);
-            if (n < 0) throw new SyscallException("recvmsg", Errno.Last, "(socket)");
-            var cmsg = (Libc.Cmsghdr*)control;
-            if (msg.ControlLen >= (nuint)sizeof(Libc.Cmsghdr) && cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_RIGHTS)
-                fd = new SafeFd(*(int*)(control + sizeof(Libc.Cmsghdr)));
-        }
+            ReceiveMessage(p, size, out fd);
         return buf;
     }
 
