@@ -166,8 +166,8 @@ public sealed class CgroupManager : ICgroupManager
     /// cgroup instead of being moved there, which would cost an RCU grace period (see native/).</summary>
     public SafeFd? OpenDirectory()
     {
-        int fd = Libc.open(FullPath, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
-        return fd < 0 ? null : new SafeFd(fd);
+        var fd = Libc.open(FullPath, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        return fd.IsInvalid ? null : fd;
     }
 
     /// <summary>Whether the process already is in this cgroup (cloned into it).</summary>
@@ -420,9 +420,8 @@ public sealed class CgroupManager : ICgroupManager
     /// <summary>One write(2) of the whole value, as the kernel parses it; 0 or the errno.</summary>
     private static unsafe Error TryWrite(string path, string value)
     {
-        var fd = Libc.open(path, Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return Errno.Last;
-        using var f = new SafeFd(fd);
+        using var fd = Libc.open(path, Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
+        if (fd.IsInvalid) return Errno.Last;
         var bytes = Encoding.UTF8.GetBytes(value);
         fixed (byte* p = bytes)
             return Libc.write(fd, p, bytes.Length) == bytes.Length ? 0 : Errno.Last;

@@ -76,10 +76,10 @@ public static class DeviceFilter
             Steps.Report("cgroup", $"bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, {insns.Length} insns: {string.Join("; ", rules)})");
         using var prog = Libc.BpfProgLoadCgroupDevice(insns, License);
         using var dir = SafeFd.Check(Libc.open(cgroupDir, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", cgroupDir);
-        var old = Libc.BpfProgQuery(dir.Fd, Libc.BPF_CGROUP_DEVICE, cgroupDir);
+        var old = Libc.BpfProgQuery(dir, Libc.BPF_CGROUP_DEVICE, cgroupDir);
         if (Steps.On)
             Steps.Report("cgroup", $"bpf(BPF_PROG_ATTACH, {cgroupDir}, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI)");
-        Libc.BpfProgAttach(dir.Fd, prog.Fd, Libc.BPF_CGROUP_DEVICE, Libc.BPF_F_ALLOW_MULTI, cgroupDir);
+        Libc.BpfProgAttach(dir, prog, Libc.BPF_CGROUP_DEVICE, Libc.BPF_F_ALLOW_MULTI, cgroupDir);
         foreach (var id in old)
         {
             // Another cnr replacing the same cgroup's program may have freed it since the query: gone is fine.
@@ -88,7 +88,7 @@ public static class DeviceFilter
             catch (SyscallException e) when (e.Number == Error.ENOENT) { continue; }
             using var _ = o;
             if (Steps.On) Steps.Report("cgroup", $"bpf(BPF_PROG_DETACH, {cgroupDir}, prog id {id})");
-            Libc.BpfProgDetach(dir.Fd, o.Fd, Libc.BPF_CGROUP_DEVICE, cgroupDir);
+            Libc.BpfProgDetach(dir, o, Libc.BPF_CGROUP_DEVICE, cgroupDir);
         }
     }
 }

@@ -35,7 +35,7 @@ public static class ContainerCheckpoint
 
         var opts = new criu_opts
         {
-            ImagesDirFd = images.Fd,
+            ImagesDirFd = images.Fd,  // numbers in the RPC: CRIU opens them as /proc/PID/fd/N of this process
             WorkDirFd = work.Fd,
             LogFile = o.PreDump ? "predump.log" : "dump.log",
             Root = record.Rootfs,
@@ -69,9 +69,9 @@ public static class ContainerCheckpoint
 
     private static SafeFd OpenDir(string path, string flag)
     {
-        int fd = Libc.open(path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
-        if (fd < 0) throw new InvalidOperationException($"{flag} {path}: {Errno.Name(Errno.Last)} ({Errno.Describe(Errno.Last)})");
-        return new SafeFd(fd);
+        var fd = Libc.open(path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        if (fd.IsInvalid) throw new InvalidOperationException($"{flag} {path}: {Errno.Name(Errno.Last)} ({Errno.Describe(Errno.Last)})");
+        return fd;
     }
 
     /// <summary>runc's descriptors.json: a JSON array of the targets of the init's fds 0, 1 and 2.</summary>
@@ -123,7 +123,7 @@ internal static class CriuMounts
     /// <summary>CRIU names an external namespace by its inode ("net[4026532008]:extRootNetNS").</summary>
     public static ulong NamespaceInode(string path)
     {
-        if (Libc.fstatat(Libc.AT_FDCWD, path, out var st, 0) < 0)
+        if (Libc.fstatat(SafeFd.AtCwd, path, out var st, 0) < 0)
             throw new InvalidOperationException($"linux.namespaces: {path}: {Errno.Name(Errno.Last)} ({Errno.Describe(Errno.Last)})");
         return st.Ino;
     }

@@ -81,7 +81,7 @@ public static class ContainerRestore
             using var work = SafeFd.Check(Libc.open(workDir, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", workDir);
             var opts = new criu_opts
             {
-                ImagesDirFd = images.Fd,
+                ImagesDirFd = images.Fd,  // numbers in the RPC: CRIU opens them as /proc/PID/fd/N of this process
                 WorkDirFd = work.Fd,
                 LogFile = "restore.log",
                 Root = criuRoot,
@@ -104,7 +104,7 @@ public static class ContainerRestore
             }
 
             int restored = 0;
-            using (var criu = Criu.Start(criuPath, extraFds.Select(f => f.Fd).ToList(), Path.Combine(workDir, opts.LogFile)))
+            using (var criu = Criu.Start(criuPath, extraFds, Path.Combine(workDir, opts.LogFile)))
             {
                 // Born in the container's cgroup: CRIU forks the restored tree from this process.
                 cgroup.AddProcess(criu.Pid);
@@ -124,7 +124,7 @@ public static class ContainerRestore
                             break;
                         case "orphan-pts-master" when fd is not null:
                             if (consoleSocket is not null) consoleSocket.Send(fd);
-                            else terminalMaster = SafeFd.Check(Libc.fcntl(fd.Fd, Libc.F_DUPFD_CLOEXEC, 0), "fcntl", "F_DUPFD_CLOEXEC");
+                            else terminalMaster = SafeFd.Check(Libc.DupCloexec(fd), "fcntl", "F_DUPFD_CLOEXEC");
                             break;
                     }
                 });

@@ -85,7 +85,7 @@ internal sealed class Criu : IDisposable
 
     /// <summary>Starts `criu swrk 3`; <paramref name="extraFds"/> become its fds 4, 5, … (for inherit_fd).
     /// <paramref name="logPath"/> is where CRIU's log will be (work dir + log_file), for errors.</summary>
-    public static Criu Start(string criuPath, IReadOnlyList<int> extraFds, string logPath)
+    public static Criu Start(string criuPath, IReadOnlyList<SafeFd> extraFds, string logPath)
     {
         var (parent, child) = SyncSocket.CreatePair();
         using (child)
@@ -94,11 +94,11 @@ internal sealed class Criu : IDisposable
             var sources = new List<SafeFd>();
             try
             {
-                foreach (var fd in new[] { child.Fd }.Concat(extraFds))
-                    sources.Add(SafeFd.Check(Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, 64), "fcntl", "F_DUPFD_CLOEXEC"));
+                foreach (var fd in extraFds.Prepend(child.Handle))
+                    sources.Add(SafeFd.Check(Libc.DupCloexec(fd, 64), "fcntl", "F_DUPFD_CLOEXEC"));
                 if (Steps.On) Steps.Report("criu", "criu swrk 3 (CRIU's RPC service on a socketpair: one request, notifications, one response)", null);
                 int pid = Libc.Spawn(criuPath, [criuPath, "swrk", "3"], Libc.CurrentEnvironment(),
-                    sources.Select((s, i) => (s.Fd, 3 + i)).ToArray());
+                    sources.Select((s, i) => (s, 3 + i)).ToArray());
                 return new Criu(parent, pid, logPath);
             }
             catch

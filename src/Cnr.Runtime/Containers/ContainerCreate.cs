@@ -52,7 +52,7 @@ public static class ContainerCreate
             cgroup = CgroupDriver.For(o.Id, spec.Linux, o.SystemdCgroup);
             if (launch.Rootfs.SharedMountNamespace)
             {
-                Errno.Check(Libc.MountId(Libc.AT_FDCWD, rootfs, out ulong mountId), "statx", $"{rootfs} (root.path)");
+                Errno.Check(Libc.MountId(SafeFd.AtCwd, rootfs, out ulong mountId), "statx", $"{rootfs} (root.path)");
                 rootfsMountBefore = mountId;
             }
             // Recorded before anything exists, and again as soon as the init does: a `cnr create` killed at any
@@ -87,6 +87,7 @@ public static class ContainerCreate
 
             cgroup.Create();
 
+            // Numbers the init inherits across execve and finds in its plan (the handles stay open until it has them).
             var inherit = new List<int> { fifo.Fd };
             // An init in a user namespace reaches the host's paths as its mapped root: the bind sources come from
             // here, cloned with the host root's reach.

@@ -46,7 +46,7 @@ public static class ContainerStart
             int n = Libc.poll(&pfd, 1, 100);
             if (n > 0)
             {
-                var r = Libc.read(fifo.Fd, buf, 512);
+                var r = Libc.read(fifo, buf, 512);
                 if (r > 0) { for (int i = 0; i < r; i++) got.Add(buf[i]); continue; }
                 if (r == 0) break;
             }

@@ -45,11 +45,11 @@ internal static class DeviceNodes
             string name = path[(path.LastIndexOf('/') + 1)..];
             using var parent = root.OpenOrCreate(dir, directory: true);
             var errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, d) : Error.EPERM;
-            if (errno == Error.EEXIST && !IsDevice(parent.Fd, name, type, d.Major, d.Minor))
+            if (errno == Error.EEXIST && !IsDevice(parent, name, type, d.Major, d.Minor))
             {
                 // What the image has there (a symlink to a host file, another device) is not what the config asks
                 // for; left standing, it would be what the runtime and the process use as this device.
-                Errno.Check(StatMode(parent.Fd, name, AT_SYMLINK_NOFOLLOW, out var mode), "stat", path);
+                Errno.Check(StatMode(parent, name, AT_SYMLINK_NOFOLLOW, out var mode), "stat", path);
                 InRoot.Unlink(parent, name, path, mode);
                 errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, d) : Error.EPERM;
             }
@@ -61,9 +61,9 @@ internal static class DeviceNodes
             else if (errno == 0)
             {
                 // mknod's mode went through the umask; the spec's fileMode is the final one.
-                Errno.Check(fchmodat(parent.Fd, name, perm, 0), "chmod", path);
+                Errno.Check(fchmodat(parent, name, perm, 0), "chmod", path);
                 if (d.Uid != 0 || d.Gid != 0)
-                    Errno.Check(fchownat(parent.Fd, name, d.Uid, d.Gid, AT_SYMLINK_NOFOLLOW), "chown", path);
+                    Errno.Check(fchownat(parent, name, d.Uid, d.Gid, AT_SYMLINK_NOFOLLOW), "chown", path);
             }
             else if (errno != Error.EEXIST) throw new SyscallException("mknod", errno, path);
         }
@@ -79,7 +79,7 @@ internal static class DeviceNodes
             Steps.Report("mknod", $"mknod(\"{path}\", S_IF{(t == "b" ? "BLK" : t == "p" ? "IFO" : "CHR")}|0{Convert.ToString(mode & 0xfff, 8)}, makedev({d.Major}, {d.Minor}))",
                 $"mknod -m {Convert.ToString(mode & 0xfff, 8)} {root.Shell(path)} {t}{(t == "p" ? "" : $" {d.Major} {d.Minor}")}");
         }
-        return mknodat(parent.Fd, name, mode, makedev(d.Major, d.Minor)) < 0 ? Errno.Last : 0;
+        return mknodat(parent, name, mode, makedev(d.Major, d.Minor)) < 0 ? Errno.Last : 0;
     }
 
     /// <summary>The host's node of the same path, checked to be the device the config names, bound through its fd
@@ -91,7 +91,7 @@ internal static class DeviceNodes
         using var source = OpenDevice(path, d.Mode & S_IFMT, d.Major, d.Minor) ?? throw new InvalidOperationException(
             $"device {path}: the host's {path} is not {d.TypeLetter} {d.Major}:{d.Minor}, and in a user namespace the container's node can only be the host's, bound");
         using var target = InRoot.ReplaceWithFile(parent, name, path);
-        Mounter.Mount(ProcFs.SelfFd(source.Fd), root.PathOf(target), null, MS_BIND, null, path, root.Shell(path), shownSource: path);
+        Mounter.Mount(ProcFs.SelfFd(source), root.PathOf(target), null, MS_BIND, null, path, root.Shell(path), shownSource: path);
     }
 
     /// <summary>The host's device node at <paramref name="path"/> (before pivot_root), if it is the device asked
@@ -99,13 +99,13 @@ internal static class DeviceNodes
     private static SafeFd? OpenDevice(string path, uint type, uint major, uint minor)
     {
         var fd = SafeFd.Check(open(path, O_PATH | O_CLOEXEC, 0), "open", path);
-        if (IsDevice(fd.Fd, "", type, major, minor)) return fd;
+        if (IsDevice(fd, "", type, major, minor)) return fd;
         fd.Dispose();
         return null;
     }
 
     /// <summary>Whether dirfd/name (not followed if a symlink) is a device of this type and number; a fifo has no number.</summary>
-    internal static bool IsDevice(int dirfd, string name, uint type, uint major, uint minor)
+    internal static bool IsDevice(SafeFd dirfd, string name, uint type, uint major, uint minor)
         => StatX(dirfd, name, AT_SYMLINK_NOFOLLOW, out var st) == 0 && (st.Mode & S_IFMT) == type
            && (type == S_IFIFO || (st.RdevMajor, st.RdevMinor) == (major, minor));
 
@@ -125,7 +125,7 @@ internal static class DeviceNodes
     private static void Symlink(InRoot root, SafeFd dev, string target, string name)
     {
         if (Steps.On) Steps.Report("mknod", $"symlink(\"{target}\", \"/dev/{name}\")", $"ln -s {target} {root.Shell("/dev/" + name)}");
-        if (symlinkat(target, dev.Fd, name) < 0 && Errno.Last != Error.EEXIST)
+        if (symlinkat(target, dev, name) < 0 && Errno.Last != Error.EEXIST)
             throw new SyscallException("symlink", Errno.Last, "/dev/" + name);
     }
 }

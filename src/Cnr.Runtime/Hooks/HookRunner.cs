@@ -49,13 +49,12 @@ public static class HookRunner
         timedOut = false;
         IReadOnlyList<string> argv = hook.Args;
         IReadOnlyList<string> envp = hook.Env ?? Libc.CurrentEnvironment();
-        int* pipe = stackalloc int[2];
-        Errno.Check(Libc.pipe2(pipe, Libc.O_CLOEXEC), "pipe2", hook.Path);
-        using var readEnd = new SafeFd(pipe[0]);
-        using var writeEnd = new SafeFd(pipe[1]);
-        int pid = Libc.Spawn(hook.Path, argv, envp, [(readEnd.Fd, 0)]);
+        var pipe = Libc.Pipe(hook.Path);
+        using var readEnd = pipe.Read;
+        using var writeEnd = pipe.Write;
+        int pid = Libc.Spawn(hook.Path, argv, envp, [(readEnd, 0)]);
         readEnd.Dispose();
-        fixed (byte* b = stdin) Libc.write(writeEnd.Fd, b, stdin.Length); // EPIPE if the hook ignores stdin: fine
+        fixed (byte* b = stdin) Libc.write(writeEnd, b, stdin.Length); // EPIPE if the hook ignores stdin: fine
         writeEnd.Dispose();
 
         var deadline = hook.Timeout > 0 ? DateTime.UtcNow.AddSeconds(hook.Timeout) : DateTime.MaxValue;

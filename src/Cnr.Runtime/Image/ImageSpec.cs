@@ -87,9 +87,9 @@ public static class Users
 
     private static string? ReadInRoot(SafeFd rootfs, string path)
     {
-        var fd = Libc.openat2(rootfs.Fd, path, Libc.O_RDONLY | Libc.O_CLOEXEC, Libc.RESOLVE_IN_ROOT | Libc.RESOLVE_NO_MAGICLINKS);
-        if (fd < 0) return null;
-        using var file = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Read);
+        var fd = Libc.openat2(rootfs, path, Libc.O_RDONLY | Libc.O_CLOEXEC, Libc.RESOLVE_IN_ROOT | Libc.RESOLVE_NO_MAGICLINKS);
+        if (fd.IsInvalid) return null;
+        using var file = fd.ToStream(FileAccess.Read);
         using var reader = new StreamReader(file);
         return reader.ReadToEnd();
     }

@@ -2,7 +2,6 @@ using System.Formats.Tar;
 using System.Text;
 using Cnr.Diagnostics;
 using Cnr.Linux;
-using Microsoft.Win32.SafeHandles;
 
 namespace Cnr.Image;
 
@@ -101,25 +100,25 @@ public sealed class TarExtractor : IDisposable
         switch (entry.EntryType)
         {
             case TarEntryType.Directory:
-                if (Libc.mkdirat(parent.Fd, name, 0700) < 0 && Errno.Last != Error.EEXIST) Fail("mkdirat", path);
+                if (Libc.mkdirat(parent, name, 0700) < 0 && Errno.Last != Error.EEXIST) Fail("mkdirat", path);
                 break;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                 WriteFile(parent, name, path, entry.DataStream);
                 break;
             case TarEntryType.SymbolicLink:
                 // The target is kept verbatim: absolute targets mean the container's root, not the host's.
-                if (Libc.symlinkat(entry.LinkName, parent.Fd, name) < 0) Fail("symlinkat", path);
+                if (Libc.symlinkat(entry.LinkName, parent, name) < 0) Fail("symlinkat", path);
                 break;
             case TarEntryType.HardLink:
                 Link(parent, name, path, entry.LinkName);
                 return; // a hardlink shares its target's inode and attributes
             case TarEntryType.Fifo:
-                if (Libc.mknodat(parent.Fd, name, Libc.S_IFIFO | 0600, 0) < 0) Fail("mknodat", path);
+                if (Libc.mknodat(parent, name, Libc.S_IFIFO | 0600, 0) < 0) Fail("mknodat", path);
                 break;
             case TarEntryType.CharacterDevice or TarEntryType.BlockDevice:
                 var posix = (PosixTarEntry)entry;
                 var type = entry.EntryType == TarEntryType.CharacterDevice ? Libc.S_IFCHR : Libc.S_IFBLK;
-                if (Libc.mknodat(parent.Fd, name, type | 0600, Libc.makedev((uint)posix.DeviceMajor, (uint)posix.DeviceMinor)) < 0)
+                if (Libc.mknodat(parent, name, type | 0600, Libc.makedev((uint)posix.DeviceMajor, (uint)posix.DeviceMinor)) < 0)
                 {
                     if (Errno.Last != Error.EPERM) Fail("mknodat", path);
                     _skippedDevices++;
@@ -139,11 +138,11 @@ public sealed class TarExtractor : IDisposable
         var isSymlink = entry.EntryType == TarEntryType.SymbolicLink;
         if (_privileged)
         {
-            if (Libc.fchownat(parent.Fd, name, (uint)entry.Uid, (uint)entry.Gid, Libc.AT_SYMLINK_NOFOLLOW) < 0) Fail("fchownat", path);
+            if (Libc.fchownat(parent, name, (uint)entry.Uid, (uint)entry.Gid, Libc.AT_SYMLINK_NOFOLLOW) < 0) Fail("fchownat", path);
         }
         else if ((uint)entry.Uid != _uid || (uint)entry.Gid != _gid) _skippedOwners++;
         // chmod after chown: chown clears setuid/setgid.
-        if (!isSymlink && Libc.fchmodat(parent.Fd, name, (uint)entry.Mode, 0) < 0) Fail("fchmodat", path);
+        if (!isSymlink && Libc.fchmodat(parent, name, (uint)entry.Mode, 0) < 0) Fail("fchmodat", path);
         if (entry is PaxTarEntry pax) SetXattrs(parent, name, pax.ExtendedAttributes);
         if (entry.EntryType != TarEntryType.Directory) SetTime(parent, name, entry.ModificationTime, path);
     }
@@ -170,14 +169,14 @@ public sealed class TarExtractor : IDisposable
         var times = stackalloc Libc.Timespec[2];
         times[0] = times[1] = new Libc.Timespec { Sec = Math.DivRem(ns, 1_000_000_000, out var rem), Nsec = rem };
         if (times[0].Nsec < 0) { times[0].Sec--; times[0].Nsec += 1_000_000_000; times[1] = times[0]; }
-        Errno.Check(Libc.utimensat(parent.Fd, name, times, Libc.AT_SYMLINK_NOFOLLOW), "utimensat", path);
+        Errno.Check(Libc.utimensat(parent, name, times, Libc.AT_SYMLINK_NOFOLLOW), "utimensat", path);
     }
 
     private void WriteFile(SafeFd parent, string name, string path, Stream? data)
     {
-        var fd = Libc.openat(parent.Fd, name, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0600);
-        if (fd < 0) Fail("openat", path);
-        using var file = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, 1 << 16);
+        var fd = Libc.openat(parent, name, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0600);
+        if (fd.IsInvalid) Fail("openat", path);
+        using var file = fd.ToStream(FileAccess.Write, 1 << 16);
         data?.CopyTo(file);
     }
 
@@ -191,7 +190,7 @@ public sealed class TarExtractor : IDisposable
         }
         var (targetDir, targetName) = Split(target);
         using var targetParent = OpenDirectory(path, targetDir, create: false);
-        if (Libc.linkat(targetParent.Fd, targetName, parent.Fd, name, 0) < 0) Fail("linkat", $"{path} => {linkName}");
+        if (Libc.linkat(targetParent, targetName, parent, name, 0) < 0) Fail("linkat", $"{path} => {linkName}");
     }
 
     /// <summary>Opens a directory of the rootfs as O_PATH, creating missing components (0755) when asked:
@@ -199,27 +198,27 @@ public sealed class TarExtractor : IDisposable
     private SafeFd OpenDirectory(string entryPath, string dir, bool create)
     {
         const int flags = Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC;
-        var fd = Libc.openat2(_root.Fd, dir.Length == 0 ? "." : dir, flags, Beneath);
-        if (fd >= 0) return new SafeFd(fd);
+        var fd = Libc.openat2(_root, dir.Length == 0 ? "." : dir, flags, Beneath);
+        if (!fd.IsInvalid) return fd;
         var errno = Errno.Last;
         if (errno != Error.ENOENT || !create) ResolveFailed(entryPath, dir, errno);
 
         // Each prefix is resolved from the rootfs again, so a relative symlink on the way ("lib -> ../usr/lib")
         // is followed like in the fast path; only the missing directories are created, as real directories.
-        var current = SafeFd.Check(Libc.openat2(_root.Fd, ".", flags, Beneath), "openat2", ".");
+        var current = SafeFd.Check(Libc.openat2(_root, ".", flags, Beneath), "openat2", ".");
         var prefix = "";
         foreach (var part in dir.Split('/'))
         {
             prefix = prefix.Length == 0 ? part : prefix + "/" + part;
-            fd = Libc.openat2(_root.Fd, prefix, flags, Beneath);
-            if (fd < 0 && Errno.Last == Error.ENOENT)
+            fd = Libc.openat2(_root, prefix, flags, Beneath);
+            if (fd.IsInvalid && Errno.Last == Error.ENOENT)
             {
-                if (Libc.mkdirat(current.Fd, part, 0755) < 0 && Errno.Last != Error.EEXIST) { current.Dispose(); Fail("mkdirat", prefix); }
-                fd = Libc.openat2(_root.Fd, prefix, flags, Beneath);
+                if (Libc.mkdirat(current, part, 0755) < 0 && Errno.Last != Error.EEXIST) { current.Dispose(); Fail("mkdirat", prefix); }
+                fd = Libc.openat2(_root, prefix, flags, Beneath);
             }
-            if (fd < 0) { errno = Errno.Last; current.Dispose(); ResolveFailed(entryPath, prefix, errno); }
+            if (fd.IsInvalid) { errno = Errno.Last; current.Dispose(); ResolveFailed(entryPath, prefix, errno); }
             current.Dispose();
-            current = new SafeFd(fd);
+            current = fd;
         }
         return current;
     }
@@ -235,9 +234,9 @@ public sealed class TarExtractor : IDisposable
     {
         if (_written.Contains(target)) return;
         var (dir, name) = Split(target);
-        var fd = Libc.openat2(_root.Fd, dir.Length == 0 ? "." : dir, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, Beneath);
-        if (fd < 0) return; // nothing below to hide
-        using var parent = new SafeFd(fd);
+        var fd = Libc.openat2(_root, dir.Length == 0 ? "." : dir, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, Beneath);
+        using var parent = fd;
+        if (parent.IsInvalid) return; // nothing below to hide
         RemoveExisting(parent, name, keepDirectory: false);
     }
 
@@ -253,11 +252,11 @@ public sealed class TarExtractor : IDisposable
         {
             var name = Path.GetFileName(child);
             var path = dir.Length == 0 ? name : dir + "/" + name;
-            var isDirectory = Libc.fstatat(dirFd.Fd, name, out var st, Libc.AT_SYMLINK_NOFOLLOW) == 0 && (st.Mode & Libc.S_IFMT) == Libc.S_IFDIR;
+            var isDirectory = Libc.fstatat(dirFd, name, out var st, Libc.AT_SYMLINK_NOFOLLOW) == 0 && (st.Mode & Libc.S_IFMT) == Libc.S_IFDIR;
             if (!Whiteouts.SurvivesOpaque(path, _written, isDirectory)) RemoveExisting(dirFd, name, keepDirectory: false);
             else if (isDirectory)
             {
-                using var sub = SafeFd.Check(Libc.openat2(dirFd.Fd, name, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, Beneath | Libc.RESOLVE_NO_SYMLINKS), "openat2", path);
+                using var sub = SafeFd.Check(Libc.openat2(dirFd, name, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, Beneath | Libc.RESOLVE_NO_SYMLINKS), "openat2", path);
                 ClearOpaque(sub, path);
             }
         }
@@ -267,8 +266,8 @@ public sealed class TarExtractor : IDisposable
     /// its contents); an existing directory is kept when the new entry is a directory too.</summary>
     private static void RemoveExisting(SafeFd parent, string name, bool keepDirectory)
     {
-        if (Libc.fstatat(parent.Fd, name, out var st, Libc.AT_SYMLINK_NOFOLLOW) < 0) return;
-        if ((st.Mode & Libc.S_IFMT) != Libc.S_IFDIR) { Errno.Check(Libc.unlinkat(parent.Fd, name, 0), "unlinkat", name); return; }
+        if (Libc.fstatat(parent, name, out var st, Libc.AT_SYMLINK_NOFOLLOW) < 0) return;
+        if ((st.Mode & Libc.S_IFMT) != Libc.S_IFDIR) { Errno.Check(Libc.unlinkat(parent, name, 0), "unlinkat", name); return; }
         if (keepDirectory) return;
         // The path goes through the parent's fd (already resolved inside the rootfs) and the name is a real
         // directory, not a symlink; recursive delete does not follow symlinks inside it.

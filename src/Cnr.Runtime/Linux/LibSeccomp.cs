@@ -38,8 +38,8 @@ public static unsafe partial class LibSeccomp
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int seccomp_syscall_resolve_name_arch(uint arch, string name);
     [LibraryImport(Lib)] public static partial uint seccomp_arch_native();
     [LibraryImport(Lib)] public static partial int seccomp_rule_add_array(Context ctx, uint action, int syscall, uint argCount, ScmpArgCmp* args);
-    [LibraryImport(Lib)] public static partial int seccomp_export_bpf(Context ctx, int fd);
-    [LibraryImport(Lib)] public static partial int seccomp_export_pfc(Context ctx, int fd);
+    [LibraryImport(Lib)] public static partial int seccomp_export_bpf(Context ctx, SafeHandle fd);
+    [LibraryImport(Lib)] public static partial int seccomp_export_pfc(Context ctx, SafeHandle fd);
 
     /// <summary>dlopen()s the library if this machine has it (a probe: the [LibraryImport]s resolve it themselves).</summary>
     public static bool TryLoad() => NativeLibrary.TryLoad(Lib, out _);

@@ -5,7 +5,8 @@ namespace Cnr.Linux;
 /// <summary>bpf(2): just what the cgroup v2 device controller needs (load a BPF_PROG_TYPE_CGROUP_DEVICE
 /// program, attach/detach/query it on a cgroup directory). union bpf_attr is laid out by hand: the fields
 /// used here have had fixed offsets since Linux 4.15; the rest of the buffer stays zero as the kernel demands.
-/// bpf(2) always returns its fds with O_CLOEXEC.</summary>
+/// bpf(2) always returns its fds with O_CLOEXEC. The fds bpf_attr names are numbers in the buffer: the caller's
+/// SafeFds stay open across the call (their <see cref="SafeFd.Fd"/> is read, the handle kept by the caller).</summary>
 public static unsafe partial class Libc
 {
     public const long SYS_bpf = 321;
@@ -49,40 +50,40 @@ public static unsafe partial class Libc
                 throw new SyscallException("bpf", errno,
                     $"BPF_PROG_LOAD (cgroup device program, {insns.Length} instructions){(text.Length > 0 ? ": verifier: " + text : "")}");
             }
-            return new SafeFd((int)rc);
+            return SafeFd.Own((int)rc);
         }
     }
 
-    public static void BpfProgAttach(int cgroupFd, int progFd, uint attachType, uint flags, string cgroupPath)
+    public static void BpfProgAttach(SafeFd cgroupFd, SafeFd progFd, uint attachType, uint flags, string cgroupPath)
     {
         var attr = stackalloc byte[BpfAttrSize];
         new Span<byte>(attr, BpfAttrSize).Clear();
-        *(uint*)(attr + 0) = (uint)cgroupFd;   // target_fd
-        *(uint*)(attr + 4) = (uint)progFd;     // attach_bpf_fd
+        *(uint*)(attr + 0) = (uint)cgroupFd.Fd;   // target_fd
+        *(uint*)(attr + 4) = (uint)progFd.Fd;     // attach_bpf_fd
         *(uint*)(attr + 8) = attachType;       // attach_type
         *(uint*)(attr + 12) = flags;           // attach_flags
         Bpf(BPF_PROG_ATTACH, attr, $"BPF_PROG_ATTACH to {cgroupPath}");
     }
 
-    public static void BpfProgDetach(int cgroupFd, int progFd, uint attachType, string cgroupPath)
+    public static void BpfProgDetach(SafeFd cgroupFd, SafeFd progFd, uint attachType, string cgroupPath)
     {
         var attr = stackalloc byte[BpfAttrSize];
         new Span<byte>(attr, BpfAttrSize).Clear();
-        *(uint*)(attr + 0) = (uint)cgroupFd;
-        *(uint*)(attr + 4) = (uint)progFd;
+        *(uint*)(attr + 0) = (uint)cgroupFd.Fd;
+        *(uint*)(attr + 4) = (uint)progFd.Fd;
         *(uint*)(attr + 8) = attachType;
         Bpf(BPF_PROG_DETACH, attr, $"BPF_PROG_DETACH from {cgroupPath}");
     }
 
     /// <summary>The ids of the programs of <paramref name="attachType"/> attached to the cgroup itself.</summary>
-    public static uint[] BpfProgQuery(int cgroupFd, uint attachType, string cgroupPath)
+    public static uint[] BpfProgQuery(SafeFd cgroupFd, uint attachType, string cgroupPath)
     {
         var ids = new uint[64];
         var attr = stackalloc byte[BpfAttrSize];
         new Span<byte>(attr, BpfAttrSize).Clear();
         fixed (uint* idp = ids)
         {
-            *(uint*)(attr + 0) = (uint)cgroupFd;     // target_fd
+            *(uint*)(attr + 0) = (uint)cgroupFd.Fd;     // target_fd
             *(uint*)(attr + 4) = attachType;         // attach_type
             *(ulong*)(attr + 16) = (ulong)idp;       // prog_ids
             *(uint*)(attr + 24) = (uint)ids.Length;  // prog_cnt (in: room, out: count)
@@ -96,6 +97,6 @@ public static unsafe partial class Libc
         var attr = stackalloc byte[BpfAttrSize];
         new Span<byte>(attr, BpfAttrSize).Clear();
         *(uint*)(attr + 0) = id;  // prog_id
-        return new SafeFd(Bpf(BPF_PROG_GET_FD_BY_ID, attr, $"BPF_PROG_GET_FD_BY_ID {id}"));
+        return SafeFd.Own(Bpf(BPF_PROG_GET_FD_BY_ID, attr, $"BPF_PROG_GET_FD_BY_ID {id}"));
     }
 }

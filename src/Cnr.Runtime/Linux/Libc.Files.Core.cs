@@ -6,7 +6,7 @@ public static unsafe partial class Libc
 {
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int mkfifo(string path, int mode);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int flock(int fd, int op);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int flock(SafeHandle fd, int op);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int chdir(string path);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -14,18 +14,21 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int setdomainname(string name, nint len);
     [LibraryImport(Lib, SetLastError = true)] public static partial int setsid();
-    [LibraryImport(Lib, SetLastError = true)] public static partial int ioctl(int fd, nuint request, nint arg);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int dup2(int oldfd, int newfd);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int dup3(int oldfd, int newfd, int flags);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int isatty(int fd);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int tcgetattr(int fd, byte* termios);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int tcsetattr(int fd, int action, byte* termios);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int ioctl(SafeHandle fd, nuint request, nint arg);
+    /// <summary>ioctl(2) of a request that returns a new fd (TIOCGPTPEER).</summary>
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)] public static partial SafeFd ioctl_fd(SafeHandle fd, nuint request, nint arg);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int dup2(SafeHandle oldfd, int newfd);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int dup3(SafeHandle oldfd, int newfd, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int isatty(SafeHandle fd);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int tcgetattr(SafeHandle fd, byte* termios);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int tcsetattr(SafeHandle fd, int action, byte* termios);
     [LibraryImport(Lib, SetLastError = true)] public static partial void cfmakeraw(byte* termios);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int connect(int fd, byte* addr, int len);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int socket(int domain, int type, int protocol);
+    public static partial int connect(SafeHandle fd, byte* addr, int len);
+    [LibraryImport(Lib, SetLastError = true)] public static partial SafeFd socket(int domain, int type, int protocol);
     [LibraryImport(Lib, SetLastError = true)] public static partial int poll(PollFd* fds, nuint n, int timeout);
 
+    /// <summary>struct pollfd: the fd is a number in the array (its SafeFd is kept open by the caller).</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd { public int Fd; public short Events, Revents; }
 

@@ -7,25 +7,25 @@ namespace Cnr.Linux;
 public static unsafe partial class Libc
 {
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int mkdirat(int dirfd, string path, uint mode);
+    public static partial int mkdirat(SafeHandle dirfd, string path, uint mode);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int symlinkat(string target, int newdirfd, string linkpath);
+    public static partial int symlinkat(string target, SafeHandle newdirfd, string linkpath);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int linkat(int olddirfd, string oldpath, int newdirfd, string newpath, int flags);
+    public static partial int linkat(SafeHandle olddirfd, string oldpath, SafeHandle newdirfd, string newpath, int flags);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int mknodat(int dirfd, string path, uint mode, ulong dev);
+    public static partial int mknodat(SafeHandle dirfd, string path, uint mode, ulong dev);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int fchownat(int dirfd, string path, uint owner, uint group, int flags);
+    public static partial int fchownat(SafeHandle dirfd, string path, uint owner, uint group, int flags);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int fchmodat(int dirfd, string path, uint mode, int flags);
+    public static partial int fchmodat(SafeHandle dirfd, string path, uint mode, int flags);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int utimensat(int dirfd, string path, Timespec* times, int flags);
+    public static partial int utimensat(SafeHandle dirfd, string path, Timespec* times, int flags);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int unlinkat(int dirfd, string path, int flags);
+    public static partial int unlinkat(SafeHandle dirfd, string path, int flags);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int lsetxattr(string path, string name, byte* value, nint size, int flags);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int fstatat(int dirfd, string path, out Stat buf, int flags);
+    public static partial int fstatat(SafeHandle dirfd, string path, out Stat buf, int flags);
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Timespec { public long Sec; public long Nsec; }
@@ -50,15 +50,15 @@ public static unsafe partial class Libc
         S_IFCHR = 0x2000, S_IFBLK = 0x6000;
 
     /// <summary>openat2(2): <paramref name="path"/> resolved under <paramref name="dirfd"/> with the given
-    /// RESOLVE_* flags. Returns the fd or -1 with errno set.</summary>
-    public static int openat2(int dirfd, string path, int flags, ulong resolve, uint mode = 0)
+    /// RESOLVE_* flags. Returns the fd, invalid with errno set on failure.</summary>
+    public static SafeFd openat2(SafeHandle dirfd, string path, int flags, ulong resolve, uint mode = 0)
     {
         var how = new OpenHow { Flags = (ulong)flags, Mode = mode, Resolve = resolve };
         int max = System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
         Span<byte> p = max <= 4096 ? stackalloc byte[max] : new byte[max];
         p[System.Text.Encoding.UTF8.GetBytes(path, p)] = 0;
         fixed (byte* pp = p)
-            return (int)syscall(SYS_openat2, dirfd, (nint)pp, (nint)(&how), sizeof(OpenHow), 0, 0);
+            return syscall_fd(SYS_openat2, dirfd, (nint)pp, (nint)(&how), sizeof(OpenHow), 0, 0);
     }
 
     public static ulong makedev(uint major, uint minor)

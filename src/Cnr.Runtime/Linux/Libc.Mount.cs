@@ -12,10 +12,10 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int chroot(string path);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial nint readlinkat(int dirfd, string path, byte* buf, nint size);
+    public static partial nint readlinkat(SafeHandle dirfd, string path, byte* buf, nint size);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int statx(int dirfd, string path, int flags, uint mask, out Statx statxbuf);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int fstatfs(int fd, out Statfs buf);
+    public static partial int statx(SafeHandle dirfd, string path, int flags, uint mask, out Statx statxbuf);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fstatfs(SafeHandle fd, out Statfs buf);
 
     public const ulong MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_SYNCHRONOUS = 16,
         MS_REMOUNT = 32, MS_MANDLOCK = 64, MS_DIRSYNC = 128, MS_NOSYMFOLLOW = 256, MS_NOATIME = 1024,
@@ -66,19 +66,19 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int pivot_root(string newRoot, string putOld);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mount_setattr(int dirfd, string path, uint flags, MountAttr* attr, nuint size);
+    private static partial int mount_setattr(SafeHandle dirfd, string path, uint flags, MountAttr* attr, nuint size);
 
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int open_tree(int dirfd, string path, uint flags);
+    public static partial SafeFd open_tree(SafeHandle dirfd, string path, uint flags);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int move_mount(int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags);
+    public static partial int move_mount(SafeHandle fromDirfd, string fromPath, SafeHandle toDirfd, string toPath, uint flags);
     /// <summary>open_tree(2): a detached copy of the mount (tree, with AT_RECURSIVE) at the path.</summary>
     public const uint OPEN_TREE_CLONE = 1;
     /// <summary>move_mount(2): the source, the target are the fds themselves.</summary>
     public const uint MOVE_MOUNT_F_EMPTY_PATH = 0x4, MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 
     /// <summary>mount_setattr(2) on the mount an fd refers to, optionally on its whole subtree (AT_RECURSIVE).</summary>
-    public static int mount_setattr(int fd, uint flags, MountAttr attr)
+    public static int mount_setattr(SafeHandle fd, uint flags, MountAttr attr)
         => mount_setattr(fd, "", flags | (uint)AT_EMPTY_PATH, &attr, (nuint)sizeof(MountAttr));
 
     /// <summary>What cnr reads of statx(2): type and mode, owner, and device numbers.</summary>
@@ -86,7 +86,7 @@ public static unsafe partial class Libc
 
 
     /// <summary>statx(2) of dirfd/path, or of dirfd itself for "".</summary>
-    public static int StatX(int dirfd, string path, int flags, out FileStat st)
+    public static int StatX(SafeHandle dirfd, string path, int flags, out FileStat st)
     {
         int rc = statx(dirfd, path, flags | (path.Length == 0 ? AT_EMPTY_PATH : 0), STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID, out var buf);
         st = new FileStat(buf.Mode, buf.Uid, buf.Gid, buf.RdevMajor, buf.RdevMinor);
@@ -94,7 +94,7 @@ public static unsafe partial class Libc
     }
 
     /// <summary>The id of the mount dirfd/path is on (statx's stx_mnt_id, as mountinfo's first field).</summary>
-    public static int MountId(int dirfd, string path, out ulong id)
+    public static int MountId(SafeHandle dirfd, string path, out ulong id)
     {
         const uint STATX_MNT_ID = 0x1000;
         int rc = statx(dirfd, path, path.Length == 0 ? AT_EMPTY_PATH : 0, STATX_MNT_ID, out var buf);
@@ -103,7 +103,7 @@ public static unsafe partial class Libc
     }
 
     /// <summary>The file type and permission bits (st_mode) of dirfd/path, or of dirfd itself for "".</summary>
-    public static int StatMode(int dirfd, string path, int flags, out uint mode)
+    public static int StatMode(SafeHandle dirfd, string path, int flags, out uint mode)
     {
         int rc = StatX(dirfd, path, flags, out var st);
         mode = st.Mode;
@@ -111,7 +111,7 @@ public static unsafe partial class Libc
     }
 
     /// <summary>fstatfs(2) reduced to the two fields cnr reads: the filesystem magic and the mount flags.</summary>
-    public static int FsFlags(int fd, out long type, out ulong flags)
+    public static int FsFlags(SafeHandle fd, out long type, out ulong flags)
     {
         int rc = fstatfs(fd, out var buf);
         type = buf.Type;

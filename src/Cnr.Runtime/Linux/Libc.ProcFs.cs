@@ -6,7 +6,7 @@ namespace Cnr.Linux;
 /// a fresh procfs instance (fsopen), the pty peer, and the filesystem magics that say what an fd is.</summary>
 public static unsafe partial class Libc
 {
-    [LibraryImport(Lib, SetLastError = true)] public static partial int fchdir(int fd);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fchdir(SafeHandle fd);
 
     /// <summary>struct linux_dirent64 up to its name, which follows NUL-terminated (Pack = 1: the name starts
     /// right after Type, at byte 19).</summary>

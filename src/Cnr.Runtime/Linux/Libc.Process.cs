@@ -13,7 +13,7 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int capset(CapUserHeader* header, CapUserData* data);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int access(string path, int mode);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int fchown(int fd, uint owner, uint group);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fchown(SafeHandle fd, uint owner, uint group);
     [LibraryImport(Lib, SetLastError = true)] public static partial int personality(nuint persona);
     /// <summary>pid 0: the calling thread (a clone made by it inherits the mask).</summary>
     [LibraryImport(Lib, SetLastError = true)] public static partial int sched_setaffinity(int pid, nuint size, ulong* mask);

@@ -29,13 +29,15 @@ public static unsafe partial class Libc
                 $"cnr's syscall numbers and struct layouts are x86_64's; this is {RuntimeInformation.ProcessArchitecture}");
     }
 
-    [LibraryImport(Lib, SetLastError = true)] public static partial int close(int fd);
+    /// <summary>Only <see cref="SafeFd"/> closes: without SetLastError, so that disposing an fd never changes the
+    /// errno a caller is about to report.</summary>
+    [LibraryImport(Lib)] internal static partial int close(int fd);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int open(string path, int flags, int mode);
+    public static partial SafeFd open(string path, int flags, int mode);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int openat(int dirfd, string path, int flags, int mode);
-    [LibraryImport(Lib, SetLastError = true)] public static partial nint read(int fd, byte* buf, nint count);
-    [LibraryImport(Lib, SetLastError = true)] public static partial nint write(int fd, byte* buf, nint count);
+    public static partial SafeFd openat(SafeHandle dirfd, string path, int flags, int mode);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint read(SafeHandle fd, byte* buf, nint count);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint write(SafeHandle fd, byte* buf, nint count);
     [LibraryImport(Lib, SetLastError = true)] public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
     [LibraryImport(Lib, SetLastError = true)] public static partial int kill(int pid, int sig);
     [LibraryImport(Lib, SetLastError = true)] public static partial int waitpid(int pid, out int status, int options);
@@ -43,15 +45,27 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial uint geteuid();
     [LibraryImport(Lib, SetLastError = true)] public static partial uint getegid();
     [LibraryImport(Lib, SetLastError = true)] public static partial long syscall(long number, nint a1, nint a2, nint a3, nint a4, nint a5, nint a6);
+    /// <summary>syscall(2) of a call whose first argument is an fd (getdents64, fsconfig, bpf on a cgroup…).</summary>
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    public static partial long syscall(long number, SafeHandle fd, nint a2, nint a3, nint a4, nint a5, nint a6);
+    /// <summary>syscall(2) of a call that returns a new fd (fsopen, seccomp with a listener…).</summary>
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    public static partial SafeFd syscall_fd(long number, nint a1, nint a2, nint a3, nint a4, nint a5, nint a6);
+    /// <summary>syscall(2) of a call that takes an fd and returns a new one (openat2, fsmount…).</summary>
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    public static partial SafeFd syscall_fd(long number, SafeHandle fd, nint a2, nint a3, nint a4, nint a5, nint a6);
     [LibraryImport(Lib, SetLastError = true)] public static partial int socketpair(int domain, int type, int protocol, int* sv);
-    [LibraryImport(Lib, SetLastError = true)] public static partial nint send(int fd, byte* buf, nint len, int flags);
-    [LibraryImport(Lib, SetLastError = true)] public static partial nint recv(int fd, byte* buf, nint len, int flags);
-    [LibraryImport(Lib, SetLastError = true)] public static partial nint sendmsg(int fd, Msghdr* msg, int flags);
-    [LibraryImport(Lib, SetLastError = true)] public static partial nint recvmsg(int fd, Msghdr* msg, int flags);
-    [LibraryImport(Lib, SetLastError = true)] public static partial int fcntl(int fd, int cmd, int arg);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint send(SafeHandle fd, byte* buf, nint len, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint recv(SafeHandle fd, byte* buf, nint len, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint sendmsg(SafeHandle fd, Msghdr* msg, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint recvmsg(SafeHandle fd, Msghdr* msg, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fcntl(SafeHandle fd, int cmd, int arg);
+    /// <summary>fcntl(fd, F_DUPFD_CLOEXEC, lowest): a new fd numbered <paramref name="lowest"/> or above.</summary>
+    public static SafeFd DupCloexec(SafeHandle fd, int lowest = 0) => fcntl_dup(fd, F_DUPFD_CLOEXEC, lowest);
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)] private static partial SafeFd fcntl_dup(SafeHandle fd, int cmd, int arg);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int memfd_create(string name, uint flags);
-    [LibraryImport(Lib, SetLastError = true)] public static partial nint sendfile(int outFd, int inFd, long* offset, nint count);
+    public static partial SafeFd memfd_create(string name, uint flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint sendfile(SafeHandle outFd, SafeHandle inFd, long* offset, nint count);
     [LibraryImport(Lib, SetLastError = true)] public static partial int execve(byte* path, byte** argv, byte** envp);
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100,

@@ -24,24 +24,21 @@ internal static class ProcFs
 
     private static unsafe SafeFd OpenProcFs()
     {
-        int fs;
-        fixed (byte* name = "proc\0"u8) fs = (int)syscall(SYS_fsopen, (nint)name, FSOPEN_CLOEXEC, 0, 0, 0, 0);
-        if (fs >= 0)
-        {
-            using var config = new SafeFd(fs);
-            if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, 0, 0, 0, 0) == 0)
+        SafeFd config;
+        fixed (byte* name = "proc\0"u8) config = syscall_fd(SYS_fsopen, (nint)name, FSOPEN_CLOEXEC, 0, 0, 0, 0);
+        using (config)
+            if (!config.IsInvalid && syscall(SYS_fsconfig, config, FSCONFIG_CMD_CREATE, 0, 0, 0, 0) == 0)
             {
-                int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0, 0, 0, 0);
-                if (mnt >= 0) return Checked(mnt, "fsmount(proc)");
+                var mnt = syscall_fd(SYS_fsmount, config, FSMOUNT_CLOEXEC, 0, 0, 0, 0);
+                if (!mnt.IsInvalid) return Checked(mnt, "fsmount(proc)");
             }
-        }
         return Checked(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC, 0), "/proc");
     }
 
-    private static SafeFd Checked(int fd, string what)
+    private static SafeFd Checked(SafeFd fd, string what)
     {
         var handle = SafeFd.Check(fd, "open", what);
-        Errno.Check(FsFlags(handle.Fd, out long magic, out _), "statfs", what);
+        Errno.Check(FsFlags(handle, out long magic, out _), "statfs", what);
         if (magic != PROC_SUPER_MAGIC)
         {
             handle.Dispose();
@@ -52,7 +49,7 @@ internal static class ProcFs
 
     /// <summary>"/proc/self/fd/N": how an fd is named for mount(2) and friends, which take paths. Only the calls
     /// in this class resolve it (through the trusted procfs).</summary>
-    public static string SelfFd(int fd) => SelfFdPrefix + fd.ToString();
+    public static string SelfFd(SafeFd fd) => SelfFdPrefix + fd.Fd.ToString();
 
     private static bool IsSelfFd(string? path) => path is not null && path.StartsWith(SelfFdPrefix, StringComparison.Ordinal);
 
@@ -64,25 +61,25 @@ internal static class ProcFs
         bool ra = IsSelfFd(a), rb = IsSelfFd(b);
         if (!ra && !rb) return call(a, b);
         using var cwd = SafeFd.Check(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0), "open", "working directory");
-        Errno.Check(fchdir(Root.Fd), "fchdir", "procfs");
+        Errno.Check(fchdir(Root), "fchdir", "procfs");
         try { return call(ra ? Relative(a!) : a, rb ? Relative(b!) : b); }
-        finally { Errno.Check(fchdir(cwd.Fd), "fchdir", "working directory"); }
+        finally { Errno.Check(fchdir(cwd), "fchdir", "working directory"); }
     }
 
     private static string Relative(string selfFd) => selfFd["/proc/".Length..];
 
     /// <summary>openat in the trusted procfs: <paramref name="path"/> is relative to its root ("self/fd/3",
     /// "sys/net/ipv4/ip_forward"). Magic links (self/fd/N) are followed, as the caller means them to be.</summary>
-    public static int Open(string path, int flags) => openat(Root.Fd, path, flags | O_CLOEXEC, 0);
+    public static SafeFd Open(string path, int flags) => openat(Root, path, flags | O_CLOEXEC, 0);
 
     /// <summary>readlink of self/fd/N: where an fd is, as a path of the caller's root; null if unreadable.</summary>
-    public static string? FdTarget(int fd) => Link("self/fd/" + fd.ToString());
+    public static string? FdTarget(SafeFd fd) => Link("self/fd/" + fd.Fd.ToString());
 
     /// <summary>readlink of a link under procfs's root ("PID/fd/1"); null if unreadable.</summary>
     public static unsafe string? Link(string path)
     {
         byte* buf = stackalloc byte[4096];
-        nint n = readlinkat(Root.Fd, path, buf, 4096);
+        nint n = readlinkat(Root, path, buf, 4096);
         return n < 0 ? null : Encoding.UTF8.GetString(buf, (int)n);
     }
 
@@ -90,11 +87,11 @@ internal static class ProcFs
     /// nothing on the way that leaves it ("self" is an ordinary link to the pid, and stays inside).</summary>
     public static unsafe void Write(string path, string text)
     {
-        int fd = openat2(Root.Fd, path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
-        using var file = SafeFd.Check(fd, "open", "/proc/" + path);
+        using var file = SafeFd.Check(openat2(Root, path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV),
+            "open", "/proc/" + path);
         var bytes = Encoding.ASCII.GetBytes(text);
         fixed (byte* p = bytes)
-            if (write(file.Fd, p, bytes.Length) != bytes.Length)
+            if (write(file, p, bytes.Length) != bytes.Length)
                 throw new SyscallException("write", Errno.Last, $"`{text}` to /proc/{path}");
     }
 
@@ -104,28 +101,27 @@ internal static class ProcFs
     public static unsafe void WriteAttr(string path, string? fallback, string text)
     {
         const ulong how = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-        int fd = openat2(Root.Fd, path, O_WRONLY | O_CLOEXEC, how);
-        if (fd < 0 && Errno.Last == Error.ENOENT && fallback is not null) fd = openat2(Root.Fd, path = fallback, O_WRONLY | O_CLOEXEC, how);
+        var fd = openat2(Root, path, O_WRONLY | O_CLOEXEC, how);
+        if (fd.IsInvalid && Errno.Last == Error.ENOENT && fallback is not null) fd = openat2(Root, path = fallback, O_WRONLY | O_CLOEXEC, how);
         using var file = SafeFd.Check(fd, "open", "/proc/" + path);
-        Errno.Check(FsFlags(file.Fd, out long magic, out _), "statfs", "/proc/" + path);
+        Errno.Check(FsFlags(file, out long magic, out _), "statfs", "/proc/" + path);
         if (magic != PROC_SUPER_MAGIC)
             throw new InvalidOperationException($"/proc/{path} is not procfs (statfs magic 0x{magic:x}): refusing to write the LSM label there");
         var bytes = Encoding.UTF8.GetBytes(text);
         fixed (byte* p = bytes)
-            if (write(file.Fd, p, bytes.Length) != bytes.Length)
+            if (write(file, p, bytes.Length) != bytes.Length)
                 throw new SyscallException("write", Errno.Last, $"`{text}` to /proc/{path}");
     }
 
     /// <summary>A procfs file's text, or null where it cannot be read.</summary>
     public static unsafe string? Read(string path)
     {
-        int fd = openat2(Root.Fd, path, O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
-        if (fd < 0) return null;
-        using var file = new SafeFd(fd);
+        using var file = openat2(Root, path, O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+        if (file.IsInvalid) return null;
         // procfs files say size 0: read to the end (mountinfo is more than a page on most hosts)
         var text = new List<byte>();
         byte* buf = stackalloc byte[4096];
-        for (nint n; (n = read(fd, buf, 4096)) != 0;)
+        for (nint n; (n = read(file, buf, 4096)) != 0;)
         {
             if (n < 0) return null;
             text.AddRange(new ReadOnlySpan<byte>(buf, (int)n));
@@ -139,7 +135,7 @@ internal static class ProcFs
         using var dir = SafeFd.Check(Open("self/fd", O_RDONLY | O_DIRECTORY), "open", "/proc/self/fd");
         var fds = new List<int>();
         byte* buf = stackalloc byte[4096];
-        for (long n; (n = syscall(SYS_getdents64, dir.Fd, (nint)buf, 4096, 0, 0, 0)) != 0;)
+        for (long n; (n = syscall(SYS_getdents64, dir, (nint)buf, 4096, 0, 0, 0)) != 0;)
         {
             if (n < 0) throw new SyscallException("getdents64", Errno.Last, "/proc/self/fd");
             for (long off = 0; off < n; off += ((Dirent64*)(buf + off))->Reclen)

@@ -106,10 +106,8 @@ public static class HostLsm
 
     private static bool IsSelinuxFs(string path)
     {
-        int fd = Libc.open(path, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return false;
-        using var dir = new SafeFd(fd);
-        return Libc.FsFlags(fd, out long magic, out _) == 0 && magic == SELINUX_MAGIC;
+        using var dir = Libc.open(path, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        return !dir.IsInvalid && Libc.FsFlags(dir, out long magic, out _) == 0 && magic == SELINUX_MAGIC;
     }
 }
 

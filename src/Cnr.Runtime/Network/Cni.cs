@@ -177,7 +177,7 @@ public sealed class CniRecord
 
     /// <summary>"dev:ino" of a namespace file, null when it is gone.</summary>
     public static string? IdentityOf(string netns)
-        => Libc.fstatat(Libc.AT_FDCWD, netns, out var st, 0) == 0 ? $"{st.Dev}:{st.Ino}" : null;
+        => Libc.fstatat(SafeFd.AtCwd, netns, out var st, 0) == 0 ? $"{st.Dev}:{st.Ino}" : null;
 
     public void Write(string path)
     {

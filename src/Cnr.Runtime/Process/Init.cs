@@ -27,8 +27,8 @@ public static class Init
             System.Console.Error.WriteLine("cnr init: internal command, started by cnr create/run/exec");
             return 2;
         }
-        using var sync = new SyncSocket(new SafeFd(syncFd));
-        Libc.fcntl(syncFd, Libc.F_SETFD, 1);
+        using var sync = new SyncSocket(SafeFd.Own(syncFd));
+        Libc.fcntl(sync.Handle, Libc.F_SETFD, Libc.FD_CLOEXEC);
         try
         {
             var msg = sync.Receive();
@@ -121,17 +121,16 @@ public static class Init
     /// start-up reads (native/cnr_native.c, constructor); from here on every path is the container's.</summary>
     private static void EnterContainerRoot()
     {
-        int root = NativeSpawn.ContainerRootFd();
-        if (root < 0) return;
+        using var root = NativeSpawn.ContainerRootFd();
+        if (root.IsInvalid) return;
         Errno.Check(Libc.fchdir(root), "fchdir", "(the container's root)");
         Errno.Check(Libc.chroot("."), "chroot", "(the container's root)");
-        Libc.close(root);
     }
 
     private static void SetUpTerminal(LaunchPlan config, SyncSocket sync, ProcessPlan process)
     {
         var (master, slave, slavePath) = Pty.Open();
-        using (master) sync.SendFd(master.Fd, SyncMessage.Terminal);
+        using (master) sync.SendFd(master, SyncMessage.Terminal);
         using (slave)
         {
             var size = process.ConsoleHeight == 0 && process.ConsoleWidth == 0 ? null
@@ -191,17 +190,17 @@ public static class Init
 
     /// <summary>The exec fifo's write end, open (close-on-exec) from start until execve: `cnr start` reads to
     /// its end-of-file, which comes when the exec succeeded or the init died, so start returns only then.</summary>
-    private static int _startFifo = -1;
+    private static SafeFd? _startFifo;
 
     /// <summary>Blocks until `cnr start` opens the exec fifo for reading. The fifo is reached through the O_PATH
     /// fd taken before pivot_root, reopened via self/fd of the runtime's procfs (the state dir is not visible in
     /// here, and the container's /proc/self/fd could be an image's directory that lets the process run now).</summary>
     private static unsafe void WaitForStart(int fifoFd)
     {
-        int fd = Errno.Check(ProcFs.Open($"self/fd/{fifoFd}", Libc.O_WRONLY), "open", "exec fifo");
+        var fd = SafeFd.Check(ProcFs.Open($"self/fd/{fifoFd}", Libc.O_WRONLY), "open", "exec fifo");
         byte zero = (byte)'0';
         Libc.write(fd, &zero, 1);
-        Libc.close(fifoFd);
+        SafeFd.Own(fifoFd).Dispose();  // the O_PATH fd the init inherited, as a number in the plan
         _startFifo = fd;
     }
 
@@ -209,7 +208,7 @@ public static class Init
     /// fifo: the parent that could hear it on the sync socket is `create`, gone by then.</summary>
     private static unsafe void ReportToStart(string message)
     {
-        if (_startFifo < 0) return;
+        if (_startFifo is null) return;
         var bytes = Encoding.UTF8.GetBytes(message);
         fixed (byte* b = bytes) Libc.write(_startFifo, b, bytes.Length);
     }

@@ -97,6 +97,8 @@ public sealed class InitProcess : IDisposable
                 : null;
             // process.execCPUAffinity.initial: the clone inherits this thread's mask; the thread gets its own back after.
             using var affinity = req.Plan.Process.CpuAffinityInitial is { } initial ? ThreadAffinity.Set(initial) : null;
+            // The request is struct cnr_spawn_args, read by C between clone and exec: fds go in as numbers (the
+            // handles above stay open until Spawn returns); the child's are inherited across execve.
             init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request
             {
                 CloneFlags = cloneFlags,

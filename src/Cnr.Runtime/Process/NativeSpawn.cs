@@ -36,7 +36,7 @@ internal static unsafe partial class NativeSpawn
     /// <summary>The fd of the container's root kept by the exec init's constructor, which started the runtime
     /// in the host's root; -1 when it did not (create, or a user namespace joined before execve).</summary>
     [LibraryImport("libcnr_native", EntryPoint = "cnr_container_root_fd")]
-    internal static partial int ContainerRootFd();
+    internal static partial SafeFd ContainerRootFd();
 
     /// <summary>struct cnr_spawn_args, field by field (native/cnr_native.c says what each does).</summary>
     public sealed class Request

@@ -93,7 +93,7 @@ public static class ProcessAttributes
         Array.Sort(kept);
         foreach (int fd in kept)
             if (fd >= 3)
-                Errno.Check(Libc.fcntl(fd, Libc.F_SETFD, 0), "fcntl(F_SETFD, 0)", $"fd {fd} (preserved)");
+                Errno.Check(Libc.fcntl(SafeFd.Borrow(fd), Libc.F_SETFD, 0), "fcntl(F_SETFD, 0)", $"fd {fd} (preserved)");
 
         var ranges = Gaps(kept);
         if (Steps.On)
@@ -305,12 +305,13 @@ public static class ProcessAttributes
     /// mapping here (EINVAL, EPERM) or a read-only /dev (EROFS) leaves it as it is, as in runc.</summary>
     private static void GiveStdioTo(uint uid, bool terminal)
     {
-        for (int fd = 0; fd <= 2; fd++)
+        for (int n = 0; n <= 2; n++)
         {
+            var fd = SafeFd.Borrow(n);
             if (Libc.StatX(fd, "", 0, out var st) != 0)
             {
                 if (Errno.Last is Error.EBADF) continue; // closed: nothing to give
-                throw new SyscallException("statx", Errno.Last, $"fd {fd}");
+                throw new SyscallException("statx", Errno.Last, $"fd {n}");
             }
             bool ours = (st.Mode & Libc.S_IFMT) switch
             {
@@ -319,9 +320,9 @@ public static class ProcessAttributes
                 _ => false,
             };
             if (!ours || st.Uid == uid) continue;
-            if (Steps.On) Steps.Report("user", $"fchown({fd}, {uid}, {st.Gid})", null);
+            if (Steps.On) Steps.Report("user", $"fchown({n}, {uid}, {st.Gid})", null);
             if (Libc.fchown(fd, uid, st.Gid) != 0 && Errno.Last is var errno and not (Error.EINVAL or Error.EPERM or Error.EROFS))
-                throw new SyscallException("fchown", errno, $"fd {fd} to uid {uid}");
+                throw new SyscallException("fchown", errno, $"fd {n} to uid {uid}");
         }
     }
 
@@ -431,7 +432,7 @@ public static class ProcessAttributes
         // Collect first: the listing has an fd of its own, which may be gone by the time it is marked (EBADF).
         var open = ProcFs.OpenFds();
         foreach (int fd in open)
-            if (fd >= 3 && Array.BinarySearch(kept, fd) < 0 && Libc.fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC) != 0 && Errno.Last is var errno and not Error.EBADF)
+            if (fd >= 3 && Array.BinarySearch(kept, fd) < 0 && Libc.fcntl(SafeFd.Borrow(fd), Libc.F_SETFD, Libc.FD_CLOEXEC) != 0 && Errno.Last is var errno and not Error.EBADF)
                 throw new SyscallException("fcntl(F_SETFD, FD_CLOEXEC)", errno, $"fd {fd}");
     }
 

@@ -15,11 +15,11 @@ internal static class SealedExe
         long offset = 0;
         while (true)
         {
-            nint n = Libc.sendfile(memfd.Fd, file.Fd, &offset, 1 << 30);
+            nint n = Libc.sendfile(memfd, file, &offset, 1 << 30);
             if (n < 0) throw new SyscallException("sendfile", Errno.Last, $"{image} → memfd");
             if (n == 0) break;
         }
-        Errno.Check(Libc.fcntl(memfd.Fd, Libc.F_ADD_SEALS,
+        Errno.Check(Libc.fcntl(memfd, Libc.F_ADD_SEALS,
             Libc.F_SEAL_SEAL | Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE), "fcntl(F_ADD_SEALS)", "memfd:" + name);
         return memfd;
     }

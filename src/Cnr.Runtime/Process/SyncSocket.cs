@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Cnr.Linux;
 
@@ -54,7 +55,7 @@ public enum SyncMessage : byte
 
 public static class SyncMessages
 {
-    /// <summary>Whether a message of this type carries a file descriptor: <see cref="SyncSocket.SendFd(int, SyncMessage)"/> sends
+    /// <summary>Whether a message of this type carries a file descriptor: <see cref="SyncSocket.SendFd(SafeFd, SyncMessage)"/> sends
     /// only these, <see cref="SyncSocket.Send(SyncMessage, ReadOnlySpan{byte})"/> only the others, and
     /// <see cref="SyncSocket.Receive"/> takes the fd in with the message.</summary>
     public static bool CarriesFd(this SyncMessage type) => type switch
@@ -77,13 +78,17 @@ public sealed unsafe class SyncSocket : IDisposable
 
     public SyncSocket(SafeFd fd) => _fd = fd;
 
+    public SafeFd Handle => _fd;
+
+    /// <summary>The number, for what names it rather than uses it: the native clone request (the child keeps it
+    /// across exec) and the init's argv.</summary>
     public int Fd => _fd.Fd;
 
     public static (SyncSocket Parent, SyncSocket Child) CreatePair()
     {
         int* sv = stackalloc int[2];
         Errno.Check(Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0, sv), "socketpair");
-        return (new SyncSocket(new SafeFd(sv[0])), new SyncSocket(new SafeFd(sv[1])));
+        return (new SyncSocket(SafeFd.Own(sv[0])), new SyncSocket(SafeFd.Own(sv[1])));
     }
 
     /// <summary>One datagram must fit the sender's socket buffer (net.core.wmem_default, 208 KiB by default, and
@@ -111,7 +116,7 @@ public sealed unsafe class SyncSocket : IDisposable
         fixed (byte* p = buf)
         {
             nint n;
-            do n = Libc.send(_fd.Fd, p, buf.Length, Libc.MSG_NOSIGNAL);
+            do n = Libc.send(_fd, p, buf.Length, Libc.MSG_NOSIGNAL);
             while (n < 0 && Errno.Last == Error.EINTR);
             if (n < 0)
             {
@@ -165,7 +170,7 @@ public sealed unsafe class SyncSocket : IDisposable
         int flags = dontWait ? MSG_DONTWAIT : 0;
         byte probe;
         nint size;
-        do size = Libc.recv(_fd.Fd, &probe, 1, MSG_PEEK | MSG_TRUNC | flags);
+        do size = Libc.recv(_fd, &probe, 1, MSG_PEEK | MSG_TRUNC | flags);
         while (size < 0 && Errno.Last == Error.EINTR);
         if (size < 0)
         {
@@ -180,7 +185,7 @@ public sealed unsafe class SyncSocket : IDisposable
         fixed (byte* p = buf)
         {
             nint n;
-            do n = Libc.recv(_fd.Fd, p, size, 0);
+            do n = Libc.recv(_fd, p, size, 0);
             while (n < 0 && Errno.Last == Error.EINTR);
             if (n <= 0) return null;
         }
@@ -188,17 +193,17 @@ public sealed unsafe class SyncSocket : IDisposable
     }
 
     /// <summary>Sends an fd with SCM_RIGHTS (the pty master to the parent, or to a --console-socket).</summary>
-    public static void SendFd(int socket, int fd, byte type) => SendFd(socket, fd, [type]);
+    public static void SendFd(SafeHandle socket, SafeFd fd, byte type) => SendFd(socket, fd, [type]);
 
     /// <summary>Sends an fd with SCM_RIGHTS along with <paramref name="data"/> in the same message (the seccomp
     /// listener fd with the container's state).</summary>
-    public static void SendFd(int socket, int fd, ReadOnlySpan<byte> data)
+    public static void SendFd(SafeHandle socket, SafeFd fd, ReadOnlySpan<byte> data)
     {
         fixed (byte* bytes = data)
             SendFd(socket, fd, bytes, data.Length);
     }
 
-    private static void SendFd(int socket, int fd, byte* data, int length)
+    private static void SendFd(SafeHandle socket, SafeFd fd, byte* data, int length)
     {
         var iov = new Libc.Iovec { Base = data, Len = (nuint)length };
         byte* control = stackalloc byte[CmsgSpace];
@@ -207,19 +212,19 @@ public sealed unsafe class SyncSocket : IDisposable
         cmsg->Len = (nuint)(sizeof(Libc.Cmsghdr) + sizeof(int));
         cmsg->Level = Libc.SOL_SOCKET;
         cmsg->Type = Libc.SCM_RIGHTS;
-        *(int*)(control + sizeof(Libc.Cmsghdr)) = fd;
+        *(int*)(control + sizeof(Libc.Cmsghdr)) = fd.Fd;  // SCM_RIGHTS data is the number; the caller keeps fd open
         var msg = new Libc.Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
         Errno.Check((int)Libc.sendmsg(socket, &msg, Libc.MSG_NOSIGNAL), "sendmsg", "(SCM_RIGHTS)");
     }
 
     /// <summary>A message that carries an fd (<see cref="SyncMessages.CarriesFd"/>): its type and the fd.</summary>
-    public void SendFd(int fd, SyncMessage type)
+    public void SendFd(SafeFd fd, SyncMessage type)
     {
         if (!type.CarriesFd()) throw new ArgumentException($"sync message '{(char)type}' carries no fd: Send sends it", nameof(type));
-        SendFd(_fd.Fd, fd, (byte)type);
+        SendFd(_fd, fd, (byte)type);
     }
 
-    /// <summary>The fd of the queued message (sent with <see cref="SendFd(int,int,byte)"/>); it arrives O_CLOEXEC.</summary>
+    /// <summary>The fd of the queued message (sent with <see cref="SendFd(SafeHandle,SafeFd,byte)"/>); it arrives O_CLOEXEC.</summary>
     private SafeFd ReceiveFd()
     {
         byte data;
@@ -236,12 +241,12 @@ public sealed unsafe class SyncSocket : IDisposable
         byte* control = stackalloc byte[CmsgSpace];
         var msg = new Libc.Msghdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)CmsgSpace };
         nint n;
-        do n = Libc.recvmsg(_fd.Fd, &msg, Libc.MSG_CMSG_CLOEXEC);
+        do n = Libc.recvmsg(_fd, &msg, Libc.MSG_CMSG_CLOEXEC);
         while (n < 0 && Errno.Last == Error.EINTR);
         if (n < 0) throw new SyscallException("recvmsg", Errno.Last, "(socket)");
         var cmsg = (Libc.Cmsghdr*)control;
         if (msg.ControlLen >= (nuint)sizeof(Libc.Cmsghdr) && cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_RIGHTS)
-            fd = new SafeFd(*(int*)(control + sizeof(Libc.Cmsghdr)));
+            fd = SafeFd.Own(*(int*)(control + sizeof(Libc.Cmsghdr)));
     }
 
     /// <summary>One whole datagram as it is, with no type byte (another program's protocol on a socketpair:
@@ -252,7 +257,7 @@ public sealed unsafe class SyncSocket : IDisposable
         fd = null;
         byte probe;
         nint size;
-        do size = Libc.recv(_fd.Fd, &probe, 1, MSG_PEEK | MSG_TRUNC);
+        do size = Libc.recv(_fd, &probe, 1, MSG_PEEK | MSG_TRUNC);
         while (size < 0 && Errno.Last == Error.EINTR);
         if (size < 0 && Errno.Last != Error.ECONNRESET) throw new SyscallException("recv", Errno.Last, "(socket)");
         if (size <= 0) return null;

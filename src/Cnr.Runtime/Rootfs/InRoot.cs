@@ -31,37 +31,36 @@ internal sealed class InRoot : IDisposable
 
     /// <summary>The path <see cref="Mounter"/> should be given for an fd this class opened (resolved through the
     /// runtime's procfs, <see cref="ProcFs.WithPaths"/>).</summary>
-    public string PathOf(SafeFd fd) => ProcFs.SelfFd(fd.Fd);
+    public string PathOf(SafeFd fd) => ProcFs.SelfFd(fd);
 
     public string Shell(string cleanPath) => ShellPrefix + cleanPath;
 
     /// <summary>The object at <paramref name="path"/>, or null if it does not exist.</summary>
     public SafeFd? TryOpen(string path)
     {
-        int fd = openat2(Root.Fd, path, O_PATH | O_CLOEXEC, Resolve);
-        if (fd >= 0) return new SafeFd(fd);
+        var fd = openat2(Root, path, O_PATH | O_CLOEXEC, Resolve);
+        if (!fd.IsInvalid) return fd;
         return Errno.Last == Error.ENOENT ? null : throw new SyscallException("openat2", Errno.Last, path);
     }
 
     public SafeFd Open(string path)
-        => SafeFd.Check(openat2(Root.Fd, path, O_PATH | O_CLOEXEC, Resolve), "openat2", path);
+        => SafeFd.Check(openat2(Root, path, O_PATH | O_CLOEXEC, Resolve), "openat2", path);
 
-    /// <summary>openat2 of <paramref name="path"/> with no symlink allowed anywhere on the way: the fd, or -1 with
-    /// errno (ELOOP: a symlink; ENOTDIR; ENOENT).</summary>
-    public int OpenNoSymlinks(string path, int flags)
-        => openat2(Root.Fd, path, O_PATH | O_CLOEXEC | flags, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+    /// <summary>openat2 of <paramref name="path"/> with no symlink allowed anywhere on the way: the fd, or an
+    /// invalid one with errno (ELOOP: a symlink; ENOTDIR; ENOENT).</summary>
+    public SafeFd OpenNoSymlinks(string path, int flags)
+        => openat2(Root, path, O_PATH | O_CLOEXEC | flags, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
 
     /// <summary>Makes <paramref name="name"/> in <paramref name="parent"/> an empty regular file (the target of a
     /// file bind mount), replacing what the image has there unless it is a regular file already: a symlink
     /// (which would redirect the mount), a device, a fifo (which an open would block on). A directory is an error.</summary>
     public static SafeFd ReplaceWithFile(SafeFd parent, string name, string path)
     {
-        if (StatMode(parent.Fd, name, AT_SYMLINK_NOFOLLOW, out var mode) == 0 && (mode & S_IFMT) != S_IFREG)
+        if (StatMode(parent, name, AT_SYMLINK_NOFOLLOW, out var mode) == 0 && (mode & S_IFMT) != S_IFREG)
             Unlink(parent, name, path, mode);
-        int fd = openat(parent.Fd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
-        if (fd < 0) throw new SyscallException("create", Errno.Last, path);
-        close(fd);
-        return SafeFd.Check(openat(parent.Fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), "open", path);
+        using (var created = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0))
+            if (created.IsInvalid) throw new SyscallException("create", Errno.Last, path);
+        return SafeFd.Check(openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), "open", path);
     }
 
     /// <summary>Removes what the image has at <paramref name="name"/> so the runtime can put its own there.</summary>
@@ -70,7 +69,7 @@ internal sealed class InRoot : IDisposable
         if ((mode & S_IFMT) == S_IFDIR)
             throw new SyscallException("create", Error.EISDIR, $"{path}: the rootfs has a directory there");
         if (Steps.On) Steps.Report("mknod", $"unlinkat(\"{name}\") (the image's, not the runtime's)", null);
-        Errno.Check(unlinkat(parent.Fd, name, 0), "unlink", path);
+        Errno.Check(unlinkat(parent, name, 0), "unlink", path);
     }
 
     /// <summary>Opens <paramref name="path"/>, first creating what is missing as `mkdir -p` would (0755), and
@@ -104,9 +103,9 @@ internal sealed class InRoot : IDisposable
             bool last = i == parts.Length - 1;
             string name = parts[i];
             int rc;
-            if (!last || directory) rc = mkdirat(parent.Fd, name, 0x1ed);
-            else if ((rc = openat(parent.Fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0x1a4)) >= 0) close(rc);
-            if (rc < 0 && Errno.Last == Error.EEXIST && ReadLink(parent.Fd, name) is { } target)
+            if (!last || directory) rc = mkdirat(parent, name, 0x1ed);
+            else using (var created = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0x1a4)) rc = created.IsInvalid ? -1 : 0;
+            if (rc < 0 && Errno.Last == Error.EEXIST && ReadLink(parent, name) is { } target)
             {
                 string baseDir = target.StartsWith('/') ? "" : RootRelative(parent);
                 parent.Dispose();
@@ -115,7 +114,7 @@ internal sealed class InRoot : IDisposable
             if (rc < 0) { var e = Errno.Last; parent.Dispose(); throw new SyscallException(last && !directory ? "create" : "mkdir", e, "/" + string.Join('/', parts, 0, i + 1)); }
             if (Steps.On) Steps.Report("mount", last && !directory ? $"openat(\"{name}\", O_CREAT|O_EXCL)" : $"mkdirat(\"{name}\", 0755)",
                 (last && !directory ? "touch " : "mkdir ") + Shell("/" + string.Join('/', parts, 0, i + 1)));
-            var next = SafeFd.Check(openat(parent.Fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), "open", name);
+            var next = SafeFd.Check(openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), "open", name);
             parent.Dispose();
             parent = next;
         }
@@ -123,7 +122,7 @@ internal sealed class InRoot : IDisposable
     }
 
     /// <summary>readlinkat(2), or null with errno set (EINVAL: not a symlink).</summary>
-    public static unsafe string? ReadLink(int dirfd, string name)
+    public static unsafe string? ReadLink(SafeFd dirfd, string name)
     {
         byte* buf = stackalloc byte[4096];
         nint n = readlinkat(dirfd, name, buf, 4096);
@@ -133,8 +132,8 @@ internal sealed class InRoot : IDisposable
     /// <summary>Where an fd under the root is, as a path inside the root (to resolve a relative symlink).</summary>
     private string RootRelative(SafeFd fd)
     {
-        string root = ProcFs.FdTarget(Root.Fd) ?? "/";
-        string at = ProcFs.FdTarget(fd.Fd) ?? root;
+        string root = ProcFs.FdTarget(Root) ?? "/";
+        string at = ProcFs.FdTarget(fd) ?? root;
         return root == "/" ? at : at.StartsWith(root, StringComparison.Ordinal) ? at[root.Length..] : "/";
     }
 

@@ -31,14 +31,14 @@ internal static class Mounter
 
     /// <summary>A bind the parent made on the host (open_tree), attached at <paramref name="target"/>; the fd is
     /// closed: the container's process must not inherit the clone.</summary>
-    public static void Attach(int mountFd, SafeFd target, string source, ulong flags, string dest, string shellDest)
+    public static void Attach(SafeFd mountFd, SafeFd target, string source, ulong flags, string dest, string shellDest)
     {
         if (Steps.On)
             Steps.Report("mount", $"move_mount(open_tree(\"{source}\", OPEN_TREE_CLONE{((flags & MS_REC) != 0 ? "|AT_RECURSIVE" : "")}), \"{dest}\")",
                 ShellLine(source, null, flags, null, shellDest));
-        int rc = move_mount(mountFd, "", target.Fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        int rc = move_mount(mountFd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
         var errno = rc < 0 ? Errno.Last : 0;
-        close(mountFd);
+        mountFd.Dispose();
         if (rc < 0) throw Error(errno, source, null, flags, null, dest);
     }
 
@@ -52,7 +52,7 @@ internal static class Mounter
         if (Steps.On)
             Steps.Report("mount", $"mount_setattr(\"{dest}\", AT_RECURSIVE, {{attr_set=0x{set:x}, attr_clr=0x{clear:x}}})",
                 $"mount -o remount,bind{(((set & MOUNT_ATTR_RDONLY) != 0) ? ",ro" : "")} -R {shellDest}");
-        if (mount_setattr(fd.Fd, AT_RECURSIVE, new MountAttr { AttrSet = set, AttrClr = clear }) < 0)
+        if (mount_setattr(fd, AT_RECURSIVE, new MountAttr { AttrSet = set, AttrClr = clear }) < 0)
             throw new SyscallException("mount_setattr", Errno.Last, dest);
     }
 
@@ -60,7 +60,7 @@ internal static class Mounter
     /// in a user namespace they are locked and leaving one out is EPERM.</summary>
     public static ulong LockedFlags(SafeFd fd, string dest)
     {
-        Errno.Check(FsFlags(fd.Fd, out _, out var st), "statfs", dest);
+        Errno.Check(FsFlags(fd, out _, out var st), "statfs", dest);
         ulong flags = 0;
         if ((st & ST_RDONLY) != 0) flags |= MS_RDONLY;
         if ((st & ST_NOSUID) != 0) flags |= MS_NOSUID;

@@ -98,7 +98,7 @@ public static class RootfsSetup
     {
         for (int i = 0; i < 16; i++)
         {
-            if (MountId(AT_FDCWD, rootfs, out ulong id) < 0 || id == mountIdBefore) return;
+            if (MountId(SafeFd.AtCwd, rootfs, out ulong id) < 0 || id == mountIdBefore) return;
             if (umount2(rootfs, MNT_DETACH) < 0)
             {
                 Log.Warn($"unmounting the container's mounts on {rootfs}: umount2: {Errno.Name(Errno.Last)}");
@@ -137,11 +137,11 @@ public static class RootfsSetup
     /// path of the container is followed to find either (CVE-2025-52565).</summary>
     public static void BindConsole(SafeFd slave, string slavePath)
     {
-        if (!Terminal.Pty.IsPtySlave(slave.Fd))
+        if (!Terminal.Pty.IsPtySlave(slave))
             throw new InvalidOperationException($"{slavePath} is not a pty; /dev/console is bound only to the container's terminal");
         using var root = new InRoot("/", "");
         using var console = SafeFd.Check(root.OpenNoSymlinks("/dev/console", 0), "openat2", "/dev/console (made before pivot_root)");
-        Mounter.Mount(ProcFs.SelfFd(slave.Fd), root.PathOf(console), null, MS_BIND, null, "/dev/console", "/dev/console", shownSource: slavePath);
+        Mounter.Mount(ProcFs.SelfFd(slave), root.PathOf(console), null, MS_BIND, null, "/dev/console", "/dev/console", shownSource: slavePath);
     }
 
     /// <summary>After <see cref="EnterRoot"/> and <see cref="BindConsole"/>: linux.readonlyPaths, linux.maskedPaths,
@@ -193,21 +193,21 @@ public static class RootfsSetup
     {
         using var fd = root.TryOpen(path);
         if (fd is null) return;
-        Errno.Check(StatMode(fd.Fd, "", 0, out var mode), "stat", path);
+        Errno.Check(StatMode(fd, "", 0, out var mode), "stat", path);
         if ((mode & S_IFMT) == S_IFDIR) Mounter.Mount("tmpfs", root.PathOf(fd), "tmpfs", MS_RDONLY, null, path, path);
         else
         {
             devNull ??= OpenDevNull(root, path);
-            Mounter.Mount(ProcFs.SelfFd(devNull.Fd), root.PathOf(fd), null, MS_BIND, null, path, path, shownSource: "/dev/null");
+            Mounter.Mount(ProcFs.SelfFd(devNull), root.PathOf(fd), null, MS_BIND, null, path, path, shownSource: "/dev/null");
         }
     }
 
     private static SafeFd OpenDevNull(InRoot root, string maskedPath)
     {
-        int fd = root.OpenNoSymlinks("/dev/null", 0);
-        string what = fd < 0 ? (Errno.Last == Error.ELOOP ? "a symlink" : Errno.Name(Errno.Last)) : "another file";
-        if (fd >= 0 && DeviceNodes.IsDevice(fd, "", S_IFCHR, 1, 3)) return new SafeFd(fd);
-        if (fd >= 0) close(fd);
+        var fd = root.OpenNoSymlinks("/dev/null", 0);
+        string what = fd.IsInvalid ? (Errno.Last == Error.ELOOP ? "a symlink" : Errno.Name(Errno.Last)) : "another file";
+        if (!fd.IsInvalid && DeviceNodes.IsDevice(fd, "", S_IFCHR, 1, 3)) return fd;
+        fd.Dispose();
         throw new InvalidOperationException($"linux.maskedPaths: /dev/null in the container is not the character device 1:3 ({what}), so {maskedPath} cannot be masked; let cnr make /dev (no bind mount on /dev) or give it a real /dev/null");
     }
 

@@ -26,7 +26,7 @@ internal static class SpecMounts
     private static void ApplyUnwrapped(InRoot root, MountStep m)
     {
         var (index, dest, type, o) = (m.Index, m.Destination, m.Type, m.Options);
-        if (m.Kind == MountKind.Bind) Bind(root, m.Source, dest, o, index, m.SourceFd);
+        if (m.Kind == MountKind.Bind) Bind(root, m.Source, dest, o, index, m.SourceFd >= 0 ? SafeFd.Own(m.SourceFd) : null);
         else if (m.Kind == MountKind.Cgroup) Cgroup(root, dest, type, o, index);
         else
         {
@@ -65,14 +65,14 @@ internal static class SpecMounts
     /// container later, and a symlink of the image would have procfs land elsewhere and leave them unmasked.</summary>
     private static SafeFd OrdinaryDirectory(InRoot root, string dest, string type, int index)
     {
-        int fd = root.OpenNoSymlinks(dest, O_DIRECTORY);
-        if (fd < 0 && Errno.Last == Error.ENOENT)
+        var fd = root.OpenNoSymlinks(dest, O_DIRECTORY);
+        if (fd.IsInvalid && Errno.Last == Error.ENOENT)
         {
             // Every component that exists is a plain directory: create the rest, then look again.
             root.OpenOrCreate(dest, directory: true).Dispose();
             fd = root.OpenNoSymlinks(dest, O_DIRECTORY);
         }
-        if (fd >= 0) return new SafeFd(fd);
+        if (!fd.IsInvalid) return fd;
         var errno = Errno.Last;
         if (errno != Error.ELOOP && errno != Error.ENOTDIR) throw new SyscallException("openat2", errno, dest);
         string problem = errno == Error.ENOTDIR ? "is not a directory"
@@ -83,10 +83,8 @@ internal static class SpecMounts
 
     private static bool IsPlainDirectory(InRoot root, string path)
     {
-        int fd = root.OpenNoSymlinks(path, O_DIRECTORY);
-        if (fd < 0) return false;
-        close(fd);
-        return true;
+        using var fd = root.OpenNoSymlinks(path, O_DIRECTORY);
+        return !fd.IsInvalid;
     }
 
     /// <summary>In the parent, for an init in a user namespace: each bind source cloned on the host as a detached
@@ -105,13 +103,12 @@ internal static class SpecMounts
                 if (m.Kind != MountKind.Bind) continue;
                 string source = Path.IsPathRooted(m.Source) ? m.Source : Path.Join(bundle, m.Source);
                 uint recursive = (m.Options.Flags & MS_REC) != 0 ? AT_RECURSIVE : 0;
-                int clone = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | (uint)O_CLOEXEC | recursive);
-                if (clone < 0) throw new SyscallException("mount", Errno.Last, $"{m.Source} to {m.Destination} (mounts[{m.Index}].source)").At($"mounts[{m.Index}]");
-                var fd = new SafeFd(clone);
+                var fd = open_tree(SafeFd.AtCwd, source, OPEN_TREE_CLONE | (uint)O_CLOEXEC | recursive);
+                if (fd.IsInvalid) throw new SyscallException("mount", Errno.Last, $"{m.Source} to {m.Destination} (mounts[{m.Index}].source)").At($"mounts[{m.Index}]");
                 fds.Add(fd);
-                if (mount_setattr(fd.Fd, AT_RECURSIVE, new MountAttr { Propagation = MS_SLAVE }) < 0)
+                if (mount_setattr(fd, AT_RECURSIVE, new MountAttr { Propagation = MS_SLAVE }) < 0)
                     throw new SyscallException("mount_setattr", Errno.Last, $"{m.Source} (mounts[{m.Index}].source, made a slave)").At($"mounts[{m.Index}]");
-                m.SourceFd = fd.Fd;
+                m.SourceFd = fd.Fd;  // a number in the plan: the init inherits the fd across exec
             }
             return fds;
         }
@@ -125,16 +122,16 @@ internal static class SpecMounts
     /// <summary>mount --bind, then the remount that applies ro/nosuid/… (the kernel ignores them on the bind
     /// itself), then propagation and recursive attributes. <paramref name="sourceFd"/>: the source as the
     /// parent cloned it (<see cref="CloneSourcesOnHost"/>), attached instead of bound by path.</summary>
-    public static void Bind(InRoot root, string source, string dest, ParsedMountOptions o, int index, int sourceFd = -1)
+    public static void Bind(InRoot root, string source, string dest, ParsedMountOptions o, int index, SafeFd? sourceFd = null)
     {
-        int rc = sourceFd >= 0 ? StatMode(sourceFd, "", 0, out var mode) : StatMode(AT_FDCWD, source, 0, out mode);
+        int rc = sourceFd is not null ? StatMode(sourceFd, "", 0, out var mode) : StatMode(SafeFd.AtCwd, source, 0, out mode);
         if (rc < 0) throw new SyscallException("mount", Errno.Last, $"{source} to {dest} (mounts[{index}].source)");
         // Relative to the bundle (the working directory now): made absolute, since the mount itself runs with the
         // working directory in the runtime's procfs to resolve the target's fd (ProcFs.WithPaths).
         string kernelSource = source.StartsWith('/') ? source : Path.Join(Environment.CurrentDirectory, source);
         using (var target = root.OpenOrCreate(dest, directory: (mode & S_IFMT) == S_IFDIR))
         {
-            if (sourceFd >= 0) Mounter.Attach(sourceFd, target, source, o.Flags & (MS_BIND | MS_REC), dest, root.Shell(dest));
+            if (sourceFd is not null) Mounter.Attach(sourceFd, target, source, o.Flags & (MS_BIND | MS_REC), dest, root.Shell(dest));
             else Mounter.Mount(kernelSource, root.PathOf(target), null, o.Flags & (MS_BIND | MS_REC), null, dest, root.Shell(dest), shownSource: source);
         }
         if ((o.Flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) != 0 || o.ClearFlags != 0)
@@ -171,10 +168,8 @@ internal static class SpecMounts
     {
         foreach (var p in (ReadOnlySpan<string>)["/sys/fs/cgroup", "/sys/fs/cgroup/unified"])
         {
-            int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-            if (fd < 0) continue;
-            using var f = new SafeFd(fd);
-            if (FsFlags(fd, out var magic, out _) == 0 && magic == CGROUP2_SUPER_MAGIC) return p;
+            using var fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+            if (!fd.IsInvalid && FsFlags(fd, out var magic, out _) == 0 && magic == CGROUP2_SUPER_MAGIC) return p;
         }
         return null;
     }

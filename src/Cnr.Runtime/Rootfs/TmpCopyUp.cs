@@ -23,28 +23,28 @@ internal static class TmpCopyUp
         foreach (var entry in Directory.EnumerateFileSystemEntries(from))
         {
             string target = to + "/" + Path.GetFileName(entry);
-            Errno.Check(StatX(AT_FDCWD, entry, AT_SYMLINK_NOFOLLOW, out var st), "stat", entry);
+            Errno.Check(StatX(SafeFd.AtCwd, entry, AT_SYMLINK_NOFOLLOW, out var st), "stat", entry);
             uint type = st.Mode & S_IFMT, perm = st.Mode & 0xfff;
             switch (type)
             {
                 case S_IFDIR:
-                    Errno.Check(mkdirat(AT_FDCWD, target, perm), "mkdir", target);
+                    Errno.Check(mkdirat(SafeFd.AtCwd, target, perm), "mkdir", target);
                     CopyDirectory(entry, target);
                     break;
                 case S_IFREG:
                     File.Copy(entry, target);
                     break;
                 case S_IFLNK:
-                    var link = InRoot.ReadLink(AT_FDCWD, entry) ?? throw new SyscallException("readlink", Errno.Last, entry);
-                    Errno.Check(symlinkat(link, AT_FDCWD, target), "symlink", target);
+                    var link = InRoot.ReadLink(SafeFd.AtCwd, entry) ?? throw new SyscallException("readlink", Errno.Last, entry);
+                    Errno.Check(symlinkat(link, SafeFd.AtCwd, target), "symlink", target);
                     break;
                 default:
-                    Errno.Check(mknodat(AT_FDCWD, target, st.Mode, makedev(st.RdevMajor, st.RdevMinor)), "mknod", target);
+                    Errno.Check(mknodat(SafeFd.AtCwd, target, st.Mode, makedev(st.RdevMajor, st.RdevMinor)), "mknod", target);
                     break;
             }
-            Errno.Check(fchownat(AT_FDCWD, target, st.Uid, st.Gid, AT_SYMLINK_NOFOLLOW), "chown", target);
+            Errno.Check(fchownat(SafeFd.AtCwd, target, st.Uid, st.Gid, AT_SYMLINK_NOFOLLOW), "chown", target);
             // After chown, which clears setuid/setgid; symlinks have no mode of their own.
-            if (type != S_IFLNK) Errno.Check(fchmodat(AT_FDCWD, target, perm, 0), "chmod", target);
+            if (type != S_IFLNK) Errno.Check(fchmodat(SafeFd.AtCwd, target, perm, 0), "chmod", target);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Spec;
@@ -122,10 +123,10 @@ internal sealed class SeccompBuilder : IDisposable
     /// <summary>The program as libseccomp's readable pseudo filter code.</summary>
     public string ExportPfc() => System.Text.Encoding.UTF8.GetString(Export(LibSeccomp.seccomp_export_pfc, "seccomp_export_pfc"));
 
-    private byte[] Export(Func<LibSeccomp.Context, int, int> export, string call)
+    private byte[] Export(Func<LibSeccomp.Context, SafeHandle, int> export, string call)
     {
         using var memfd = SafeFd.Check(Libc.memfd_create("seccomp", Libc.MFD_CLOEXEC), "memfd_create", "seccomp");
-        LibSeccomp.Check(export(_context, memfd.Fd), call);
+        LibSeccomp.Check(export(_context, memfd), call);
         return File.ReadAllBytes($"/proc/self/fd/{memfd.Fd}");
     }
 

@@ -42,14 +42,12 @@ public static class SeccompFilter
     /// linux.seccomp.listenerPath, as runc does) and is closed here.</summary>
     public static void Load(CompiledFilter filter, SyncSocket sync)
     {
-        int listener = Load(filter);
-        if (listener < 0) return;
-        using var fd = new SafeFd(listener);
-        sync.SendFd(fd.Fd, SyncMessage.SeccompListener);
+        using var listener = Load(filter);
+        if (listener is not null) sync.SendFd(listener, SyncMessage.SeccompListener);
     }
 
-    /// <summary>Loads the filter; returns its listener fd, or -1 without SECCOMP_FILTER_FLAG_NEW_LISTENER.</summary>
-    public static unsafe int Load(CompiledFilter filter)
+    /// <summary>Loads the filter; returns its listener fd, or null without SECCOMP_FILTER_FLAG_NEW_LISTENER.</summary>
+    public static unsafe SafeFd? Load(CompiledFilter filter)
     {
         string flags = filter.Flags == 0 ? "0" : string.Join('|', SeccompNames.Flags.Where(f => (filter.Flags & f.Value) != 0).Select(f => f.Key)
             .Append(filter.NewListener ? "SECCOMP_FILTER_FLAG_NEW_LISTENER" : null).OfType<string>());
@@ -60,10 +58,10 @@ public static class SeccompFilter
             var program = new SockFprog { Len = (ushort)(filter.Bpf.Length / 8), Filter = bpf };
             long rc = Libc.syscall(Libc.SYS_seccomp, SECCOMP_SET_MODE_FILTER, (nint)filter.Flags, (nint)(&program), 0, 0, 0);
             Errno.Check(rc, "seccomp", $"(SECCOMP_SET_MODE_FILTER, {flags}) linux.seccomp");
-            if (filter.NewListener) return (int)rc;
+            if (filter.NewListener) return SafeFd.Own((int)rc);
             // With TSYNC, a positive result is the thread that could not be synchronised.
             if (rc > 0) throw new InvalidOperationException($"seccomp (SECCOMP_SET_MODE_FILTER, {flags}): thread {rc} has a conflicting filter");
-            return -1;
+            return null;
         }
     }
 

@@ -38,7 +38,7 @@ public static class SpecLoader
         if (!Directory.Exists(bundleDir))
             throw new SpecException($"bundle {bundleDir}: no such directory (pass the bundle directory with --bundle/-b, or run cnr from inside it)");
         // A FIFO would block the read forever and /dev/zero would never end: only a regular file is read.
-        if (Libc.StatMode(Libc.AT_FDCWD, file, 0, out uint mode) == 0
+        if (Libc.StatMode(SafeFd.AtCwd, file, 0, out uint mode) == 0
             && (mode & Libc.S_IFMT) is not (Libc.S_IFREG or Libc.S_IFDIR))
             throw new SpecException($"{file}: is not a regular file (config.json must be a file; write a default one with `cnr spec --bundle {bundleDir}`)");
         try

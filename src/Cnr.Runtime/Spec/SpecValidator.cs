@@ -206,7 +206,7 @@ public static class SpecValidator
     /// <summary>What execve needs of a hook's program: a regular file (symlinks followed) with an execute bit.</summary>
     private static void RequireProgram(string path, string program)
     {
-        if (Libc.StatMode(Libc.AT_FDCWD, program, 0, out uint mode) < 0)
+        if (Libc.StatMode(SafeFd.AtCwd, program, 0, out uint mode) < 0)
         {
             var errno = Errno.Last;
             throw new SpecException(path, $"\"{SpecException.ShortenPath(program)}\": {Errno.Name(errno)} ({Errno.Describe(errno)})",

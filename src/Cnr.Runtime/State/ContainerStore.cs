@@ -167,11 +167,11 @@ public sealed class ContainerLock : IDisposable
         var fd = SafeFd.Check(Libc.open(dir, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", dir);
         if (wait is null)
         {
-            Errno.Check(Libc.flock(fd.Fd, LOCK_EX), "flock", dir);
+            Errno.Check(Libc.flock(fd, LOCK_EX), "flock", dir);
             return new ContainerLock(fd);
         }
         var deadline = Environment.TickCount64 + (long)wait.Value.TotalMilliseconds;
-        while (Libc.flock(fd.Fd, LOCK_EX | LOCK_NB) < 0)
+        while (Libc.flock(fd, LOCK_EX | LOCK_NB) < 0)
         {
             var errno = Errno.Last;
             if (errno is not (Error.EAGAIN or Error.EINTR)) { fd.Dispose(); throw new SyscallException("flock", errno, dir); }

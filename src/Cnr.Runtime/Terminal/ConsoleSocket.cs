@@ -22,7 +22,7 @@ public sealed unsafe class ConsoleSocket : IDisposable
         var bytes = Encoding.UTF8.GetBytes(path);
         if (bytes.Length > 107) throw new ArgumentException($"{what}: path too long: {path}");
         bytes.CopyTo(new Span<byte>(addr + 2, 108));
-        if (Libc.connect(fd.Fd, addr, 2 + bytes.Length + 1) < 0)
+        if (Libc.connect(fd, addr, 2 + bytes.Length + 1) < 0)
         {
             var err = Errno.Last;
             fd.Dispose();
@@ -31,10 +31,10 @@ public sealed unsafe class ConsoleSocket : IDisposable
         return new ConsoleSocket(fd);
     }
 
-    public void Send(SafeFd master) => SyncSocket.SendFd(_fd.Fd, master.Fd, (byte)'c');
+    public void Send(SafeFd master) => SyncSocket.SendFd(_fd, master, (byte)'c');
 
     /// <summary>An fd with a message in the same sendmsg (the seccomp listener with the container's state).</summary>
-    public void Send(SafeFd fd, ReadOnlySpan<byte> message) => SyncSocket.SendFd(_fd.Fd, fd.Fd, message);
+    public void Send(SafeFd fd, ReadOnlySpan<byte> message) => SyncSocket.SendFd(_fd, fd, message);
 
     public void Dispose() => _fd.Dispose();
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Cnr.Diagnostics;
 using Cnr.Linux;
 
@@ -17,12 +18,12 @@ public static unsafe class Pty
         try
         {
             int unlock = 0;
-            Errno.Check(Libc.ioctl(master.Fd, Libc.TIOCSPTLCK, (nint)(&unlock)), "ioctl(TIOCSPTLCK)", "/dev/ptmx");
+            Errno.Check(Libc.ioctl(master, Libc.TIOCSPTLCK, (nint)(&unlock)), "ioctl(TIOCSPTLCK)", "/dev/ptmx");
             int n;
-            Errno.Check(Libc.ioctl(master.Fd, Libc.TIOCGPTN, (nint)(&n)), "ioctl(TIOCGPTN)", "/dev/ptmx");
+            Errno.Check(Libc.ioctl(master, Libc.TIOCGPTN, (nint)(&n)), "ioctl(TIOCGPTN)", "/dev/ptmx");
             var slavePath = $"/dev/pts/{n}";
-            var slave = SafeFd.Check(Libc.ioctl(master.Fd, Libc.TIOCGPTPEER, Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC), "ioctl(TIOCGPTPEER)", "/dev/ptmx");
-            if (!IsPtySlave(slave.Fd))
+            var slave = SafeFd.Check(Libc.ioctl_fd(master, Libc.TIOCGPTPEER, Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC), "ioctl(TIOCGPTPEER)", "/dev/ptmx");
+            if (!IsPtySlave(slave))
             {
                 slave.Dispose();
                 throw new InvalidOperationException($"/dev/ptmx in the container did not give a pty of a devpts; mount devpts on /dev/pts");
@@ -38,7 +39,7 @@ public static unsafe class Pty
     }
 
     /// <summary>A character device with a pty slave major, on a devpts filesystem.</summary>
-    public static bool IsPtySlave(int fd)
+    public static bool IsPtySlave(SafeHandle fd)
         => Libc.StatX(fd, "", 0, out var st) == 0 && (st.Mode & Libc.S_IFMT) == Libc.S_IFCHR
            && st.RdevMajor is >= Libc.PtySlaveMajorFirst and <= Libc.PtySlaveMajorLast
            && Libc.FsFlags(fd, out long magic, out _) == 0 && magic == Libc.DEVPTS_SUPER_MAGIC;
@@ -47,20 +48,20 @@ public static unsafe class Pty
     public static void BecomeControllingTerminal(SafeFd slave, string slavePath, Spec.Box? size)
     {
         Errno.Check(Libc.setsid(), "setsid");
-        Errno.Check(Libc.ioctl(slave.Fd, Libc.TIOCSCTTY, 0), "ioctl(TIOCSCTTY)", slavePath);
-        if (size is { Height: > 0, Width: > 0 }) SetSize(slave.Fd, (ushort)size.Height, (ushort)size.Width);
-        for (int i = 0; i < 3; i++) Errno.Check(Libc.dup2(slave.Fd, i), "dup2", slavePath);
+        Errno.Check(Libc.ioctl(slave, Libc.TIOCSCTTY, 0), "ioctl(TIOCSCTTY)", slavePath);
+        if (size is { Height: > 0, Width: > 0 }) SetSize(slave, (ushort)size.Height, (ushort)size.Width);
+        for (int i = 0; i < 3; i++) Errno.Check(Libc.dup2(slave, i), "dup2", slavePath);
         if (Steps.On) Steps.Report("terminal", $"setsid(); ioctl({slavePath}, TIOCSCTTY); dup2 → 0, 1, 2", "setsid --ctty");
     }
 
-    public static void SetSize(int fd, ushort rows, ushort cols)
+    public static void SetSize(SafeHandle fd, ushort rows, ushort cols)
     {
         ushort* ws = stackalloc ushort[4];
         ws[0] = rows; ws[1] = cols; ws[2] = 0; ws[3] = 0;
         Libc.ioctl(fd, Libc.TIOCSWINSZ, (nint)ws);
     }
 
-    public static bool TryGetSize(int fd, out ushort rows, out ushort cols)
+    public static bool TryGetSize(SafeHandle fd, out ushort rows, out ushort cols)
     {
         ushort* ws = stackalloc ushort[4];
         if (Libc.ioctl(fd, Libc.TIOCGWINSZ, (nint)ws) < 0) { rows = cols = 0; return false; }

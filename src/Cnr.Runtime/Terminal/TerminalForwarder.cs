@@ -8,6 +8,8 @@ namespace Cnr.Terminal;
 /// pty master. Ctrl-C is then a byte the container's own tty turns into SIGINT.</summary>
 public sealed unsafe class TerminalForwarder : IDisposable
 {
+    /// <summary>cnr's own stdio: not owned here.</summary>
+    private static readonly SafeFd StdIn = SafeFd.Borrow(0), StdOut = SafeFd.Borrow(1);
     private readonly SafeFd _master;
     private readonly byte[]? _savedTermios;
     private readonly PosixSignalRegistration? _winch;
@@ -16,34 +18,34 @@ public sealed unsafe class TerminalForwarder : IDisposable
     public TerminalForwarder(SafeFd master)
     {
         _master = master;
-        if (Libc.isatty(0) == 1)
+        if (Libc.isatty(StdIn) == 1)
         {
             _savedTermios = new byte[64];
             fixed (byte* t = _savedTermios)
             {
-                if (Libc.tcgetattr(0, t) == 0)
+                if (Libc.tcgetattr(StdIn, t) == 0)
                 {
                     byte* raw = stackalloc byte[64];
                     new Span<byte>(t, 64).CopyTo(new Span<byte>(raw, 64));
                     Libc.cfmakeraw(raw);
-                    Libc.tcsetattr(0, 0 /* TCSANOW */, raw);
+                    Libc.tcsetattr(StdIn, 0 /* TCSANOW */, raw);
                 }
             }
             CopyWindowSize();
             _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, ctx => { ctx.Cancel = true; CopyWindowSize(); });
         }
-        var input = new Thread(() => Copy(0, _master.Fd)) { IsBackground = true, Name = "tty-in" };
+        var input = new Thread(() => Copy(StdIn, _master)) { IsBackground = true, Name = "tty-in" };
         input.Start();
-        _output = new Thread(() => Copy(_master.Fd, 1)) { IsBackground = true, Name = "tty-out" };
+        _output = new Thread(() => Copy(_master, StdOut)) { IsBackground = true, Name = "tty-out" };
         _output.Start();
     }
 
     private void CopyWindowSize()
     {
-        if (Pty.TryGetSize(0, out var rows, out var cols)) Pty.SetSize(_master.Fd, rows, cols);
+        if (Pty.TryGetSize(StdIn, out var rows, out var cols)) Pty.SetSize(_master, rows, cols);
     }
 
-    private static void Copy(int from, int to)
+    private static void Copy(SafeFd from, SafeFd to)
     {
         byte* buf = stackalloc byte[8192];
         while (true)
@@ -67,7 +69,7 @@ public sealed unsafe class TerminalForwarder : IDisposable
         _output.Join(TimeSpan.FromSeconds(2));
         _winch?.Dispose();
         if (_savedTermios is not null)
-            fixed (byte* t = _savedTermios) Libc.tcsetattr(0, 0, t);
+            fixed (byte* t = _savedTermios) Libc.tcsetattr(StdIn, 0, t);
         _master.Dispose();
     }
 }

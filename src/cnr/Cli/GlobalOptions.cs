@@ -51,7 +51,7 @@ internal static class GlobalOptions
 
     private static bool OwnedBy(string dir, uint euid, out uint mode)
     {
-        int rc = Libc.fstatat(Libc.AT_FDCWD, dir, out var st, Libc.AT_SYMLINK_NOFOLLOW);
+        int rc = Libc.fstatat(SafeFd.AtCwd, dir, out var st, Libc.AT_SYMLINK_NOFOLLOW);
         mode = st.Mode;
         return rc == 0 && (st.Mode & Libc.S_IFMT) == Libc.S_IFDIR && st.Uid == euid;
     }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using Cnr.Linux;
 using Cnr.Spec;
-using Microsoft.Win32.SafeHandles;
 
 namespace Cnr.Cli;
 
@@ -27,12 +26,12 @@ internal static class SpecCommand
         // runc's wording, with the bundle's path when one was given.
         var file = bundleDir is null ? SpecLoader.ConfigFile : Path.Combine(bundleDir, SpecLoader.ConfigFile);
         // O_EXCL: an existing config is never overwritten, even by a concurrent `cnr spec`.
-        int fd = Libc.open(file, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1b6 /* 0666, less umask */);
-        if (fd < 0)
+        var fd = Libc.open(file, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1b6 /* 0666, less umask */);
+        if (fd.IsInvalid)
             throw Errno.Last == Error.EEXIST
                 ? new UsageException($"File {file} exists. Remove it first")
                 : new SyscallException("open", Errno.Last, file);
-        using var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write);
+        using var stream = fd.ToStream(FileAccess.Write);
         // Tabs, as `runc spec` indents.
         var spec = DefaultSpec.Create(rootless);
         if (seccompProfile == "default") spec.Linux!.Seccomp = Cnr.Seccomp.DefaultProfile.Create();

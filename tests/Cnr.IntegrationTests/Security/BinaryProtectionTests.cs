@@ -30,26 +30,25 @@ public class BinaryProtectionTests
             $"the waiting init executes {hostBinary}");
 
         // What an attacker keeps: an O_PATH reference to the init's executable.
-        int exe = Cnr.Linux.Libc.open($"/proc/{pid}/exe", Cnr.Linux.Libc.O_PATH | Cnr.Linux.Libc.O_CLOEXEC, 0);
-        Assert.True(exe >= 0, $"open /proc/{pid}/exe: errno {Cnr.Linux.Errno.Last}");
-        try
+        using var exe = Cnr.Linux.Libc.open($"/proc/{pid}/exe", Cnr.Linux.Libc.O_PATH | Cnr.Linux.Libc.O_CLOEXEC, 0);
+        Assert.False(exe.IsInvalid, $"open /proc/{pid}/exe: errno {Cnr.Linux.Errno.Last}");
         {
             var started = b.Cnr("start", b.Id);
             Assert.True(started.ExitCode == 0, started.ToString());
             Wait.Until(() => !(File.Exists($"/proc/{pid}/exe") && new FileInfo($"/proc/{pid}/exe").LinkTarget is { } t && t.Contains("cnr")),
                 "the init to exec the container's process");
 
-            int w = Cnr.Linux.Libc.open($"/proc/self/fd/{exe}", Cnr.Linux.Libc.O_WRONLY | Cnr.Linux.Libc.O_CLOEXEC, 0);
+            bool opened;
+            using (var w = Cnr.Linux.Libc.open($"/proc/self/fd/{exe.Fd}", Cnr.Linux.Libc.O_WRONLY | Cnr.Linux.Libc.O_CLOEXEC, 0))
+                opened = !w.IsInvalid;
             var errno = Cnr.Linux.Errno.Last;
-            if (w >= 0) Cnr.Linux.Libc.close(w);
             // EROFS (read-only bind) or EPERM (sealed copy). ETXTBSY only means that some cnr (another test)
             // runs right now; then the mount the held reference points into must itself be read-only.
             Assert.Equal(0, Cnr.Linux.Libc.FsFlags(exe, out _, out ulong flags));
             bool readOnlyMount = (flags & Cnr.Linux.Libc.ST_RDONLY) != 0;
-            Assert.True(w < 0 && (errno is Cnr.Linux.Error.EROFS or Cnr.Linux.Error.EPERM || (errno == Cnr.Linux.Error.ETXTBSY && readOnlyMount)),
-                $"reopening the init's exe for writing: fd {w}, errno {errno}, read-only mount: {readOnlyMount}");
+            Assert.True(!opened && (errno is Cnr.Linux.Error.EROFS or Cnr.Linux.Error.EPERM || (errno == Cnr.Linux.Error.ETXTBSY && readOnlyMount)),
+                $"reopening the init's exe for writing: opened {opened}, errno {errno}, read-only mount: {readOnlyMount}");
         }
-        finally { Cnr.Linux.Libc.close(exe); }
 
         var del = b.Cnr("delete", "--force", b.Id);
         Assert.True(del.ExitCode == 0, del.ToString());

@@ -21,7 +21,7 @@ public class InteropTests
     [Fact]
     public void StatX_ReadsTypeModeAndDeviceNumbers()
     {
-        Assert.Equal(0, Libc.StatX(Libc.AT_FDCWD, "/dev/null", 0, out var st));
+        Assert.Equal(0, Libc.StatX(SafeFd.AtCwd, "/dev/null", 0, out var st));
         Assert.Equal(Libc.S_IFCHR, st.Mode & Libc.S_IFMT);
         Assert.Equal(0b110_110_110u, st.Mode & 0xfff);
         Assert.Equal((0u, 0u), (st.Uid, st.Gid));
@@ -32,7 +32,7 @@ public class InteropTests
     public void FsFlags_ReadsTheMagicAndTheMountFlags()
     {
         using var proc = SafeFd.Check(Libc.open("/proc", Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", "/proc");
-        Assert.Equal(0, Libc.FsFlags(proc.Fd, out long magic, out ulong flags));
+        Assert.Equal(0, Libc.FsFlags(proc, out long magic, out ulong flags));
         Assert.Equal(Libc.PROC_SUPER_MAGIC, magic);
         // The flags as /proc/mounts spells them for the same mount.
         var options = File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).Last(f => f[1] == "/proc")[3].Split(',');

@@ -17,10 +17,9 @@ public class NamespaceTypeTests
     public void CloneFlag_IsTheKernelsTypeOfTheProcLink(string type)
     {
         var n = NamespaceType.Find(type)!;
-        var fd = Libc.open($"/proc/self/ns/{n.ProcName}", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        Assert.True(fd >= 0, $"/proc/self/ns/{n.ProcName}: errno {Errno.Last}");
-        try { Assert.Equal((long)n.CloneFlag, Libc.ioctl(fd, NS_GET_NSTYPE, 0)); }
-        finally { Libc.close(fd); }
+        using var fd = Libc.open($"/proc/self/ns/{n.ProcName}", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        Assert.False(fd.IsInvalid, $"/proc/self/ns/{n.ProcName}: errno {Errno.Last}");
+        Assert.Equal((long)n.CloneFlag, Libc.ioctl(fd, NS_GET_NSTYPE, 0));
     }
 
     [Fact]

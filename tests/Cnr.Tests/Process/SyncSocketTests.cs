@@ -68,7 +68,7 @@ public class SyncSocketTests
             using (a) using (b)
             {
                 using (var sent = SafeFd.Check(Libc.open(file, Libc.O_RDWR | Libc.O_CLOEXEC, 0), "open", file))
-                    a.SendFd(sent.Fd, SyncMessage.Terminal);
+                    a.SendFd(sent, SyncMessage.Terminal);
                 a.Send(SyncMessage.Created);
 
                 var msg = b.Receive()!.Value;
@@ -93,7 +93,7 @@ public class SyncSocketTests
         using (a) using (b)
         {
             Assert.Throws<ArgumentException>(() => a.Send(SyncMessage.Terminal));
-            Assert.Throws<ArgumentException>(() => a.SendFd(b.Fd, SyncMessage.Created));
+            Assert.Throws<ArgumentException>(() => a.SendFd(b.Handle, SyncMessage.Created));
             Assert.Null(b.Receive(dontWait: true));   // nothing went out
         }
     }

@@ -15,8 +15,8 @@ public unsafe class PtyTests
         using (master) using (slave)
         {
             Assert.Matches(@"^/dev/pts/\d+$", path);
-            Assert.True(Pty.IsPtySlave(slave.Fd));
-            Assert.False(Pty.IsPtySlave(master.Fd));
+            Assert.True(Pty.IsPtySlave(slave));
+            Assert.False(Pty.IsPtySlave(master));
             // the slave is the one its number names (devpts of this test's mount namespace)
             Assert.Equal(path, new FileInfo($"/proc/self/fd/{slave.Fd}").LinkTarget);
         }
@@ -25,15 +25,12 @@ public unsafe class PtyTests
     [Fact]
     public void IsPtySlave_IsFalseForAPipeAFileAndDevNull()
     {
-        int* p = stackalloc int[2];
-        Assert.Equal(0, Libc.pipe2(p, Libc.O_CLOEXEC));
-        using var r = new SafeFd(p[0]);
-        using var w = new SafeFd(p[1]);
+        var (r, w) = Libc.Pipe("test");
+        using (r) using (w) Assert.False(Pty.IsPtySlave(r));
         using var file = File.OpenHandle("/proc/self/status");
         using var devNull = File.OpenHandle("/dev/null");
-        Assert.False(Pty.IsPtySlave(r.Fd));
-        Assert.False(Pty.IsPtySlave((int)file.DangerousGetHandle()));
-        Assert.False(Pty.IsPtySlave((int)devNull.DangerousGetHandle()));
+        Assert.False(Pty.IsPtySlave(file));
+        Assert.False(Pty.IsPtySlave(devNull));
     }
 
     [Fact]
@@ -42,8 +39,8 @@ public unsafe class PtyTests
         var (master, slave, _) = Pty.Open();
         using (master) using (slave)
         {
-            Pty.SetSize(master.Fd, 33, 101);
-            Assert.True(Pty.TryGetSize(slave.Fd, out var rows, out var cols));
+            Pty.SetSize(master, 33, 101);
+            Assert.True(Pty.TryGetSize(slave, out var rows, out var cols));
             Assert.Equal((33, 101), (rows, cols));
         }
     }
@@ -52,13 +49,13 @@ public unsafe class PtyTests
     public void TryGetSize_OfANewPtyOrAPipe_IsFalse()
     {
         var (master, slave, _) = Pty.Open();
-        using (master) using (slave) Assert.False(Pty.TryGetSize(slave.Fd, out _, out _));  // 0x0 until someone sets it
-        int* p = stackalloc int[2];
-        Assert.Equal(0, Libc.pipe2(p, Libc.O_CLOEXEC));
-        using var r = new SafeFd(p[0]);
-        using var w = new SafeFd(p[1]);
-        Assert.False(Pty.TryGetSize(r.Fd, out var rows, out var cols));
-        Assert.Equal((0, 0), (rows, cols));
+        using (master) using (slave) Assert.False(Pty.TryGetSize(slave, out _, out _));  // 0x0 until someone sets it
+        var (r, w) = Libc.Pipe("test");
+        using (r) using (w)
+        {
+            Assert.False(Pty.TryGetSize(r, out var rows, out var cols));
+            Assert.Equal((0, 0), (rows, cols));
+        }
     }
 
     [Fact]
@@ -68,10 +65,10 @@ public unsafe class PtyTests
         using (master) using (slave)
         {
             var typed = "echo hi\n"u8.ToArray();
-            fixed (byte* b = typed) Assert.Equal(typed.Length, (int)Libc.write(master.Fd, b, typed.Length));
+            fixed (byte* b = typed) Assert.Equal(typed.Length, (int)Libc.write(master, b, typed.Length));
             var buf = new byte[64];
             nint n;
-            fixed (byte* b = buf) n = Libc.read(slave.Fd, b, buf.Length);  // canonical mode: one whole line
+            fixed (byte* b = buf) n = Libc.read(slave, b, buf.Length);  // canonical mode: one whole line
             Assert.Equal("echo hi\n", Encoding.UTF8.GetString(buf, 0, (int)n));
         }
     }
