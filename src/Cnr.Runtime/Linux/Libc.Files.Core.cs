@@ -17,6 +17,7 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int ioctl(SafeHandle fd, nuint request, nint arg);
     /// <summary>ioctl(2) of a request that returns a new fd (TIOCGPTPEER).</summary>
     [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)] public static partial SafeFd ioctl_fd(SafeHandle fd, nuint request, nint arg);
+    /// <summary>dup2/dup3: the target is a number (0/1/2 in the init), which the call makes, not an fd it uses.</summary>
     [LibraryImport(Lib, SetLastError = true)] public static partial int dup2(SafeHandle oldfd, int newfd);
     [LibraryImport(Lib, SetLastError = true)] public static partial int dup3(SafeHandle oldfd, int newfd, int flags);
     [LibraryImport(Lib, SetLastError = true)] public static partial int isatty(SafeHandle fd);

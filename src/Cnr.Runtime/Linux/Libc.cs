@@ -5,14 +5,18 @@ namespace Cnr.Linux;
 /// <summary>libc bindings: one partial class, a file per mechanism (Libc.Mount.cs, Libc.Bpf.cs, Libc.Socket.cs…).
 /// The rules, after dotnet/runtime's Interop.Sys:
 /// <list type="bullet">
-/// <item>Every import sets errno; callers pass the result through <see cref="Errno.Check(int,string,string?)"/>
+/// <item>Every import sets errno (but close, which only <see cref="SafeFd"/> calls); callers pass the result through <see cref="Errno.Check(int,string,string?)"/>
 /// or compare <see cref="Errno.Last"/> with an <see cref="Error"/> value, never with a number.</item>
-/// <item>An fd cnr owns lives in a <see cref="SafeFd"/> from the moment it exists. Imports take and return plain
-/// ints: an fd passed in is borrowed for the call (<c>SafeFd.Fd</c> of a handle the caller keeps alive); an fd
-/// handed back (open, socket, memfd_create, openat2…) is wrapped as soon as it is known to be valid,
-/// <c>SafeFd.Check(open(…), "open", path)</c> or <c>if (fd &lt; 0) …; using var f = new SafeFd(fd);</c>,
-/// or closed on the next line. The init's own fd plumbing (dup2, close_range, the numbers of
-/// <c>--preserve-fds</c>) works on fd numbers, which are not owned handles.</item>
+/// <item>File descriptors cross as handles, as in dotnet/runtime's Interop.Open.cs/Interop.Read.cs: an import
+/// that makes an fd returns a <see cref="SafeFd"/> (invalid, with errno set, on failure:
+/// <c>SafeFd.Check(open(…), "open", path)</c>, or <c>using var fd = open(…); if (fd.IsInvalid) …</c>), so it is
+/// owned from the moment it exists; an import that uses one takes a <see cref="SafeHandle"/>, which the
+/// marshaller keeps open for the call. AT_FDCWD is <see cref="SafeFd.AtCwd"/>; an fd this process does not own
+/// (0/1/2, the `--preserve-fds` ones) is <see cref="SafeFd.Borrow"/>; one that arrives as a number (SCM_RIGHTS,
+/// socketpair, pipe2, a raw syscall, the init's sync socket, exec fifo and bind sources named in its argv and
+/// plan) becomes a handle where it is received, <see cref="SafeFd.Own"/>. Raw syscalls that make an fd go through <see cref="syscall_fd(long, nint, nint, nint, nint, nint, nint)"/>.
+/// A number (<see cref="SafeFd.Fd"/>) is used only where the fd is data, with a comment there: the native clone
+/// request, the plan's inherited fds, dup2/dup3 targets, bpf_attr, SCM_RIGHTS, pollfd, "/proc/self/fd/N".</item>
 /// <item>What the kernel reads or fills is a <see cref="StructLayoutAttribute"/> struct (Statx, Statfs, PollFd,
 /// Msghdr…), not offsets into a buffer; bpf_attr is the one exception (Libc.Bpf.cs says why).</item>
 /// <item>The SYS_* numbers and struct stat are x86_64's: the static constructor refuses any other
