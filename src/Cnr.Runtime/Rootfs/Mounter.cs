@@ -29,17 +29,16 @@ internal static class Mounter
         return ProcFs.WithPaths(source, target, (s, t) => Libc.mount(s, t!, fstype, flags, data) < 0 ? Errno.Last : 0);
     }
 
-    /// <summary>A bind the parent made on the host (open_tree), attached at <paramref name="target"/>; the fd is
-    /// closed: the container's process must not inherit the clone.</summary>
+    /// <summary>A bind the parent cloned (open_tree), attached at <paramref name="target"/>. The fd stays its
+    /// owner's (the init keeps it until execve, which closes it: CLOEXEC, so the container's process never
+    /// inherits the clone).</summary>
     public static void Attach(SafeFd mountFd, SafeFd target, string source, ulong flags, string dest, string shellDest)
     {
         if (Steps.On)
             Steps.Report("mount", $"move_mount(open_tree(\"{source}\", OPEN_TREE_CLONE{((flags & MS_REC) != 0 ? "|AT_RECURSIVE" : "")}), \"{dest}\")",
                 ShellLine(source, null, flags, null, shellDest));
-        int rc = move_mount(mountFd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-        var errno = rc < 0 ? Errno.Last : 0;
-        mountFd.Dispose();
-        if (rc < 0) throw Error(errno, source, null, flags, null, dest);
+        if (move_mount(mountFd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+            throw Error(Errno.Last, source, null, flags, null, dest);
     }
 
     /// <summary>"mount proc to /proc: EPERM (Operation not permitted)".</summary>
