@@ -100,6 +100,7 @@ public static class Init
         }
 
         if (process.Terminal) SetUpTerminal(config, sync, process);
+        else NewSession();
         RootfsSetup.Finish(rootfs);
         FinishAndExec(config, sync, process, waitForStart: true);
     }
@@ -126,6 +127,16 @@ public static class Init
         Errno.Check(Libc.fchdir(root), "fchdir", "(the container's root)");
         Errno.Check(Libc.chroot("."), "chroot", "(the container's root)");
         Libc.close(root);
+    }
+
+    /// <summary>The container's init leads its own session, terminal or not, as runc's (nsexec calls setsid()
+    /// for every init): CRIU refuses to checkpoint a tree whose session leader is outside its pid namespace, and
+    /// the caller's job control (its terminal's signals) never reaches the container but through cnr. With a
+    /// terminal, <see cref="Pty.BecomeControllingTerminal"/> does it before taking the terminal.</summary>
+    private static void NewSession()
+    {
+        Errno.Check(Libc.setsid(), "setsid");
+        if (Steps.On) Steps.Report("terminal", "setsid() (the init leads its own session)", "setsid");
     }
 
     private static void SetUpTerminal(LaunchPlan config, SyncSocket sync, ProcessPlan process)

@@ -27,6 +27,20 @@ public sealed class CheckpointRefusalTests
         b.Cnr("delete", "--force", b.Id);
     }
 
+    /// <summary>What CRIU needs of every container (and runc's nsexec does): the init leads a session of its own,
+    /// terminal or not — else CRIU refuses "A session leader of PID(1) is outside of its pid namespace".</summary>
+    [RootFact]
+    public void Init_WithoutATerminal_LeadsItsOwnSession()
+    {
+        using var b = new TestBundle("sid").WithArgs("cat", "/proc/self/stat");
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var stat = r.Stdout.Trim();
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // pid 1 of its pid namespace; a session or process group led from outside reads as 0 there
+        Assert.True(stat.StartsWith("1 ") && f[2] == "1" && f[3] == "1", $"want pid, pgrp and session 1: {stat}");
+    }
+
     [RootFact]
     public void Checkpoint_WithoutCriu_NamesDebiansPackage_AndTheContainerStillRuns()
     {
