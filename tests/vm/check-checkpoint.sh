@@ -40,19 +40,23 @@ R=$W/state
 mkdir -p "$W/data"; echo from-the-host > "$W/data/file"
 cnr() { "$CNR" --root "$R" "$@"; }
 
-# bundle DIR ARGS-JSON [bind]: mybox's config and rootfs (by absolute path), no terminal, the process ARGS;
-# with "bind", $W/data bound read-only at /data
+# bundle DIR ARGS-JSON [bind|net-admin|terminal]: mybox's config and rootfs (by absolute path), no terminal, the
+# process ARGS; with "bind", $W/data bound read-only at /data; with "net-admin", CAP_NET_ADMIN (to bring up
+# "lo": cnr, unlike runc, leaves the loopback of a new network namespace down); with "terminal", a terminal
 bundle() {
   mkdir -p "$1"
   python3 - "$PWD/bundles/mybox" "$1" "$2" "${3:-}" "$W/data" <<'EOF'
 import json, sys
-src, dst, args, bind, data = sys.argv[1:6]
+src, dst, args, extra, data = sys.argv[1:6]
 c = json.load(open(src + "/config.json"))
 c["root"] = {"path": src + "/rootfs", "readonly": False}
-c["process"]["terminal"] = False
+c["process"]["terminal"] = extra == "terminal"
 c["process"]["args"] = json.loads(args)
-if bind:
+if extra == "bind":
     c["mounts"].append({"destination": "/data", "type": "bind", "source": data, "options": ["rbind", "ro"]})
+if extra == "net-admin":
+    for caps in c["process"]["capabilities"].values():
+        caps.append("CAP_NET_ADMIN")
 json.dump(c, open(dst + "/config.json", "w"), indent=1)
 EOF
 }
@@ -77,16 +81,17 @@ restore_counter() { # ID BUNDLE IMAGES OUT [flags…]
   local id=$1 b=$2 img=$3 out=$4; shift 4
   cnr restore -d --bundle "$b" --image-path "$img" "$@" "$id" < <(sleep 1000) > >(cat > "$out") 2> >(cat > "$out.err")
 }
-show_log() { [ -f "$1" ] && grep -E 'Error|Warn' "$1" | head -5 | sed 's/^/    log: /'; }
+# show_log LOG: CRIU's errors, if any (a successful dump's log has warnings only)
+show_log() { [ -f "$1" ] && grep -E 'Error' "$1" | head -5 | sed 's/^/    log: /'; }
 
 check "criu check passes in the guest (kernel $(uname -r))" 'Looks good' criu check
 
 # 1. a counter survives checkpoint/restore with its memory; the restored container is a normal container
 if run_counter c1 "$W/counter" "$W/out1" && wait_lines "$W/out1" 3; then ok "run -d: the counter counts"
 else notok "run -d: the counter counts" "$(cat "$W/out1" "$W/out1.err" 2>&1)"; fi
-# --shell-job: the binary under test may predate the init's setsid() (runc's nsexec always makes the init a
-# session leader; without that CRIU refuses "A session leader … is outside of its pid namespace")
-SJ=${CKPT_SHELL_JOB---shell-job}
+# The init leads its own session (setsid(), as runc's nsexec): CRIU dumps it without --shell-job. CKPT_SHELL_JOB
+# adds flags to every checkpoint and restore (e.g. --shell-job for a binary older than that)
+SJ=${CKPT_SHELL_JOB:-}
 check "checkpoint c1 (bind mount /data from the config: an external mount)" '' cnr checkpoint $SJ --image-path "$W/img1" c1
 show_log "$W/img1/dump.log"
 last=$(tail -n 1 "$W/out1")
@@ -103,7 +108,7 @@ else notok "restore c1" "$(cat "$W/out2.err" 2>&1)"; show_log "$W/img1/restore.l
 if [ -n "$restored" ]; then
 check "state: the restored c1 is running" '"status": "running"' cnr state c1
 check "exec into the restored c1 sees its /data bind" 'from-the-host' cnr exec c1 cat /data/file
-check "exec: the restored counter is pid 1 in its pid namespace" 'sh' cnr exec c1 cat /proc/1/cmdline
+check "exec: the restored counter is pid 1 in its pid namespace" '^sh$' cnr exec c1 cat /proc/1/comm
 check "ps lists the restored process" 'sh' cnr ps c1
 pid=$(cnr state c1 | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')
 cg=$(cut -d: -f3 "/proc/$pid/cgroup" 2>/dev/null)
@@ -129,9 +134,52 @@ else notok "restore into another id (c3)" "$(cat "$W/out4.err" 2>&1)"; show_log 
 cnr delete -f c2 >/dev/null 2>&1; cnr delete -f c3 >/dev/null 2>&1
 lo=$(leftovers c2; leftovers c3); [ -z "$lo" ] && ok "delete -f left nothing of c2 and c3" || notok "delete -f left nothing of c2 and c3" "$lo"
 
-# 3. an established TCP connection inside the container's own network namespace
-TCP='["sh","-c","nc -l -p 5000 > /tmp/got & sleep 2; i=0; while :; do i=$((i+1)); echo ping $i; sleep 1; done | nc 127.0.0.1 5000"]'
-bundle "$W/tcp" "$TCP"
+# 3. a container with a terminal (--console-socket, as runc's checkpoint tests run theirs): CRIU dumps the pty
+# slave without its master (orphan_pts_master) and restore sends the new master to --console-socket
+# console_receiver SOCKET OUT: takes one pty master from SOCKET and copies what it reads to OUT
+console_receiver() {
+  python3 - "$1" "$2" <<'EOF' &
+import os, socket, sys
+path, out = sys.argv[1:3]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(1)
+c, _ = s.accept()
+_, fds, _, _ = socket.recv_fds(c, 4096, 1)
+c.close()
+with open(out, "ab", buffering=0) as f:
+    while True:
+        try:
+            data = os.read(fds[0], 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        f.write(data)
+EOF
+  for _ in $(seq 120); do [ -S "$1" ] && return 0; sleep 0.5; done; return 1
+}
+bundle "$W/tty" "$COUNTER" terminal
+if console_receiver "$W/tty1.sock" "$W/out8" && cnr run -d --console-socket "$W/tty1.sock" --bundle "$W/tty" c7 && wait_lines "$W/out8" 2; then
+  check "checkpoint c7 (a terminal: the pty's master is the console socket's)" '' cnr checkpoint $SJ --image-path "$W/img5" c7
+  show_log "$W/img5/dump.log"
+  last=$(tail -n 1 "$W/out8" | tr -d '\r')
+  if console_receiver "$W/tty2.sock" "$W/out9" && cnr restore -d $SJ --console-socket "$W/tty2.sock" --bundle "$W/tty" --image-path "$W/img5" c7 \
+     && wait_lines "$W/out9" 1; then
+    first=$(head -n 1 "$W/out9" | tr -d '\r')
+    if [ "$first" = "$((last + 1))" ]; then ok "restore --console-socket: the count goes on on the new terminal ($last, then $first)"
+    else notok "restore --console-socket: the count goes on on the new terminal" "last before: $last, first after: $(head -c 200 "$W/out9")"; fi
+    check "the restored init's stdin is its terminal" '^/dev/pts/' cnr exec c7 readlink /proc/1/fd/0
+  else notok "restore --console-socket c7" "$(cat "$W/out9" 2>&1)"; show_log "$W/img5/restore.log"; fi
+else notok "run -d --console-socket: the counter counts on its terminal" "$(cat "$W/out8" 2>&1)"; fi
+cnr delete -f c7 >/dev/null 2>&1
+lo=$(leftovers c7); [ -z "$lo" ] && ok "delete -f left nothing of c7" || notok "delete -f left nothing of c7" "$lo"
+
+# 4. an established TCP connection inside the container's own network namespace
+# The listener's stdin is a pipe that stays open: a background job's stdin is /dev/null, and busybox nc ends the
+# connection at its EOF (the client's loop then dies of SIGPIPE and the container stops)
+TCP='["sh","-c","ip link set lo up; sleep 100000 | nc -l -p 5000 > /tmp/got & sleep 2; i=0; while :; do i=$((i+1)); echo ping $i; sleep 1; done | nc 127.0.0.1 5000"]'
+bundle "$W/tcp" "$TCP" net-admin
 rm -f bundles/mybox/rootfs/tmp/got
 run_counter c4 "$W/tcp" "$W/out5"
 for _ in $(seq 120); do [ "$(cnr exec c4 cat /tmp/got 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.5; done
@@ -149,7 +197,7 @@ if restore_counter c4 "$W/tcp" "$W/img3" "$W/out6" --tcp-established $SJ; then
 else notok "restore --tcp-established c4" "$(cat "$W/out6.err" 2>&1)"; show_log "$W/img3/restore.log"; fi
 cnr delete -f c4 >/dev/null 2>&1
 
-# 4. bad input: one clear line, nothing left
+# 5. bad input: one clear line, nothing left
 one_line() { # NAME WANT-REGEX ID COMMAND…: fails, stderr is one line matching, ID left nothing
   local name=$1 want=$2 id=$3 got rc lo; shift 3
   got=$("$@" 2>&1 >/dev/null); rc=$?
@@ -169,5 +217,21 @@ one_line "checkpoint with CRIU missing (PATH without it)" "CRIU is not installed
 check "the container still runs after the refusal" '"status": "running"' cnr state c6
 one_line "checkpoint --manage-cgroups-mode bogus" 'manage-cgroups-mode bogus' c6-none cnr checkpoint --manage-cgroups-mode bogus --image-path "$W/img4" c6
 cnr delete -f c6 >/dev/null 2>&1
+
+# 6. the lab step (README, "A process outlives its container"), as written there: bundles/counter (mybox's rootfs
+# by a relative path, read-only), --explain shows the CRIU steps
+if (cd bundles/counter && cnr run -d ctr < <(sleep 1000) > >(cat > "$W/lab1") 2>&1) && wait_lines "$W/lab1" 2; then
+  check "lab: cnr checkpoint --image-path DIR ctr" '' cnr checkpoint --image-path "$W/lab" ctr
+  last=$(tail -n 1 "$W/lab1")
+  if (cd bundles/counter && cnr restore -d --image-path "$W/lab" ctr2 < <(sleep 1000) > >(cat > "$W/lab2") 2>&1) && wait_lines "$W/lab2" 1; then
+    first=$(head -n 1 "$W/lab2")
+    if [ "$first" = "count $((${last#count } + 1))" ]; then ok "lab: restore ctr2, the count goes on ($last, then $first)"
+    else notok "lab: restore ctr2, the count goes on" "last before: $last, first after: $first"; fi
+  else notok "lab: restore ctr2" "$(cat "$W/lab2" 2>&1)"; show_log "$W/lab/restore.log"; fi
+  check "lab: checkpoint --explain --leave-running shows the CRIU steps" '\[criu\] criu swrk 3' cnr checkpoint --explain --leave-running --image-path "$W/lab3" ctr2
+  check "lab: ctr2 still runs after --leave-running" '"status": "running"' cnr state ctr2
+else notok "lab: cnr run -d ctr (bundles/counter)" "$(cat "$W/lab1" 2>&1)"; fi
+cnr delete -f ctr >/dev/null 2>&1; cnr delete -f ctr2 >/dev/null 2>&1
+lo=$(leftovers ctr; leftovers ctr2); [ -z "$lo" ] && ok "lab: delete -f left nothing" || notok "lab: delete -f left nothing" "$lo"
 rm -rf "$W"
 echo "$passed passed, $failed failed, $skipped skipped"

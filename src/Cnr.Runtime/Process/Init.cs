@@ -101,6 +101,7 @@ public static class Init
             HookRunner.RunInContainer("createContainer", config.CreateContainerHooks, config.CreateContainerState);
         }
         RootfsSetup.EnterRoot(rootfs);
+        if (rootfs.MakeDevices) ReopenDevNull();
 
         if (config.Hostname is { } hostname)
         {
@@ -121,6 +122,7 @@ public static class Init
         }
 
         if (process.Terminal) SetUpTerminal(config, sync, process);
+        else NewSession();
         RootfsSetup.Finish(rootfs);
         FinishAndExec(config, sync, process, waitForStart: true);
     }
@@ -146,6 +148,32 @@ public static class Init
         if (root.IsInvalid) return;
         Errno.Check(Libc.fchdir(root), "fchdir", "(the container's root)");
         Errno.Check(Libc.chroot("."), "chroot", "(the container's root)");
+    }
+
+    /// <summary>Stdio that is the host's /dev/null becomes the container's own (the node cnr made on its /dev), as
+    /// runc's reOpenDevNull: CRIU cannot dump an fd on a mount outside the container ("Can't lookup mount=N for
+    /// fd=0 path=/dev/null": Podman's conmon gives a container without -i the host's /dev/null).</summary>
+    private static void ReopenDevNull()
+    {
+        static bool IsNull(in Libc.FileStat st) => (st.Mode & Libc.S_IFMT) == Libc.S_IFCHR && st.RdevMajor == 1 && st.RdevMinor == 3;
+        using var own = SafeFd.Check(Libc.open("/dev/null", Libc.O_RDWR | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0), "open", "/dev/null");
+        if (Libc.StatX(own.Fd, "", 0, out var ownStat) != 0 || !IsNull(ownStat)) return;
+        for (int fd = 0; fd < 3; fd++)
+        {
+            if (Libc.StatX(fd, "", 0, out var st) != 0 || !IsNull(st)) continue;
+            if (Steps.On) Steps.Report("stdio", $"dup3(open(\"/dev/null\"), {fd}) (the host's /dev/null becomes the container's)", null);
+            Errno.Check(Libc.dup3(own.Fd, fd, 0), "dup3", "/dev/null");
+        }
+    }
+
+    /// <summary>The container's init leads its own session, terminal or not, as runc's (nsexec calls setsid()
+    /// for every init): CRIU refuses to checkpoint a tree whose session leader is outside its pid namespace, and
+    /// the caller's job control (its terminal's signals) never reaches the container but through cnr. With a
+    /// terminal, <see cref="Pty.BecomeControllingTerminal"/> does it before taking the terminal.</summary>
+    private static void NewSession()
+    {
+        Errno.Check(Libc.setsid(), "setsid");
+        if (Steps.On) Steps.Report("terminal", "setsid() (the init leads its own session)", "setsid");
     }
 
     private static void SetUpTerminal(LaunchPlan config, SyncSocket sync, ProcessPlan process)

@@ -27,6 +27,35 @@ public sealed class CheckpointRefusalTests
         b.Cnr("delete", "--force", b.Id);
     }
 
+    /// <summary>What CRIU needs of every container (and runc's nsexec does): the init leads a session of its own,
+    /// terminal or not — else CRIU refuses "A session leader of PID(1) is outside of its pid namespace".</summary>
+    [RootFact]
+    public void Init_WithoutATerminal_LeadsItsOwnSession()
+    {
+        using var b = new TestBundle("sid").WithArgs("cat", "/proc/self/stat");
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var stat = r.Stdout.Trim();
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // pid 1 of its pid namespace; a session or process group led from outside reads as 0 there
+        Assert.True(stat.StartsWith("1 ") && f[2] == "1" && f[3] == "1", $"want pid, pgrp and session 1: {stat}");
+    }
+
+    /// <summary>Stdio that is the host's /dev/null becomes the container's /dev/null, as runc's reOpenDevNull: an fd
+    /// on a mount outside the container is one CRIU cannot dump ("Can't lookup mount"); Podman's conmon gives a
+    /// container without -i the host's /dev/null. The init's fd 0 must be on a mount of the container's own.</summary>
+    [RootFact]
+    public void Init_StdinFromTheHostsDevNull_IsTheContainersDevNull()
+    {
+        using var b = new TestBundle("dvn").WithArgs("sh", "-c",
+            "m=$(sed -n 's/^mnt_id:[[:space:]]*//p' /proc/1/fdinfo/0); grep \"^$m \" /proc/1/mountinfo | cut -d' ' -f5; readlink /proc/1/fd/0");
+        b.Write();
+        var r = Harness.Cnr.Exec("/bin/sh", ["-c", "exec \"$@\" </dev/null", "sh", Repo.CnrBinary, "--root", b.StateRoot, "run", "--bundle", b.Dir, b.Id]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        // the mount point of fd 0's mount in the container's mount table (none for a mount of the host's): its /dev
+        Assert.Equal("/dev\n/dev/null", r.Stdout.Trim());
+    }
+
     [RootFact]
     public void Checkpoint_WithoutCriu_NamesDebiansPackage_AndTheContainerStillRuns()
     {

@@ -18,11 +18,11 @@ public sealed class KillAnywhereTests
 
     [RootFact]
     public void KillNine_AtAnyMomentOfCreate_ListShowsIt_AndDeleteForceRemovesEverything()
-        => KillAtEveryMoment("kc", (b, id, dir) => CnrInSession(b, "create", "--bundle", dir, id));
+        => KillAtEveryMoment("kc", (b, id, dir) => CnrUnderReaper(b, "create", "--bundle", dir, id));
 
     [RootFact]
     public void KillNine_AtAnyMomentOfRun_ListShowsIt_AndDeleteForceRemovesEverything()
-        => KillAtEveryMoment("kr", (b, id, dir) => CnrInSession(b, "run", "--bundle", dir, id));
+        => KillAtEveryMoment("kr", (b, id, dir) => CnrUnderReaper(b, "run", "--bundle", dir, id));
 
     [RootFact]
     public void KillNine_AtAnyMomentOfExec_ListShowsIt_AndDeleteForceRemovesEverything()
@@ -30,7 +30,7 @@ public sealed class KillAnywhereTests
         {
             var r = b.CnrDetached("run", "--detach", "--bundle", dir, id);
             Assert.True(r.ExitCode == 0, $"run -d {id}: {r}");
-            return CnrInSession(b, "exec", id, "sleep", "100");
+            return CnrUnderReaper(b, "exec", id, "sleep", "100");
         });
 
     /// <summary>The narrowest moment of exec: its child has joined the container's namespaces and waits for the
@@ -39,25 +39,26 @@ public sealed class KillAnywhereTests
     public void KillNine_OfExecWhileItsChildWaitsForTheGoAhead_TheChildExitsByItself()
     {
         using var b = Running("kg");
-        using var strace = InSession("strace", "-qq", "-o", "/dev/null", "-e", "trace=sendto", "-e", "inject=sendto:delay_enter=3000000:when=1",
+        using var strace = new Reaper("strace", "-qq", "-o", "/dev/null", "-e", "trace=sendto", "-e", "inject=sendto:delay_enter=3000000:when=1",
             Repo.CnrBinary, "--root", b.StateRoot, "exec", b.Id, "sleep", "100");
         List<string> cnrs = [];
-        Wait.Until(() => (cnrs = SessionProcesses(strace.Id).Where(IsCnr).ToList()).Count >= 2 || strace.HasExited,
+        Wait.Until(() => (cnrs = strace.Descendants().Where(IsCnr).ToList()).Count >= 2 || strace.HasExited,
             "exec to clone its child", TimeSpan.FromSeconds(20), every: TimeSpan.FromMilliseconds(5));
         Assert.True(cnrs.Count >= 2, $"exec never cloned its child: {string.Join("; ", cnrs)}");
         // cnr is strace's child; its own child is the one waiting
-        var parent = cnrs.Select(PidOf).Single(pid => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ')[1] == strace.Id.ToString());
+        var parent = cnrs.Select(PidOf).Single(pid => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ')[1] == strace.Pid.ToString());
         kill(parent, 9);
         strace.WaitForExit();
-        var orphans = Settled(() => SessionProcesses(strace.Id).Where(IsCnr).ToList());
+        var orphans = Settled(() => strace.Descendants().Where(IsCnr).ToList());
         foreach (var p in orphans) kill(PidOf(p), 9);
         Assert.True(orphans.Count == 0, $"still running after exec was killed: {string.Join("; ", orphans)}");
     }
 
     /// <summary>Kills the command at moments spread over its own duration (measured once, undisturbed), then
     /// checks: `list` and `state` answer and show what exists; `delete --force` finishes in 5 s and leaves no
-    /// process of the command's session, no cgroup and no state directory.</summary>
-    private static void KillAtEveryMoment(string name, Func<TestBundle, string, string, System.Diagnostics.Process> start)
+    /// process that descends from the command (orphans included: <see cref="Reaper"/>), no cgroup and no state
+    /// directory.</summary>
+    private static void KillAtEveryMoment(string name, Func<TestBundle, string, string, Reaper> start)
     {
         using var b = new TestBundle(name).WithArgs("sleep", "100");
         var cgroupRoot = CgroupHierarchy.Find(out _)?.Root;
@@ -74,7 +75,6 @@ public sealed class KillAnywhereTests
 
             using var cnr = start(b, id, dir);
             var t0 = Stopwatch.StartNew();
-            int sid = cnr.Id;
             if (i < 0)
             {
                 // The first round is not killed: how long the whole command takes here sets the moments.
@@ -85,7 +85,7 @@ public sealed class KillAnywhereTests
             {
                 var at = spanMs * 1.2 * (i + 0.5) / Kills;
                 while (t0.Elapsed.TotalMilliseconds < at) Thread.SpinWait(1000);
-                kill(sid, 9);
+                kill(cnr.Pid, 9);
             }
             cnr.WaitForExit();
 
@@ -98,14 +98,14 @@ public sealed class KillAnywhereTests
             // Whatever cnr made before its recorded init (create/run) must end with it, by itself: the forked
             // child (cnr's command line) and an init not yet recorded ("cnr init").
             int recorded = state is { ExitCode: 0 } ? JsonDocument.Parse(state.Stdout).RootElement.GetProperty("pid").GetInt32() : 0;
-            var orphans = Settled(() => SessionProcesses(sid).Where(p => IsCnr(p) && PidOf(p) != recorded).ToList());
+            var orphans = Settled(() => cnr.Descendants().Where(p => IsCnr(p) && PidOf(p) != recorded).ToList());
             if (orphans.Count > 0) failures.Add($"kill {i} ({id}): still running after cnr was killed: {string.Join("; ", orphans)}");
 
             var delete = Bounded(failures, i, id, b.StateRoot, "delete", "--force", id);
             if (delete is { ExitCode: not 0 }) failures.Add($"kill {i} ({id}): delete --force: {delete}");
             if (Directory.Exists(Path.Combine(b.StateRoot, id))) failures.Add($"kill {i} ({id}): state dir left");
             if (cgroupRoot is not null && Directory.Exists($"{cgroupRoot}/cnr-test/{id}")) failures.Add($"kill {i} ({id}): cgroup left");
-            var left = Settled(() => SessionProcesses(sid));
+            var left = Settled(() => cnr.Descendants());
             if (left.Count > 0)
             {
                 failures.Add($"kill {i} ({id}): processes left: {string.Join("; ", left)}");
@@ -223,49 +223,149 @@ public sealed class KillAnywhereTests
         }
     }
 
-    /// <summary>Starts cnr in a session of its own (setsid), stdio to /dev/null: every process it makes
-    /// inherits the session, which is how the leftovers are found. Returns its pid, the session id.</summary>
-    private static System.Diagnostics.Process CnrInSession(TestBundle b, params string[] verbAndArgs)
-        => InSession([Repo.CnrBinary, "--root", b.StateRoot, .. verbAndArgs]);
+    /// <summary>cnr under a <see cref="Reaper"/>: every process it makes, and every orphan of those, stays a
+    /// descendant of the reaper, whatever session or process group it moves to.</summary>
+    private static Reaper CnrUnderReaper(TestBundle b, params string[] verbAndArgs)
+        => new([Repo.CnrBinary, "--root", b.StateRoot, .. verbAndArgs]);
 
-    private static System.Diagnostics.Process InSession(params string[] argv)
-    {
-        var psi = new ProcessStartInfo("/usr/bin/setsid") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in argv) psi.ArgumentList.Add(a);
-        // stdio as /dev/null through a shell would add a process; pipes are fine: nobody reads them, and the
-        // container's few bytes fit.
-        var p = System.Diagnostics.Process.Start(psi)!;
-        p.StandardInput.Close();
-        return p;
-    }
-
-    private static void WaitUntilStarted(System.Diagnostics.Process cnr, string id)
+    private static void WaitUntilStarted(Reaper cnr, string id)
     {
         // create ends by itself; run and exec (sleep 100) run on: wait for the sleep to be there.
         var started = false;
-        Wait.Until(() => cnr.HasExited || (started = SessionProcesses(cnr.Id).Any(p => p.Contains("sleep 100"))),
+        Wait.Until(() => cnr.HasExited || (started = cnr.Descendants().Any(p => p.EndsWith(": sleep 100"))),
             $"cnr ({id}) to get its process started", every: TimeSpan.FromMilliseconds(2));
-        if (started) kill(cnr.Id, 9);
+        if (started) kill(cnr.Pid, 9);
     }
 
-    /// <summary>Live processes (not zombies) of session SID, as "pid: cmdline".</summary>
-    private static List<string> SessionProcesses(int sid)
+    /// <summary>The reaper finds what a session would miss: a process that left for a session of its own, whose
+    /// parent is gone (the container's init calls setsid(), as runc's does).</summary>
+    [RootFact]
+    public void Reaper_FindsAnOrphanThatLeftForItsOwnSession()
     {
-        var found = new List<string>();
-        foreach (var d in Directory.EnumerateDirectories("/proc"))
+        using var r = new Reaper("sh", "-c", "setsid sleep 100 &");
+        r.WaitForExit();
+        List<string> left = [];
+        Wait.Until(() => (left = r.Descendants()).Any(p => p.EndsWith(": sleep 100")), "the orphaned sleep to show", TimeSpan.FromSeconds(10));
+        var pid = PidOf(left.Single());
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        Assert.Equal(r.ReaperPid.ToString(), f[1]);          // reparented to the reaper…
+        Assert.Equal(pid.ToString(), f[3]);                  // …from a session of its own
+        kill(pid, 9);
+        Assert.Empty(Settled(r.Descendants));
+    }
+
+    /// <summary>Runs a command under a child subreaper (prctl(PR_SET_CHILD_SUBREAPER), a small python3
+    /// program: no fork from .NET): an orphan of any of its descendants reparents to the reaper (or to the init of
+    /// its own pid namespace, itself a descendant) instead of the host's init, so a command's leftovers are the
+    /// reaper's live descendants — a process cannot leave that tree by setsid(), setpgid() or a double fork.
+    /// The reaper reaps whatever reparents to it until disposed; the command's stdio are /dev/null.</summary>
+    private sealed class Reaper : IDisposable
+    {
+        private const string Program = """
+            import ctypes, os, signal, sys
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+                sys.exit("prctl(PR_SET_CHILD_SUBREAPER): " + os.strerror(ctypes.get_errno()))
+            child = 0
+            def reap(*_):
+                while True:
+                    try:
+                        pid, status = os.waitpid(-1, os.WNOHANG)
+                    except ChildProcessError:
+                        return
+                    if pid == 0:
+                        return
+                    if pid == child:
+                        print("exit", status, flush=True)
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])
+            signal.signal(signal.SIGCHLD, reap)
+            child = os.fork()
+            if child == 0:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGCHLD])
+                null = os.open("/dev/null", os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                try:
+                    os.execvp(sys.argv[1], sys.argv[1:])
+                finally:
+                    os._exit(127)
+            print("pid", child, flush=True)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGCHLD])
+            sys.stdin.read()  # until the test is done with the leftovers
+            reap()
+            """;
+
+        private readonly System.Diagnostics.Process _reaper;
+        private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The command's pid (the reaper's child).</summary>
+        public int Pid { get; }
+        public int ReaperPid => _reaper.Id;
+        public bool HasExited => _exited.Task.IsCompleted;
+
+        public Reaper(params string[] argv)
         {
-            if (!int.TryParse(Path.GetFileName(d), out int pid)) continue;
-            try
+            var psi = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add(Program);
+            foreach (var a in argv) psi.ArgumentList.Add(a);
+            _reaper = System.Diagnostics.Process.Start(psi)!;
+            var first = _reaper.StandardOutput.ReadLine();
+            if (first is null || !first.StartsWith("pid ")) throw new InvalidOperationException($"the reaper did not start the command: {first}");
+            Pid = int.Parse(first[4..]);
+            _ = Task.Run(() =>
             {
-                var stat = File.ReadAllText($"{d}/stat");
-                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (f[0] == "Z" || int.Parse(f[3]) != sid) continue;
-                found.Add($"{pid}: {File.ReadAllText($"{d}/cmdline").Replace('\0', ' ').Trim()}");
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
+                while (_reaper.StandardOutput.ReadLine() is { } line)
+                    if (line.StartsWith("exit ")) { _exited.TrySetResult(); return; }
+                _exited.TrySetResult();
+            });
         }
-        return found;
+
+        public void WaitForExit()
+        {
+            if (!_exited.Task.Wait(TimeSpan.FromSeconds(60)))
+                throw new TimeoutException($"the command (pid {Pid}) under the reaper (pid {ReaperPid}, {(_reaper.HasExited ? "exited" : "running")}) did not exit in 60 s; below the reaper: {string.Join("; ", Descendants())}; the command's stat: {(File.Exists($"/proc/{Pid}/stat") ? File.ReadAllText($"/proc/{Pid}/stat") : "gone")}");
+        }
+
+        /// <summary>Live processes (not zombies) that descend from the reaper, as "pid: cmdline".</summary>
+        public List<string> Descendants()
+        {
+            var parent = new Dictionary<int, int>();
+            var line = new Dictionary<int, string>();
+            foreach (var d in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(d), out int pid)) continue;
+                try
+                {
+                    var stat = File.ReadAllText($"{d}/stat");
+                    var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    if (f[0] == "Z") continue;
+                    parent[pid] = int.Parse(f[1]);
+                    line[pid] = $"{pid}: {File.ReadAllText($"{d}/cmdline").Replace('\0', ' ').Trim()}";
+                }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
+            var found = new List<string>();
+            foreach (var pid in parent.Keys)
+            {
+                // walk up to the reaper (a descendant) or to the top (not one)
+                for (int p = parent[pid], hops = 0; hops < 4096 && p > 1; p = parent.GetValueOrDefault(p), hops++)
+                    if (p == ReaperPid) { found.Add(line[pid]); break; }
+            }
+            return found;
+        }
+
+        /// <summary>Ends the reaper: whatever is still below it then goes to the host's init, so the tests kill
+        /// the leftovers they report first.</summary>
+        public void Dispose()
+        {
+            try { _reaper.StandardInput.Close(); } catch (IOException) { }
+            if (!_reaper.WaitForExit(10_000)) _reaper.Kill();
+            _reaper.Dispose();
+        }
     }
 
     [DllImport("libc", SetLastError = true)] private static extern int kill(int pid, int sig);
