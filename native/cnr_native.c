@@ -11,6 +11,9 @@
  * the CVE-2019-5736 comment below). Everything else (mounts, pivot_root, capabilities, seccomp, cgroups, rlimits) is C# in the
  * re-executed init.
  *
+ * One more thing needs a child that shares no fs_struct: cloning a user-namespaced container's bind sources in
+ * its mount namespace (cnr_clone_in_mount_ns, below).
+ *
  * The rule in the child: async-signal-safe calls only — raw syscalls, no malloc, no stdio, no locks, no
  * errno-setting library state that another thread could have held. The child never returns to C#.
  *
@@ -40,12 +43,14 @@
 #include <stdint.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h> /* ST_* flags, as statfs(2) reports them in f_flags */
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef CLONE_NEWTIME
@@ -228,6 +233,63 @@ int32_t cnr_spawn(const struct cnr_spawn_args *a)
     int err = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return pid < 0 ? -err : (int32_t)pid;
+}
+
+/*
+ * cnr_clone_in_mount_ns — for a container in a user namespace started by root: its bind sources, cloned
+ * (open_tree, OPEN_TREE_CLONE) inside the container's own mount namespace with the host root's reach, as runc's
+ * nsexec opens its mount sources from the parent after a setns into the container's mount namespace. That
+ * namespace is the kernel's copy of the host's for the new user namespace, in which every host mount's ro,
+ * nosuid, nodev, noexec and atime flags are locked; a clone keeps the locks, so the container's root cannot
+ * remount a bind source writable, suid, dev or exec. A clone made in the host's own namespace has nothing locked
+ * (measured: `mount -o remount,bind,rw,suid,dev /mnt` inside succeeded; runc: permission denied).
+ * setns(CLONE_NEWNS) needs a caller that shares its fs_struct with nobody, which no .NET thread does, so it runs
+ * in a vfork-style child that shares the memory and the fd table (the clones land in the caller's table) but
+ * not the fs_struct. All signals stay blocked in it: no handler of the runtime may run on the shared memory.
+ */
+struct cnr_clone_args {
+    int32_t mntns_fd;          /* the container's mount namespace (/proc/PID/ns/mnt, or the one it joins) */
+    int32_t count;
+    const char *const *paths;  /* absolute */
+    const uint32_t *flags;     /* open_tree flags: OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE] */
+    int32_t *fds;              /* out: count clones */
+    int32_t failed;            /* out: the index that failed, -1 for the setns */
+};
+
+static int clone_in_mount_ns_child(void *p)
+{
+    struct cnr_clone_args *a = p;
+    if (syscall(SYS_setns, a->mntns_fd, CLONE_NEWNS) < 0) { a->failed = -1; return errno; }
+    for (int i = 0; i < a->count; i++) {
+        long fd = syscall(SYS_open_tree, AT_FDCWD, a->paths[i], a->flags[i]);
+        if (fd < 0) { a->failed = i; return errno; }
+        a->fds[i] = (int32_t)fd;
+    }
+    return 0;
+}
+
+/* 0, or -errno with a->failed set (the clones made before it are closed again). */
+int32_t cnr_clone_in_mount_ns(struct cnr_clone_args *a)
+{
+    const size_t stack_size = 64 * 1024;
+    for (int i = 0; i < a->count; i++) a->fds[i] = -1;
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) { a->failed = -1; return -errno; }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pid = clone(clone_in_mount_ns_child, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, a);
+    int err = pid < 0 ? errno : 0, status = 0;
+    if (pid > 0) {
+        while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) { }
+        err = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+    } else a->failed = -1;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, stack_size);
+    if (err != 0)
+        for (int i = 0; i < a->count; i++)
+            if (a->fds[i] >= 0) { close(a->fds[i]); a->fds[i] = -1; }
+    return -err;
 }
 
 /*

@@ -37,7 +37,6 @@ public static class ContainerCreate
         InitProcess? init = null;
         ICgroupManager? cgroup = null;
         SafeFd? fifo = null;
-        List<SafeFd> bindSources = [];
         ulong? rootfsMountBefore = null;
         try
         {
@@ -91,11 +90,9 @@ public static class ContainerCreate
             // An init in a user namespace reaches the host's paths as its mapped root: the bind sources come from
             // here, cloned with the host root's reach.
             bool userNs = (newNs & NamespaceType.CLONE_NEWUSER) != 0 || joins.Any(j => j.Item2.CloneFlag == NamespaceType.CLONE_NEWUSER);
-            if (userNs && Libc.geteuid() == 0)
-            {
-                bindSources = SpecMounts.CloneSourcesOnHost(launch.Rootfs, bundle);
-                inherit.AddRange(bindSources.Select(fd => fd.Fd));
-            }
+            Func<int, List<SafeFd>>? cloneBindSources = null;
+            if (userNs && Libc.geteuid() == 0 && SpecMounts.MarkSourcesFromParent(launch.Rootfs))
+                cloneBindSources = mountNs => SpecMounts.CloneSourcesIn(mountNs, launch.Rootfs, bundle);
             for (int i = 0; i < o.PreserveFds; i++) inherit.Add(3 + i);
 
             var cg = cgroup;
@@ -110,6 +107,7 @@ public static class ContainerCreate
                 NewNamespaces = newNs,
                 Joins = joins,
                 InheritFds = inherit,
+                CloneBindSources = cloneBindSources,
                 Cgroup = cg,
                 OnPid = pid =>
                 {
@@ -150,7 +148,6 @@ public static class ContainerCreate
                 });
             if (o.PidFile is not null) WritePidFile(o.PidFile, init.Pid);
             fifo.Dispose();
-            foreach (var fd in bindSources) fd.Dispose();
             return created;
         }
         catch
@@ -158,7 +155,6 @@ public static class ContainerCreate
             init?.Kill();
             init?.Dispose();
             fifo?.Dispose();
-            foreach (var fd in bindSources) fd.Dispose();
             // After the init is gone: its mounts in the caller's namespace (no mount namespace of its own).
             if (rootfsMountBefore is { } before) RootfsSetup.Unmount(rootfs, before);
             try { cgroup?.Destroy(); } catch (Exception e) { Log.Warn($"removing cgroup: {e.Message}"); }

@@ -67,9 +67,13 @@ public enum MountKind : byte { Filesystem, Bind, Cgroup }
 /// <param name="Destination">lexically clean and absolute (<see cref="InRoot.Clean"/>)</param>
 public sealed record MountStep(int Index, MountKind Kind, string Source, string Destination, string Type, ParsedMountOptions Options)
 {
-    /// <summary>A bind's source as a detached mount the runtime cloned on the host (open_tree), for an init in
-    /// a user namespace that cannot reach the path itself; -1: the init mounts <see cref="Source"/>.</summary>
+    /// <summary>A bind's source as a detached mount the parent cloned (open_tree) in the container's mount
+    /// namespace, for an init in a user namespace that cannot reach the path itself; -1: the init mounts
+    /// <see cref="Source"/>; <see cref="FromParent"/> in the plan as sent: it follows as a BindSource message.</summary>
     public int SourceFd { get; set; } = -1;
+
+    /// <summary><see cref="SourceFd"/> in the plan the parent sends: the fd comes after it (SyncMessage.BindSource).</summary>
+    public const int FromParent = -2;
 }
 
 /// <summary>A device node of the container's /dev.</summary>

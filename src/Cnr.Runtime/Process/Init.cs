@@ -34,6 +34,7 @@ public static class Init
             var msg = sync.Receive();
             if (msg is not { Type: SyncMessage.Config }) return 3;
             var config = PlanCodec.Decode(msg.Value.Payload);
+            ReceiveBindSources(config, sync);
             if (config.ReportSteps)
                 Steps.SetSink(s =>
                 {
@@ -57,6 +58,26 @@ public static class Init
             return 1;
         }
     }
+
+    /// <summary>The bind sources the parent cloned in this mount namespace (user namespace, started by root), one
+    /// message each after the plan, for the mounts the plan marks <see cref="MountStep.FromParent"/>. They are
+    /// CLOEXEC and stay open until execve.</summary>
+    private static void ReceiveBindSources(LaunchPlan config, SyncSocket sync)
+    {
+        if (config.Rootfs is not { } rootfs) return;
+        foreach (var m in rootfs.Mounts)
+        {
+            if (m.SourceFd != MountStep.FromParent) continue;
+            var msg = sync.Receive();
+            if (msg is not { Type: SyncMessage.BindSource, Fd: { } fd })
+                throw new InvalidOperationException($"expected the source of mounts[{m.Index}] from the runtime, got {msg?.Type.ToString() ?? "nothing"}");
+            KeptOpen.Add(fd);
+            m.SourceFd = fd.Fd;
+        }
+    }
+
+    /// <summary>Fds the init holds until execve closes them (CLOEXEC): kept referenced, never finalized early.</summary>
+    private static readonly List<SafeFd> KeptOpen = [];
 
     private static void ContainerInit(LaunchPlan config, SyncSocket sync)
     {

@@ -18,6 +18,9 @@ public sealed class LaunchRequest
     public ulong NewNamespaces { get; init; }
     public IReadOnlyList<(string Path, NamespaceType Type)> Joins { get; init; } = [];
     public IReadOnlyList<int> InheritFds { get; init; } = [];
+    /// <summary>For a root-started init in a user namespace: clones the bind sources in the init's mount namespace
+    /// (given as an fd) before the go-ahead; they follow the plan as BindSource messages, in order.</summary>
+    public Func<int, List<SafeFd>>? CloneBindSources { get; init; }
     /// <summary>The container's cgroup: the child is cloned straight into it (clone3 CLONE_INTO_CGROUP), or
     /// moved there before it may go on where the kernel cannot do that.</summary>
     public Cgroups.ICgroupManager? Cgroup { get; init; }
@@ -48,6 +51,7 @@ public sealed class InitProcess : IDisposable
         var (parent, child) = SyncSocket.CreatePair();
         var init = new InitProcess(parent, req);
         var joinFds = new List<SafeFd>();
+        List<SafeFd> bindSources = [];
         try
         {
             // See native/cnr_native.c: a read-only bind in the child's own new mount namespace protects the host
@@ -121,6 +125,12 @@ public sealed class InitProcess : IDisposable
             init._after = "joining its namespaces";
             if ((newNs & NamespaceType.CLONE_NEWUSER) != 0) IdMaps.Write(init.Pid, req.Linux);
             if (req.Cgroup is not null && !req.Cgroup.Contains(init.Pid)) req.Cgroup.AddProcess(init.Pid);
+            if (req.CloneBindSources is { } cloneBindSources)
+            {
+                // The child waits for the go-ahead: its mount namespace is still the copy the kernel made.
+                using var ownNs = mountNs >= 0 ? null : SafeFd.Check(Libc.open($"/proc/{init.Pid}/ns/mnt", Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "open", $"/proc/{init.Pid}/ns/mnt");
+                bindSources = cloneBindSources(ownNs?.Fd ?? mountNs);
+            }
             init.Send(SyncMessage.Go);
             init._after = "the go-ahead (id maps and cgroup done)";
             if (forkAfter)
@@ -133,6 +143,8 @@ public sealed class InitProcess : IDisposable
                 init._after = "its fork into the pid namespace";
             }
             init.Send(SyncMessage.Config, PlanCodec.Encode(req.Plan));
+            try { foreach (var fd in bindSources) init.Sync.SendFd(fd.Fd, SyncMessage.BindSource); }
+            catch (SyncPeerGoneException) { throw init.Died(); }
             init._after = "receiving its config";
             return init;
         }
@@ -146,6 +158,7 @@ public sealed class InitProcess : IDisposable
         finally
         {
             foreach (var fd in joinFds) fd.Dispose();
+            foreach (var fd in bindSources) fd.Dispose();
         }
     }
 

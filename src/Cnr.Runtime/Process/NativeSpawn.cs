@@ -98,5 +98,38 @@ internal static unsafe partial class NativeSpawn
         return pid;
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    private struct CloneArgs
+    {
+        public int MountNsFd;
+        public int Count;
+        public byte** Paths;
+        public uint* Flags;
+        public int* Fds;
+        public int Failed;
+    }
+
+    [LibraryImport("libcnr_native")]
+    private static partial int cnr_clone_in_mount_ns(CloneArgs* args);
+
+    /// <summary>open_tree(path, flags) for each source, in the mount namespace <paramref name="mountNsFd"/>, with
+    /// this process's credentials (native/cnr_native.c, cnr_clone_in_mount_ns: setns needs a child that shares no
+    /// fs_struct). Returns the clones in order, or the errno and the index that failed (-1: the setns).</summary>
+    public static (SafeFd[]? Clones, Error Errno, int Failed) CloneInMountNamespace(int mountNsFd, IReadOnlyList<(string Path, uint Flags)> sources)
+    {
+        using var strings = new NativeStrings();
+        var paths = sources.Select(s => s.Path).ToArray();
+        byte** p = strings.Array(paths);
+        uint* flags = stackalloc uint[Math.Max(1, sources.Count)];
+        int* fds = stackalloc int[Math.Max(1, sources.Count)];
+        for (int i = 0; i < sources.Count; i++) flags[i] = sources[i].Flags;
+        var args = new CloneArgs { MountNsFd = mountNsFd, Count = sources.Count, Paths = p, Flags = flags, Fds = fds, Failed = -1 };
+        int rc = cnr_clone_in_mount_ns(&args);
+        if (rc < 0) return (null, (Error)(-rc), args.Failed);
+        var clones = new SafeFd[sources.Count];
+        for (int i = 0; i < sources.Count; i++) clones[i] = new SafeFd(fds[i]);
+        return (clones, 0, -1);
+    }
+
     private static string NamespaceTypeNames(ulong flags) => "(" + Namespaces.NamespaceType.FlagNames(flags) + ")";
 }

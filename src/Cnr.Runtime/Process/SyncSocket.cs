@@ -18,6 +18,8 @@ namespace Cnr.Process;
 ///                                                 [fork: pid and time namespaces apply to children]
 ///        ◄───────────────────────────────── P     (after a fork) the real init's pid: recorded again; no answer
 ///  I &lt;LaunchPlan, PlanCodec&gt; ────────────────►   execve: `cnr init` receives its plan; no answer
+///  B [fd] ────────────────────────────────────►   one per bind the plan marks FromParent: its source, cloned in
+///                                                 the init's mount namespace (user namespace, root); no answer
 ///        ◄───────────────────────────────── S     any number: one kernel step each (--debug/--explain); no answer
 ///        ◄───────────────────────────────── H     request: createRuntime/prestart hooks are due (create)
 ///  h ─────────────────────────────────────────►   answer: hooks done
@@ -41,6 +43,7 @@ public enum SyncMessage : byte
     SpawnFailed = (byte)'X',  // child → parent: errno + step name
     // init
     Config = (byte)'I',       // parent → init: the LaunchPlan (PlanCodec)
+    BindSource = (byte)'B',   // parent → init: a bind's source cloned in the init's mount namespace, as SCM_RIGHTS
     Step = (byte)'S',         // init → parent: one kernel step for --debug/--explain
     Hooks = (byte)'H',        // init → parent: namespaces exist, run createRuntime/prestart hooks now
     HooksDone = (byte)'h',    // parent → init
@@ -59,7 +62,7 @@ public static class SyncMessages
     /// <see cref="SyncSocket.Receive"/> takes the fd in with the message.</summary>
     public static bool CarriesFd(this SyncMessage type) => type switch
     {
-        SyncMessage.Terminal or SyncMessage.SeccompListener => true,
+        SyncMessage.Terminal or SyncMessage.SeccompListener or SyncMessage.BindSource => true,
         _ => false,
     };
 }

@@ -89,30 +89,43 @@ internal static class SpecMounts
         return true;
     }
 
-    /// <summary>In the parent, for an init in a user namespace: each bind source cloned on the host as a detached
-    /// mount (open_tree, OPEN_TREE_CLONE), as runc hands its init the sources it opened with the host's
-    /// privileges: a source under a directory only the host's root may search (0700) is out of the user
-    /// namespace's reach by path. The clones are made slaves, as the bind of a path under the init's rslave "/"
-    /// would be: nothing mounted in the container goes back to the host through them. Each fd is recorded in its
-    /// step (<see cref="MountStep.SourceFd"/>) and must reach the init; the caller closes them once it has.</summary>
-    public static List<SafeFd> CloneSourcesOnHost(RootfsPlan plan, string bundle)
+    /// <summary>For an init in a user namespace started by root: every bind's source will come from the parent
+    /// (<see cref="CloneSourcesIn"/>) as a message after the plan, in mounts order.</summary>
+    public static bool MarkSourcesFromParent(RootfsPlan plan)
     {
-        var fds = new List<SafeFd>();
+        bool any = false;
+        foreach (var m in plan.Mounts)
+            if (m.Kind == MountKind.Bind) { m.SourceFd = MountStep.FromParent; any = true; }
+        return any;
+    }
+
+    /// <summary>In the parent, for an init in a user namespace: each bind source cloned as a detached mount
+    /// (open_tree, OPEN_TREE_CLONE) with the host root's reach — a source under a directory only the host's root
+    /// may search (0700) is out of the user namespace's reach by path — but inside the container's own mount
+    /// namespace <paramref name="mountNsFd"/>, as runc opens its mount sources after a setns there: that namespace
+    /// is the kernel's copy of the host's for the user namespace, with the host mounts' ro/nosuid/nodev/noexec/
+    /// atime flags locked, and the clone keeps the locks (a clone made in the host's namespace has none, and the
+    /// container's root could remount it rw, suid or dev). The clones are made slaves, as the bind of a path under
+    /// the init's rslave "/" would be: nothing mounted in the container goes back to the host through them.
+    /// Returns them in mounts order, for the bind steps <see cref="MarkSourcesFromParent"/> marked.</summary>
+    public static List<SafeFd> CloneSourcesIn(int mountNsFd, RootfsPlan plan, string bundle)
+    {
+        var binds = plan.Mounts.Where(m => m.SourceFd == MountStep.FromParent).ToList();
+        var sources = binds.Select(m => (Path.GetFullPath(Path.IsPathRooted(m.Source) ? m.Source : Path.Join(bundle, m.Source)),
+            OPEN_TREE_CLONE | (uint)O_CLOEXEC | ((m.Options.Flags & MS_REC) != 0 ? AT_RECURSIVE : 0))).ToList();
+        var (clones, errno, failed) = Process.NativeSpawn.CloneInMountNamespace(mountNsFd, sources);
+        if (clones is null)
+        {
+            if (failed < 0) throw new SyscallException("setns", errno, "the container's mount namespace (to clone its bind sources)");
+            var m = binds[failed];
+            throw new SyscallException("mount", errno, $"{m.Source} to {m.Destination} (mounts[{m.Index}].source)").At($"mounts[{m.Index}]");
+        }
+        var fds = clones.ToList();
         try
         {
-            foreach (var m in plan.Mounts)
-            {
-                if (m.Kind != MountKind.Bind) continue;
-                string source = Path.IsPathRooted(m.Source) ? m.Source : Path.Join(bundle, m.Source);
-                uint recursive = (m.Options.Flags & MS_REC) != 0 ? AT_RECURSIVE : 0;
-                int clone = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | (uint)O_CLOEXEC | recursive);
-                if (clone < 0) throw new SyscallException("mount", Errno.Last, $"{m.Source} to {m.Destination} (mounts[{m.Index}].source)").At($"mounts[{m.Index}]");
-                var fd = new SafeFd(clone);
-                fds.Add(fd);
-                if (mount_setattr(fd.Fd, AT_RECURSIVE, new MountAttr { Propagation = MS_SLAVE }) < 0)
-                    throw new SyscallException("mount_setattr", Errno.Last, $"{m.Source} (mounts[{m.Index}].source, made a slave)").At($"mounts[{m.Index}]");
-                m.SourceFd = fd.Fd;
-            }
+            for (int i = 0; i < binds.Count; i++)
+                if (mount_setattr(fds[i].Fd, AT_RECURSIVE, new MountAttr { Propagation = MS_SLAVE }) < 0)
+                    throw new SyscallException("mount_setattr", Errno.Last, $"{binds[i].Source} (mounts[{binds[i].Index}].source, made a slave)").At($"mounts[{binds[i].Index}]");
             return fds;
         }
         catch
@@ -124,7 +137,7 @@ internal static class SpecMounts
 
     /// <summary>mount --bind, then the remount that applies ro/nosuid/… (the kernel ignores them on the bind
     /// itself), then propagation and recursive attributes. <paramref name="sourceFd"/>: the source as the
-    /// parent cloned it (<see cref="CloneSourcesOnHost"/>), attached instead of bound by path.</summary>
+    /// parent cloned it (<see cref="CloneSourcesIn"/>), attached instead of bound by path.</summary>
     public static void Bind(InRoot root, string source, string dest, ParsedMountOptions o, int index, int sourceFd = -1)
     {
         int rc = sourceFd >= 0 ? StatMode(sourceFd, "", 0, out var mode) : StatMode(AT_FDCWD, source, 0, out mode);

@@ -77,6 +77,41 @@ public class NamespaceTests
         Assert.Equal("reached\nf\n", r.Stdout);
     }
 
+    /// <summary>The host's ro/nosuid/nodev/noexec on a bind source stay locked in a user namespace, as with runc:
+    /// the container's root (CAP_SYS_ADMIN in its user namespace) cannot remount the bind writable, suid, dev or
+    /// exec. A source cloned in the host's own mount namespace carried the flags unlocked, and the remount
+    /// succeeded.</summary>
+    [RootFact]
+    public void Run_WithUserNamespace_HostMountFlagsOfBindSourceStayLocked()
+    {
+        using var b = new TestBundle("userns-locked").CopyRootfs().WithArgs("sh", "-c",
+            "mount -o remount,bind,rw,suid,dev,exec /tmp/data && echo remounted || echo refused; grep ' /tmp/data ' /proc/self/mountinfo");
+        Ensure(b, "user");
+        b.Spec.Linux!.UidMappings = [new LinuxIdMapping { ContainerID = 0, HostID = 100000, Size = 65536 }];
+        b.Spec.Linux.GidMappings = [new LinuxIdMapping { ContainerID = 0, HostID = 100000, Size = 65536 }];
+        var caps = b.Spec.Process!.Capabilities ??= new LinuxCapabilities();
+        foreach (var set in new[] { caps.Bounding ??= [], caps.Effective ??= [], caps.Permitted ??= [] })
+            if (!set.Contains("CAP_SYS_ADMIN")) set.Add("CAP_SYS_ADMIN");
+        var data = Path.Combine(b.Dir, "locked");
+        Directory.CreateDirectory(data);
+        // The integration tests run in a mount namespace of their own (tests/run-all.sh): this mount stays there.
+        var made = Harness.Cnr.Exec("mount", ["-t", "tmpfs", "-o", "ro,nosuid,nodev,noexec,size=64k", "locked", data]);
+        Assert.True(made.ExitCode == 0, made.ToString());
+        try
+        {
+            b.Spec.Mounts!.Add(new Mount { Destination = "/tmp/data", Type = "bind", Source = data, Options = ["rbind"] });
+            var r = b.Run();
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Contains("refused", r.Stdout);
+            var options = r.Stdout.Split('\n').Single(l => l.Contains(" /tmp/data ")).Split(' ')[5].Split(',');
+            Assert.Superset(new HashSet<string> { "ro", "nosuid", "nodev", "noexec" }, options.ToHashSet());
+        }
+        finally
+        {
+            Harness.Cnr.Exec("umount", ["-l", data]);
+        }
+    }
+
     [RootFactWithKernel("/proc/self/ns/time", "time namespaces")]
     public void Run_WithTimeNamespaceOffsets_ShiftsUptime()
     {

@@ -34,9 +34,9 @@ public class SyncProtocolTests
     }
 
     [Fact]
-    public void TheMessagesThatCarryAnFd_AreThePtyMasterAndTheSeccompListener()
+    public void TheMessagesThatCarryAnFd_AreThePtyMasterTheSeccompListenerAndTheBindSources()
     {
         var carrying = Enum.GetValues<SyncMessage>().Where(m => m.CarriesFd()).ToArray();
-        Assert.Equal([SyncMessage.SeccompListener, SyncMessage.Terminal], carrying);
+        Assert.Equal([SyncMessage.BindSource, SyncMessage.SeccompListener, SyncMessage.Terminal], carrying);
     }
 }
