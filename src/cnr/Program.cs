@@ -5,4 +5,4 @@ using Cnr.Cli;
 if (args.Length > 0 && args[0] == "init")
     return Cnr.Process.Init.Main(args);
 
-return Cnr.Cli.CommandLine.Invoke(Verbs.Root(), args);
+return Cnr.Cli.CommandLine.Invoke(Verbs.Root(args), args);

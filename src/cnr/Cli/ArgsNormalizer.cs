@@ -29,9 +29,8 @@ internal static class ArgsNormalizer
             {
                 var (name, value) = SplitValue(token);
                 var option = Find(path, name);
-                if (option is null && !name.StartsWith("--", StringComparison.Ordinal) && name.Length > 2 && Find(path, "-" + name) is { } goStyle)
+                if (option is null && GoStyle(path, name) is { } goStyle)
                 {
-                    // Go's flag package, and so runc, takes -bundle for --bundle.
                     option = goStyle;
                     name = "-" + name;
                     token = value is null ? name : $"{name}={value}";
@@ -75,10 +74,10 @@ internal static class ArgsNormalizer
     private static NormalizedArgs Fail(string error) => new([], error);
 
     /// <summary>"-1" is a value (update --memory -1, kill ID -9 is not a flag either), "-" is stdin.</summary>
-    private static bool IsFlag(string token)
+    internal static bool IsFlag(string token)
         => token.Length > 1 && token[0] == '-' && !long.TryParse(token, out _);
 
-    private static (string Name, string? Value) SplitValue(string token)
+    internal static (string Name, string? Value) SplitValue(string token)
     {
         int eq = token.IndexOf('=');
         return eq < 0 ? (token, null) : (token[..eq], token[(eq + 1)..]);
@@ -94,8 +93,19 @@ internal static class ArgsNormalizer
         return null;
     }
 
+    /// <summary>Go's flag package, and so runc, takes -bundle for --bundle.</summary>
+    private static Option? GoStyle(List<Command> path, string name)
+        => !name.StartsWith("--", StringComparison.Ordinal) && name.Length > 2 ? Find(path, "-" + name) : null;
+
+    /// <summary>The root's option a flag names before the verb (its own spelling or Go's), or null.</summary>
+    internal static Option? FindGlobal(Command root, string name)
+    {
+        List<Command> path = [root];
+        return Find(path, name) ?? GoStyle(path, name);
+    }
+
     /// <summary>A bool flag may be given a value (--detach=true), never the next argument; --help takes none.</summary>
-    private static bool TakesValue(Option option) => option.ValueType != typeof(bool) && option.Arity.MaximumNumberOfValues > 0;
+    internal static bool TakesValue(Option option) => option.ValueType != typeof(bool) && option.Arity.MaximumNumberOfValues > 0;
 
     /// <summary>`-dt` = `-d -t`: single-letter flags together, all but the last without a value; the last
     /// one's option (which may take the next argument), or null.</summary>

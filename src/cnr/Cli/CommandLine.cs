@@ -14,7 +14,7 @@ internal static class CommandLine
 
     public static ParseResult Parse(Command root, IReadOnlyList<string> args) => root.Parse(args, Config);
 
-    public static int Invoke(RootCommand root, string[] args)
+    public static int Invoke(Command root, string[] args)
     {
         var normalized = ArgsNormalizer.Normalize(root, args);
         var parse = Parse(root, normalized.Error is null ? normalized.Args : args);

@@ -6,15 +6,75 @@ namespace Cnr.Tests.Cli;
 /// <summary>The command line as cnr reads it, on its real command tree: normalisation and the one-line usage errors.</summary>
 public class CommandLineTests
 {
-    private static NormalizedArgs Normalize(params string[] args) => ArgsNormalizer.Normalize(Verbs.Root(), args);
+    /// <summary>Normalised on the tree cnr builds for these arguments (<see cref="Verbs.Root(string[])"/>), which
+    /// must read them exactly as the whole tree does.</summary>
+    private static NormalizedArgs Normalize(params string[] args)
+    {
+        var n = ArgsNormalizer.Normalize(Verbs.Root(args), args);
+        var whole = ArgsNormalizer.Normalize(Verbs.Root(), args);
+        Assert.Equal(whole.Error, n.Error);
+        Assert.Equal(whole.Args, n.Args);
+        return n;
+    }
 
     private static string? ParseError(params string[] args)
     {
-        var root = Verbs.Root();
+        var error = ParseError(Verbs.Root(args), args);
+        Assert.Equal(ParseError(Verbs.Root(), args), error);
+        return error;
+    }
+
+    private static string? ParseError(System.CommandLine.Command root, string[] args)
+    {
         var n = ArgsNormalizer.Normalize(root, args);
         if (n.Error is not null) return n.Error;
         var parse = Cnr.Cli.CommandLine.Parse(root, n.Args);
         return parse.Errors.Count == 0 ? null : Cnr.Cli.CommandLine.Describe(parse);
+    }
+
+    [Theory]
+    [InlineData(new[] { "state", "ID" }, "state")]
+    [InlineData(new[] { "--root", "/r", "--debug", "run", "-d", "ID" }, "run")]
+    [InlineData(new[] { "--root", "state", "run", "ID" }, "run")]  // state is --root's value
+    [InlineData(new[] { "--log=/l", "-root", "/r", "ls", "-q" }, "list")]
+    [InlineData(new[] { "--log-format", "json", "exec", "ID", "sh", "-c", "true" }, "exec")]
+    [InlineData(new[] { "resume", "ID" }, "resume")]
+    public void Root_ForOneVerb_BuildsOnlyThatVerb(string[] args, string verb)
+    {
+        var root = Verbs.Root(args);
+        Assert.Equal(verb, Assert.Single(root.Subcommands).Name);
+        Assert.DoesNotContain(root.Options, o => o is System.CommandLine.Help.HelpOption);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("state -h")]
+    [InlineData("run -dh ID")]
+    [InlineData("help run")]
+    [InlineData("h")]
+    [InlineData("state /?")]
+    [InlineData("bogus ID")]
+    [InlineData("--bogus state ID")]
+    [InlineData("--root")]
+    [InlineData("--version")]
+    [InlineData("[suggest] st")]
+    [InlineData("")]
+    public void Root_ForHelpOrNoKnownVerb_IsTheWholeTree(string line)
+    {
+        var root = Verbs.Root(line.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(Verbs.Table.Length + 1, root.Subcommands.Count);
+        Assert.Contains(root.Options, o => o is System.CommandLine.Help.HelpOption);
+    }
+
+    [Fact]
+    public void VerbTable_NamesWhatEachVerbIsCalled()
+    {
+        foreach (var verb in Verbs.Table)
+        {
+            var command = verb.Create();
+            Assert.Equal(verb.Name, command.Name);
+            Assert.Equal(verb.Alias is null ? [] : [verb.Alias], command.Aliases.ToArray());
+        }
     }
 
     [Theory]
