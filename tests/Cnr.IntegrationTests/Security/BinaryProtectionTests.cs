@@ -30,9 +30,9 @@ public class BinaryProtectionTests
             $"the waiting init executes {hostBinary}");
 
         // What an attacker keeps: an O_PATH reference to the init's executable.
-        using var exe = Cnr.Linux.Libc.open($"/proc/{pid}/exe", Cnr.Linux.Libc.O_PATH | Cnr.Linux.Libc.O_CLOEXEC, 0);
-        Assert.False(exe.IsInvalid, $"open /proc/{pid}/exe: errno {Cnr.Linux.Errno.Last}");
+        using (var exe = Cnr.Linux.Libc.open($"/proc/{pid}/exe", Cnr.Linux.Libc.O_PATH | Cnr.Linux.Libc.O_CLOEXEC, 0))
         {
+            Assert.False(exe.IsInvalid, $"open /proc/{pid}/exe: errno {Cnr.Linux.Errno.Last}");
             var started = b.Cnr("start", b.Id);
             Assert.True(started.ExitCode == 0, started.ToString());
             Wait.Until(() => !(File.Exists($"/proc/{pid}/exe") && new FileInfo($"/proc/{pid}/exe").LinkTarget is { } t && t.Contains("cnr")),
