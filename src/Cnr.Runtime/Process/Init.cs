@@ -157,12 +157,14 @@ public static class Init
     {
         static bool IsNull(in Libc.FileStat st) => (st.Mode & Libc.S_IFMT) == Libc.S_IFCHR && st.RdevMajor == 1 && st.RdevMinor == 3;
         using var own = SafeFd.Check(Libc.open("/dev/null", Libc.O_RDWR | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0), "open", "/dev/null");
-        if (Libc.StatX(own.Fd, "", 0, out var ownStat) != 0 || !IsNull(ownStat)) return;
+        if (Libc.StatX(own, "", 0, out var ownStat) != 0 || !IsNull(ownStat)) return;
         for (int fd = 0; fd < 3; fd++)
         {
-            if (Libc.StatX(fd, "", 0, out var st) != 0 || !IsNull(st)) continue;
+            // stdio is borrowed: its numbers are what the container's process gets (dup3's target is data).
+            using (var stdio = SafeFd.Borrow(fd))
+                if (Libc.StatX(stdio, "", 0, out var st) != 0 || !IsNull(st)) continue;
             if (Steps.On) Steps.Report("stdio", $"dup3(open(\"/dev/null\"), {fd}) (the host's /dev/null becomes the container's)", null);
-            Errno.Check(Libc.dup3(own.Fd, fd, 0), "dup3", "/dev/null");
+            Errno.Check(Libc.dup3(own, fd, 0), "dup3", "/dev/null");
         }
     }
 
