@@ -263,12 +263,23 @@ public sealed class KillAnywhereTests
     private sealed class Reaper : IDisposable
     {
         private const string Program = """
-            import ctypes, os, signal, sys
+            import ctypes, os, select, sys
             libc = ctypes.CDLL(None, use_errno=True)
             if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
                 sys.exit("prctl(PR_SET_CHILD_SUBREAPER): " + os.strerror(ctypes.get_errno()))
-            child = 0
-            def reap(*_):
+            child = os.fork()
+            if child == 0:
+                null = os.open("/dev/null", os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                try:
+                    os.execvp(sys.argv[1], sys.argv[1:])
+                finally:
+                    os._exit(127)
+            print("pid", child, flush=True)
+            # Polls rather than waits for SIGCHLD: a Python handler runs only when the main thread gets to it,
+            # and once the command's exit went unreported (zombie, the reaper blocked in a read).
+            def reap():
                 while True:
                     try:
                         pid, status = os.waitpid(-1, os.WNOHANG)
@@ -278,22 +289,10 @@ public sealed class KillAnywhereTests
                         return
                     if pid == child:
                         print("exit", status, flush=True)
-            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])
-            signal.signal(signal.SIGCHLD, reap)
-            child = os.fork()
-            if child == 0:
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGCHLD])
-                null = os.open("/dev/null", os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(null, fd)
-                try:
-                    os.execvp(sys.argv[1], sys.argv[1:])
-                finally:
-                    os._exit(127)
-            print("pid", child, flush=True)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGCHLD])
-            sys.stdin.read()  # until the test is done with the leftovers
+            while True:  # until the test is done with the leftovers (EOF on stdin)
+                reap()
+                if select.select([0], [], [], 0.05)[0] and not os.read(0, 4096):
+                    break
             reap()
             """;
 
