@@ -5,7 +5,7 @@
 # goes on), --leave-running, restore into another id, a config bind mount, an established TCP connection in
 # the container's own netns with --tcp-established; a restored container is a normal one for state, exec, ps,
 # kill and delete; bad input (no image dir, another container's images, CRIU missing) is one line and leaves
-# nothing behind.
+# nothing behind; a terminal container, the lab step, and Podman's checkpoint/restore with --runtime cnr.
 # Ends with "N passed, N failed, N skipped" (tests/run-all.sh counts it); exit 0 when nothing failed,
 # 77 with the reason when no qemu guest can be had here.
 #   VM_TIMEOUT (default 2400 s: ~25 min on a loaded 2-core host) as in run-in-vm.sh; CNR_BINARY (default bin/cnr)
@@ -233,5 +233,27 @@ if (cd bundles/counter && cnr run -d ctr < <(sleep 1000) > >(cat > "$W/lab1") 2>
 else notok "lab: cnr run -d ctr (bundles/counter)" "$(cat "$W/lab1" 2>&1)"; fi
 cnr delete -f ctr >/dev/null 2>&1; cnr delete -f ctr2 >/dev/null 2>&1
 lo=$(leftovers ctr; leftovers ctr2); [ -z "$lo" ] && ok "lab: delete -f left nothing" || notok "lab: delete -f left nothing" "$lo"
+
+# 7. Podman drives it: `podman container checkpoint` / `restore` with --runtime cnr (root; no systemd in this
+# guest: cgroupfs, events in a file; the image store on a tmpfs: overlay cannot sit on the guest's overlay)
+if command -v podman >/dev/null && mkdir -p /var/lib/containers && mount -t tmpfs tmpfs /var/lib/containers; then
+  P=(podman --cgroup-manager cgroupfs --events-backend file --storage-driver overlay --runtime "$CNR")
+  check "podman import of the mybox rootfs" '^(sha256:)?[0-9a-f]{64}$' sh -c "tar -C bundles/mybox/rootfs -c . | $(printf '%q ' "${P[@]}") import - localhost/mybox:latest"
+  check "podman run -d: a counter" '^[0-9a-f]{64}$' "${P[@]}" run -d --name pc --network none localhost/mybox sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 1; done'
+  for _ in $(seq 120); do [ "$("${P[@]}" logs pc 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.5; done
+  check "podman container checkpoint pc" '' "${P[@]}" container checkpoint pc
+  # the log as the checkpoint left it: the restored process appends to it (conmon's k8s-file)
+  n=$("${P[@]}" logs pc | wc -l); last=$("${P[@]}" logs pc | sed -n "${n}p")
+  check "podman: the checkpointed container has exited" '^exited$' "${P[@]}" inspect -f '{{.State.Status}}' pc
+  check "podman container restore pc" '' "${P[@]}" container restore pc
+  for _ in $(seq 120); do [ "$("${P[@]}" logs pc | wc -l)" -ge $((n + 1)) ] && break; sleep 0.5; done
+  after=$("${P[@]}" logs pc | sed -n "$((n + 1))p")
+  if [ "$after" = "$((last + 1))" ]; then ok "podman: the count goes on after restore ($last, then $after)"
+  else notok "podman: the count goes on after restore" "last before: $last (line $n), first after: $after" "$("${P[@]}" logs pc | tr '\n' ' ')"; fi
+  check "podman exec into the restored container" '^sh$' "${P[@]}" exec pc cat /proc/1/comm
+  check "podman rm -f pc" '' "${P[@]}" rm -f pc
+  umount -l /var/lib/containers
+else skip "Podman: podman not installed (tests/vm/setup.sh --callers) or no tmpfs for its store"; fi
+
 rm -rf "$W"
 echo "$passed passed, $failed failed, $skipped skipped"
