@@ -41,8 +41,9 @@ mkdir -p "$W/data"; echo from-the-host > "$W/data/file"
 cnr() { "$CNR" --root "$R" "$@"; }
 
 # bundle DIR ARGS-JSON [bind|net-admin|terminal]: mybox's config and rootfs (by absolute path), no terminal, the
-# process ARGS; with "bind", $W/data bound read-only at /data; with "net-admin", CAP_NET_ADMIN (to bring up
-# "lo": cnr, unlike runc, leaves the loopback of a new network namespace down); with "terminal", a terminal
+# process ARGS; with "bind", $W/data bound read-only at /data; with "net-admin", CAP_NET_ADMIN (`ip link set lo
+# up`: a no-op since cnr brings a new network namespace's loopback up, as runc; kept for older binaries); with
+# "terminal", a terminal
 bundle() {
   mkdir -p "$1"
   python3 - "$PWD/bundles/mybox" "$1" "$2" "${3:-}" "$W/data" <<'EOF'

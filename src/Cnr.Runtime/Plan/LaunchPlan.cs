@@ -21,6 +21,7 @@ public sealed class LaunchPlan
     public RootfsPlan? Rootfs { get; set; }
     public string? Hostname { get; set; }
     public string? Domainname { get; set; }
+    public bool LoopbackUp { get; set; }           // a network namespace of its own: lo up, as runc
     public Sysctl[] Sysctls { get; set; } = [];
     public ProcessPlan Process { get; set; } = new();
     public CompiledFilter? Seccomp { get; set; }   // linux.seccomp as BPF (the init never opens libseccomp)

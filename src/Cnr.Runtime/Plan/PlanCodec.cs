@@ -15,7 +15,7 @@ namespace Cnr.Plan;
 public static class PlanCodec
 {
     private static ReadOnlySpan<byte> Magic => "CNRP"u8;
-    private const byte Version = 2;
+    private const byte Version = 3;
 
     public static byte[] Encode(LaunchPlan plan)
     {
@@ -59,6 +59,7 @@ public static class PlanCodec
         if (w.Has(p.Rootfs)) Write(w, p.Rootfs!);
         w.String(p.Hostname);
         w.String(p.Domainname);
+        w.Bool(p.LoopbackUp);
         w.Array(p.Sysctls, (w, s) => { w.String(s.Key); w.String(s.ProcPath); w.String(s.Value); });
         Write(w, p.Process);
         if (w.Has(p.Seccomp))
@@ -87,6 +88,7 @@ public static class PlanCodec
         Rootfs = r.Bool() ? ReadRootfs(ref r) : null,
         Hostname = r.String(),
         Domainname = r.String(),
+        LoopbackUp = r.Bool(),
         Sysctls = r.Array(static (ref PlanReader r) => new Sysctl(r.String()!, r.String()!, r.String()!)),
         Process = ReadProcess(ref r),
         Seccomp = r.Bool() ? new CompiledFilter { Bpf = r.Bytes(), Flags = r.UInt(), Rules = r.Int(), DefaultAction = r.String()! } : null,

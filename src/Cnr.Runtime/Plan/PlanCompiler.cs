@@ -47,6 +47,8 @@ public static class PlanCompiler
             Rootfs = Rootfs(spec, bundle),
             Hostname = spec.Hostname is { Length: > 0 } h ? h : null,
             Domainname = spec.Domainname is { Length: > 0 } d ? d : null,
+            // runc adds a "loopback" network to every container with a new network namespace
+            LoopbackUp = (spec.Linux?.Namespaces ?? []).Exists(n => n.Type == "network" && string.IsNullOrEmpty(n.Path)),
             Sysctls = [.. (spec.Linux?.Sysctl ?? []).Select(kv => new Sysctl(kv.Key, SysctlPath(kv.Key), kv.Value))],
             Process = Process(process, spec.Linux?.Personality),
             Lsm = HostLsm.Plan(process),

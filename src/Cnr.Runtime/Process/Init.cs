@@ -85,6 +85,8 @@ public static class Init
         var process = config.Process;
         // While "/proc" is still the host's: after pivot_root it is whatever the container has there.
         ProcFs.OpenBeforePivot();
+        // As runc's init (setupNetwork): before the runtime hooks, which may add more (CNI).
+        if (config.LoopbackUp) Cnr.Namespaces.Loopback.Up();
         if (config.RuntimeHooks)
         {
             sync.Send(SyncMessage.Hooks);

@@ -67,7 +67,7 @@ public sealed class LabBundleTests
         Assert.Matches(@"^\s*0\s+0\s+4294967295\s*$", m.Stdout.Trim());
     }
 
-    private const string CapsCommand = "touch /tmp/f && chown 1000 /tmp/f && ls -ln /tmp/f; ip link set lo up; ping -c 1 127.0.0.1";
+    private const string CapsCommand = "touch /tmp/f && chown 1000 /tmp/f && ls -ln /tmp/f; ip link set lo down && ip link set lo up; ping -c 1 127.0.0.1";
 
     [RootFact]
     public void Caps_ChownAndPing_Work_WithCapChownNetRawAndNetAdmin()

@@ -139,7 +139,7 @@ public sealed class NetworkTests : IDisposable
         using var mybox = LabBundle.Open("mybox", "ip", "-o", "link");
         var m = mybox.Run();
         Assert.True(m.ExitCode == 0, m.ToString());
-        Assert.Matches(@"^1: lo: <LOOPBACK> ", m.Stdout.Trim());                          // down: no UP
+        Assert.Matches(@"^1: lo: <LOOPBACK,UP,LOWER_UP> ", m.Stdout.Trim());              // up, as runc brings it up
         Assert.Single(m.Stdout.Trim().Split('\n'));
 
         // The README's command, in the foreground: cnr deletes the container when it exits (poststop → del).

@@ -112,6 +112,20 @@ public class NamespaceTests
         }
     }
 
+    /// <summary>As runc (its default "loopback" network for a new network namespace): lo is up, so 127.0.0.1
+    /// works in a container with no other network (a server listening on localhost, its client).</summary>
+    [RootFact]
+    public void Run_WithNewNetworkNamespace_LoopbackIsUp()
+    {
+        using var b = new TestBundle("netns-lo").WithArgs("sh", "-c",
+            "ip -o link show lo; sleep 2 | nc -l -p 7777 & sleep 0.5; echo over-lo | nc 127.0.0.1 7777; wait");
+        Ensure(b, "network");
+        var r = b.Run();
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Matches(@"lo: <LOOPBACK,UP,LOWER_UP>", r.Stdout);
+        Assert.EndsWith("over-lo\n", r.Stdout); // what the listener got
+    }
+
     [RootFactWithKernel("/proc/self/ns/time", "time namespaces")]
     public void Run_WithTimeNamespaceOffsets_ShiftsUptime()
     {

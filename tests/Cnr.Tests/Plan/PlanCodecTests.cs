@@ -49,6 +49,7 @@ public class PlanCodecTests
         },
         Hostname = "host",
         Domainname = "example.org",
+        LoopbackUp = true,
         Sysctls = [new Sysctl("net.ipv4.ip_forward", "sys/net/ipv4/ip_forward", "1")],
         Process = new ProcessPlan
         {

@@ -36,6 +36,16 @@ public sealed class PlanCompilerTests : IDisposable
     }
 
     [Fact]
+    public void Loopback_IsUpOnlyInANetworkNamespaceTheContainerCreates()
+    {
+        Assert.True(Compile().LoopbackUp); // runc spec's default: a new network namespace
+        _spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "network");
+        Assert.False(Compile().LoopbackUp); // the host's network
+        _spec.Linux.Namespaces.Add(new LinuxNamespace { Type = "network", Path = "/proc/self/ns/net" });
+        Assert.False(Compile().LoopbackUp); // joined: whoever made it owns its lo
+    }
+
+    [Fact]
     public void ExecCpuAffinity_IsAMaskForAnExec_AndNotForTheInit()
     {
         _spec.Process!.ExecCPUAffinity = new ExecCpuAffinity { Initial = "0", Final = "1-2,65" };
