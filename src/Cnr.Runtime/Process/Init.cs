@@ -60,8 +60,8 @@ public static class Init
     }
 
     /// <summary>The bind sources the parent cloned in this mount namespace (user namespace, started by root), one
-    /// message each after the plan, for the mounts the plan marks <see cref="MountStep.FromParent"/>. They are
-    /// CLOEXEC and stay open until execve.</summary>
+    /// message each after the plan, for the mounts the plan marks <see cref="MountStep.FromParent"/>; closed once
+    /// the rootfs is prepared.</summary>
     private static void ReceiveBindSources(LaunchPlan config, SyncSocket sync)
     {
         if (config.Rootfs is not { } rootfs) return;
@@ -71,13 +71,13 @@ public static class Init
             var msg = sync.Receive();
             if (msg is not { Type: SyncMessage.BindSource, Fd: { } fd })
                 throw new InvalidOperationException($"expected the source of mounts[{m.Index}] from the runtime, got {msg?.Type.ToString() ?? "nothing"}");
-            KeptOpen.Add(fd);
+            BindSources.Add(fd);
             m.SourceFd = fd.Fd;
         }
     }
 
-    /// <summary>Fds the init holds until execve closes them (CLOEXEC): kept referenced, never finalized early.</summary>
-    private static readonly List<SafeFd> KeptOpen = [];
+    /// <summary>The received bind sources: referenced until the mounts are made, never finalized early.</summary>
+    private static readonly List<SafeFd> BindSources = [];
 
     private static void ContainerInit(LaunchPlan config, SyncSocket sync)
     {
@@ -96,6 +96,9 @@ public static class Init
 
         Errno.Check(Libc.chdir(config.Bundle), "chdir", config.Bundle);
         RootfsSetup.Prepare(rootfs);
+        // The bind sources are attached: the init waiting for `start` holds no clone of a host mount.
+        foreach (var fd in BindSources) fd.Dispose();
+        BindSources.Clear();
         if (config.CreateContainerHooks.Length > 0)
         {
             // runc runs them with the container's root, mounts done, as their working directory
