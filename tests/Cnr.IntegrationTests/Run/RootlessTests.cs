@@ -188,8 +188,11 @@ public sealed class RootlessTests(RootlessUser user) : IClassFixture<RootlessUse
         try
         {
             string ns(string pid) => File.ResolveLinkTarget($"/proc/{pid}/ns/user", false)?.ToString() ?? "";
-            for (int i = 0; i < 1000 && ns(holder.Id.ToString()) == ns("self"); i++) Thread.Sleep(10);
+            // unshare(1) writes the maps after unshare(2): entering before that fails (seen once in a full run)
+            string map(string pid) { try { return File.ReadAllText($"/proc/{pid}/uid_map").Trim(); } catch (IOException) { return ""; } }
+            for (int i = 0; i < 1000 && (ns(holder.Id.ToString()) == ns("self") || map(holder.Id.ToString()) == ""); i++) Thread.Sleep(10);
             Assert.NotEqual(ns("self"), ns(holder.Id.ToString()));
+            Assert.NotEqual("", map(holder.Id.ToString()));
             CnrResult InNs(params string[] args) => Harness.Cnr.Exec("/usr/bin/setpriv",
                 [.. asUser, "/usr/bin/nsenter", "--preserve-credentials", "--user", "--target", holder.Id.ToString(), Repo.CnrBinary, .. args], env: env);
 
