@@ -108,16 +108,8 @@ public static class Init
         RootfsSetup.EnterRoot(rootfs);
         if (rootfs.MakeDevices) ReopenDevNull();
 
-        if (config.Hostname is { } hostname)
-        {
-            if (Steps.On) Steps.Report("uts", $"sethostname(\"{hostname}\")", $"hostname {hostname}");
-            Errno.Check(Libc.sethostname(hostname, Encoding.UTF8.GetByteCount(hostname)), "sethostname", hostname);
-        }
-        if (config.Domainname is { } domain)
-        {
-            if (Steps.On) Steps.Report("uts", $"setdomainname(\"{domain}\")", $"domainname {domain}");
-            Errno.Check(Libc.setdomainname(domain, Encoding.UTF8.GetByteCount(domain)), "setdomainname", domain);
-        }
+        if (config.Hostname is { } hostname) Sys.SetHostname(hostname);
+        if (config.Domainname is { } domain) Sys.SetDomainname(domain);
         foreach (var (key, path, value) in config.Sysctls)
         {
             // Through the runtime's procfs: /proc/sys answers for the namespaces of the process that writes,
