@@ -39,7 +39,7 @@ public static class Init
                 Steps.SetSink(s =>
                 {
                     // After `create` returns nobody listens any more: reporting must never fail the container.
-                    try { sync.Send(SyncMessage.Step, $"{s.Mechanism}\0{s.Call}\0{s.Shell}"); }
+                    try { sync.Send(SyncMessage.Step, Sys.InitStepPayload(s)); }
                     catch (SyncPeerGoneException) { Steps.SetSink(null); }
                 });
             if (config.Exec) JoinedInit(config, sync);
@@ -110,16 +110,17 @@ public static class Init
 
         if (config.Hostname is { } hostname) Sys.SetHostname(hostname);
         if (config.Domainname is { } domain) Sys.SetDomainname(domain);
+        // Through the runtime's procfs: /proc/sys answers for the namespaces of the process that writes,
+        // whichever procfs instance it is reached by, and the container's "/proc" may be an image's file.
         foreach (var (key, path, value) in config.Sysctls)
-        {
-            // Through the runtime's procfs: /proc/sys answers for the namespaces of the process that writes,
-            // whichever procfs instance it is reached by, and the container's "/proc" may be an image's file.
-            if (Steps.On) Steps.Report("sysctl", $"write /proc/{path} = {value}", $"sysctl -w {key}={value}");
-            ProcFs.Write(path, value);
-        }
+            Sys.WriteSysctl(key, path, value);
 
+        // The init leads its own session, terminal or not, as runc's (nsexec calls setsid() for every init): CRIU
+        // refuses to checkpoint a tree whose session leader is outside its pid namespace, and the caller's job
+        // control (its terminal's signals) never reaches the container but through cnr. With a terminal,
+        // Pty.BecomeControllingTerminal does it before taking the terminal.
         if (process.Terminal) SetUpTerminal(config, sync, process);
-        else NewSession();
+        else Sys.NewSession();
         RootfsSetup.Finish(rootfs);
         FinishAndExec(config, sync, process, waitForStart: true);
     }
@@ -160,19 +161,8 @@ public static class Init
             // stdio is borrowed: its numbers are what the container's process gets (dup3's target is data).
             using (var stdio = SafeFd.Borrow(fd))
                 if (Libc.StatX(stdio, "", 0, out var st) != 0 || !IsNull(st)) continue;
-            if (Steps.On) Steps.Report("stdio", $"dup3(open(\"/dev/null\"), {fd}) (the host's /dev/null becomes the container's)", null);
-            Errno.Check(Libc.dup3(own, fd, 0), "dup3", "/dev/null");
+            Sys.DupDevNullOnto(own, fd);
         }
-    }
-
-    /// <summary>The container's init leads its own session, terminal or not, as runc's (nsexec calls setsid()
-    /// for every init): CRIU refuses to checkpoint a tree whose session leader is outside its pid namespace, and
-    /// the caller's job control (its terminal's signals) never reaches the container but through cnr. With a
-    /// terminal, <see cref="Pty.BecomeControllingTerminal"/> does it before taking the terminal.</summary>
-    private static void NewSession()
-    {
-        Errno.Check(Libc.setsid(), "setsid");
-        if (Steps.On) Steps.Report("terminal", "setsid() (the init leads its own session)", "setsid");
     }
 
     private static void SetUpTerminal(LaunchPlan config, SyncSocket sync, ProcessPlan process)
@@ -208,7 +198,7 @@ public static class Init
         if (seccomp is not null && !process.NoNewPrivileges) SeccompFilter.Load(seccomp, sync);
         ProcessAttributes.ApplyIdentity(process);
         ChangeDirectory(process.Cwd);
-        if (process.NoNewPrivileges) ProcessAttributes.SetNoNewPrivileges();
+        if (process.NoNewPrivileges) Sys.SetNoNewPrivs();
 
         // Created means: nothing that can fail is left but waiting on the exec fifo (create) or execve (exec).
         // From here the init may outlive its parent (`create` returns; a detached exec), so the death signal

@@ -1,5 +1,4 @@
 using System.Text;
-using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Namespaces;
 using Cnr.Plan;
@@ -79,19 +78,6 @@ public sealed class InitProcess : IDisposable
             // the child then neither setns'es it nor becomes its root.
             var joinedInChild = req.Joins.Select(j => j.Type).Where(t => !(lateUserJoin && t.CloneFlag == NamespaceType.CLONE_NEWUSER)).ToList();
             var (cloneFlags, unshareFlags, lateFlags, forkAfter, userNamespace) = CloneStrategy.For(newNs, joinedInChild);
-            if (Steps.On)
-                Steps.Report("clone", (cgroupDir is null ? $"clone({NamespaceType.FlagNames(cloneFlags)}|SIGCHLD)"
-                        : $"clone3({NamespaceType.FlagNames(cloneFlags)}|CLONE_INTO_CGROUP, cgroup={req.Cgroup!.FullPath})")
-                    + (unshareFlags != 0 ? $"; unshare({NamespaceType.FlagNames(unshareFlags)})" : "")
-                    + (lateFlags != 0 ? $"; after joining its cgroup: unshare({NamespaceType.FlagNames(lateFlags)})" : "")
-                    + string.Concat(req.Joins.Select(j => $"; setns(\"{j.Path}\", {NamespaceType.FlagNames(j.Type.CloneFlag)})")),
-                    "unshare " + string.Join(' ', NamespaceType.All.Where(n => (newNs & n.CloneFlag) != 0).Select(n => n.UnshareOption)));
-
-            if (Steps.On)
-                Steps.Report("exec", exePath is null
-                    ? $"execveat(memfd:{System.IO.Path.GetFileName(image)}, \"cnr init\"): a sealed copy of {image}, so the container can never write the host's file"
-                    : $"mount --bind -o ro {exePath} {exePath}; execve(\"{exePath}\", \"cnr init\"): read-only, so the container can never write the host's file",
-                    exePath is null ? null : $"mount --make-rslave / && mount --bind {exePath} {exePath} && mount -o remount,bind,ro {exePath}");
             var keep = new List<int> { child.Fd };
             if (mountNs >= 0) keep.Add(mountNs);
             if (userNs >= 0) keep.Add(userNs);
@@ -99,11 +85,9 @@ public sealed class InitProcess : IDisposable
             string? timens = req.Linux?.TimeOffsets is { Count: > 0 } offs
                 ? string.Concat(offs.Select(kv => $"{(kv.Key == "boottime" ? "boottime" : "monotonic")} {kv.Value.Secs} {kv.Value.Nanosecs}\n"))
                 : null;
-            // process.execCPUAffinity.initial: the clone inherits this thread's mask; the thread gets its own back after.
-            using var affinity = req.Plan.Process.CpuAffinityInitial is { } initial ? ThreadAffinity.Set(initial) : null;
             // The request is struct cnr_spawn_args, read by C between clone and exec: fds go in as numbers (the
             // handles above stay open until Spawn returns); the child's are inherited across execve.
-            init.Pid = NativeSpawn.Spawn(new NativeSpawn.Request
+            init.Pid = Sys.CloneInit(new NativeSpawn.Request
             {
                 CloneFlags = cloneFlags,
                 UnshareFlags = unshareFlags,
@@ -119,7 +103,7 @@ public sealed class InitProcess : IDisposable
                 SyncFd = child.Fd,
                 ParentSyncFd = parent.Fd,
                 KeepFds = keep,
-            });
+            }, newNs, req.Joins, req.Cgroup?.FullPath, image, req.Plan.Process.CpuAffinityInitial);
             child.Dispose();
             req.OnPid?.Invoke(init.Pid);
 
@@ -196,7 +180,7 @@ public sealed class InitProcess : IDisposable
                     Send(SyncMessage.Recorded);
                     return;
                 case SyncMessage.Step:
-                    _after = $"step \"{ForwardStep(msg.Payload)}\"";
+                    _after = $"step \"{Sys.RelayInitStep(msg.Payload)}\"";
                     break;
                 case SyncMessage.Error: throw InitError.Decode(msg.Payload);
                 case SyncMessage.SpawnFailed: throw SpawnFailure(msg.Payload);
@@ -224,7 +208,7 @@ public sealed class InitProcess : IDisposable
     {
         while (Next() is { } msg)
         {
-            if (msg.Type == SyncMessage.Step) ForwardStep(msg.Payload);
+            if (msg.Type == SyncMessage.Step) Sys.RelayInitStep(msg.Payload);
             else if (msg.Type == SyncMessage.Error) throw InitError.Decode(msg.Payload);
         }
     }
@@ -296,14 +280,6 @@ public sealed class InitProcess : IDisposable
         return "still running, its sync socket closed";
     }
 
-    /// <summary>Reports one step of the init; returns its call, for <see cref="_after"/>.</summary>
-    internal static string ForwardStep(byte[] payload)
-    {
-        var parts = Encoding.UTF8.GetString(payload).Split('\0');
-        Steps.Report(parts[0], parts.Length > 1 ? parts[1] : "", parts.Length > 2 && parts[2].Length > 0 ? parts[2] : null);
-        return parts.Length > 1 ? parts[1] : parts[0];
-    }
-
     public void Kill()
     {
         if (Pid > 0)
@@ -315,28 +291,4 @@ public sealed class InitProcess : IDisposable
     }
 
     public void Dispose() => Sync.Dispose();
-}
-
-/// <summary>The calling thread's CPU mask, changed for a while: disposing puts the old one back.</summary>
-internal sealed unsafe class ThreadAffinity : IDisposable
-{
-    private readonly ulong[] _old = new ulong[128]; // 8192 CPUs, PlanCompiler's limit
-
-    private ThreadAffinity() { }
-
-    public static ThreadAffinity Set(ulong[] mask)
-    {
-        var saved = new ThreadAffinity();
-        fixed (ulong* old = saved._old)
-            if (Libc.sched_getaffinity(0, (nuint)(saved._old.Length * sizeof(ulong)), old) < 0)
-                throw new SyscallException("sched_getaffinity", Errno.Last, "the runtime's own thread");
-        ProcessAttributes.SetAffinity(mask, "process.execCPUAffinity.initial");
-        return saved;
-    }
-
-    public void Dispose()
-    {
-        fixed (ulong* old = _old)
-            Libc.sched_setaffinity(0, (nuint)(_old.Length * sizeof(ulong)), old);
-    }
 }

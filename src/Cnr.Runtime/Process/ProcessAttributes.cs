@@ -1,6 +1,4 @@
-using System.Text;
 using Cnr.Capabilities;
-using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Plan;
 
@@ -19,17 +17,17 @@ public static class ProcessAttributes
     public static void ApplyEarly(ProcessPlan process)
     {
         foreach (var rlimit in process.Rlimits)
-            SetRlimit(rlimit);
+            Sys.Prlimit(rlimit);
         if (process.OomScoreAdj is int adj)
-            SetOomScoreAdj(adj);
+            Sys.WriteOomScoreAdj(adj);
         if (process.Scheduler is { } scheduler)
-            SetScheduler(scheduler);
+            Sys.SchedSetattr(scheduler);
         if (process.IoPriority is { } ioPriority)
-            SetIoPriority(ioPriority);
+            Sys.IoprioSet(ioPriority);
         if (process.Personality is { } persona)
-            SetPersonality(persona);
+            Sys.Personality(persona);
         if (process.CpuAffinityFinal is { } cpus)
-            SetAffinity(cpus, "process.execCPUAffinity.final");
+            Sys.SchedSetaffinity(cpus, "process.execCPUAffinity.final");
     }
 
     /// <summary>Becomes process.user with process.capabilities, in runc's order (finalizeNamespace): drop the
@@ -39,21 +37,13 @@ public static class ProcessAttributes
     public static void ApplyIdentity(ProcessPlan process)
     {
         var caps = process.Capabilities;
-        DropBoundingSet(caps.Bounding, CapabilityTable.Last);
-        Prctl(Libc.PR_SET_KEEPCAPS, 1, "PR_SET_KEEPCAPS", "1");
+        Sys.DropBoundingSet(caps.Bounding, CapabilityTable.Last);
+        Sys.SetKeepCaps(true);
         SetUser(process);
-        Prctl(Libc.PR_SET_KEEPCAPS, 0, "PR_SET_KEEPCAPS", "0");
-        SetCapabilities(caps);
-        SetAmbient(caps.Ambient);
-        SetUmask(process.Umask);
-    }
-
-    /// <summary>process.noNewPrivileges: execve can no longer grant privileges (setuid bits, file capabilities).
-    /// Separate because seccomp ordering depends on it: an unprivileged filter needs it set first.</summary>
-    public static void SetNoNewPrivileges()
-    {
-        if (Steps.On) Steps.Report("no_new_privs", "prctl(PR_SET_NO_NEW_PRIVS, 1)", "setpriv --no-new-privs");
-        Prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS", "1");
+        Sys.SetKeepCaps(false);
+        Sys.Capset(caps);
+        Sys.SetAmbient(caps.Ambient);
+        Sys.Umask(process.Umask);
     }
 
     /// <summary>process.args[0] found the way execvp (and runc, with Go's exec.LookPath) finds it: as given when it
@@ -72,16 +62,8 @@ public static class ProcessAttributes
             return file;
         }
 
-        foreach (var dir in SearchPath(process.Env).Split(':'))
-        {
-            var candidate = Path.Join(dir.Length == 0 ? "." : dir, file);
-            if (Libc.access(candidate, Libc.X_OK) == 0 && !Directory.Exists(candidate))
-            {
-                if (Steps.On) Steps.Report("exec", $"{file} → {candidate} (PATH lookup)", $"command -v {file}");
-                return candidate;
-            }
-        }
-        throw new FileNotFoundException($"exec: \"{file}\": executable file not found in $PATH", file);
+        return Sys.LookPath(file, SearchPath(process.Env))
+            ?? throw new FileNotFoundException($"exec: \"{file}\": executable file not found in $PATH", file);
     }
 
     /// <summary>Makes every fd from 3 up close-on-exec except <paramref name="keep"/> (the `--preserve-fds` ones),
@@ -95,36 +77,16 @@ public static class ProcessAttributes
             if (fd >= 3)
                 Errno.Check(Libc.fcntl(SafeFd.Borrow(fd), Libc.F_SETFD, 0), "fcntl(F_SETFD, 0)", $"fd {fd} (preserved)");
 
-        var ranges = Gaps(kept);
-        if (Steps.On)
-            Steps.Report("fds", string.Join("; ", ranges.Select(r => $"close_range({r.First}, {(r.Last == uint.MaxValue ? "~0U" : r.Last)}, CLOSE_RANGE_CLOEXEC)")));
-        foreach (var (first, last) in ranges)
-        {
-            if (Libc.syscall(Libc.SYS_close_range, (nint)first, (nint)last, (nint)Libc.CLOSE_RANGE_CLOEXEC, 0, 0, 0) == 0)
-                continue;
-            var errno = Errno.Last;
-            // ENOSYS before Linux 5.9, EINVAL for CLOSE_RANGE_CLOEXEC before 5.11.
-            if (errno is not (Error.ENOSYS or Error.EINVAL))
-                throw new SyscallException("close_range", errno, $"{first}..{last} CLOSE_RANGE_CLOEXEC");
+        if (!Sys.CloseRangeCloexec(Gaps(kept)))
             MarkByWalkingProcSelfFd(kept);
-            return;
-        }
     }
 
-    /// <summary>execve(path, args, env). Returns only by throwing: on success the process image is replaced
-    /// (and with it every other thread of this one).</summary>
-    public static unsafe void Exec(string path, IReadOnlyList<string> args, IReadOnlyList<string> env)
+    /// <summary>execve(path, args, env) with the signals as the process expects them. Returns only by throwing: on
+    /// success the process image is replaced (and with it every other thread of this one).</summary>
+    public static void Exec(string path, IReadOnlyList<string> args, IReadOnlyList<string> env)
     {
-        if (Steps.On)
-            Steps.Report("exec", $"execve(\"{path}\", [{string.Join(", ", args.Select(a => "\"" + a + "\""))}], [{env.Count} variables])",
-                "exec env -i " + string.Join(' ', env.Concat(args).Select(ShellQuote)));
-        using var strings = new NativeStrings();
-        byte* pathZ = strings.Get(path);
-        byte** argv = strings.Array(args);
-        byte** envp = strings.Array(env);
         RestoreIgnoredSignals();
-        Libc.execve(pathZ, argv, envp);
-        throw new SyscallException("execve", Errno.Last, $"`{path}`");
+        Sys.Execve(path, args, env);
     }
 
     /// <summary>Puts the signals this process ignores back to their default, as the container's process gets them
@@ -147,128 +109,13 @@ public static class ProcessAttributes
         }
     }
 
-    private static unsafe void SetRlimit(Rlimit rlimit)
-    {
-        string type = RlimitTable.Name(rlimit.Resource);
-        if (Steps.On)
-            Steps.Report("rlimit", $"prlimit(0, {type}, {{soft {Limit(rlimit.Soft)}, hard {Limit(rlimit.Hard)}}})",
-                $"prlimit --pid $$ --{type["RLIMIT_".Length..].ToLowerInvariant()}={Limit(rlimit.Soft)}:{Limit(rlimit.Hard)}");
-        var limit = new Libc.Rlimit { Cur = rlimit.Soft, Max = rlimit.Hard };
-        Errno.Check(Libc.prlimit(0, rlimit.Resource, &limit, null), "prlimit",
-            $"`{type}` to soft {Limit(rlimit.Soft)} hard {Limit(rlimit.Hard)}");
-    }
-
-    private static string Limit(ulong value) => value == Libc.RLIM_INFINITY ? "unlimited" : value.ToString();
-
-    private static void SetOomScoreAdj(int adj)
-    {
-        if (Steps.On) Steps.Report("oom_score_adj", $"write /proc/self/oom_score_adj {adj}", $"echo {adj} > /proc/self/oom_score_adj");
-        ProcFs.Write("self/oom_score_adj", adj.ToString());
-    }
-
-    private static unsafe void SetScheduler(SchedulerPlan s)
-    {
-        var attr = SchedAttr(s);
-        string policy = PlanCompiler.SchedPolicies[s.Policy];
-        if (Steps.On)
-            Steps.Report("scheduler", $"sched_setattr(0, {{policy {policy}, nice {attr.Nice}, priority {attr.Priority}, flags 0x{attr.Flags:x}}}, 0)",
-                SchedulerShell(policy, attr));
-        if (Libc.syscall(Libc.SYS_sched_setattr, 0, (nint)(&attr), 0, 0, 0, 0) < 0)
-            throw new SyscallException("sched_setattr", Errno.Last,
-                $"`{policy}` nice {attr.Nice} priority {attr.Priority} runtime {attr.Runtime} deadline {attr.Deadline} period {attr.Period}");
-    }
-
-    /// <summary>process.scheduler as struct sched_attr.</summary>
-    internal static unsafe Libc.SchedAttr SchedAttr(SchedulerPlan s) => new()
-    {
-        Size = (uint)sizeof(Libc.SchedAttr),
-        Policy = s.Policy,
-        Flags = s.Flags,
-        Nice = s.Nice,
-        Priority = s.Priority,
-        Runtime = s.Runtime,
-        Deadline = s.Deadline,
-        Period = s.Period,
-    };
-
-    private static string SchedulerShell(string policy, Libc.SchedAttr attr)
-    {
-        var sb = new StringBuilder("chrt --").Append(policy["SCHED_".Length..].ToLowerInvariant());
-        if ((attr.Flags & 1) != 0) sb.Append(" --reset-on-fork");
-        if (attr.Runtime != 0) sb.Append(" --sched-runtime ").Append(attr.Runtime);
-        if (attr.Deadline != 0) sb.Append(" --sched-deadline ").Append(attr.Deadline);
-        if (attr.Period != 0) sb.Append(" --sched-period ").Append(attr.Period);
-        sb.Append(" -p ").Append(attr.Priority).Append(" $$");
-        if (attr.Nice != 0) sb.Append("; renice -n ").Append(attr.Nice).Append(" -p $$");
-        return sb.ToString();
-    }
-
-    private static void SetIoPriority(int value)
-    {
-        int ioClass = value >> Libc.IOPRIO_CLASS_SHIFT, level = value & ((1 << Libc.IOPRIO_CLASS_SHIFT) - 1);
-        string className = PlanCompiler.IoPriorityClasses[ioClass - 1];
-        if (Steps.On)
-            Steps.Report("ioprio", $"ioprio_set(IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE({className}, {level}))",
-                $"ionice -c {ioClass} -n {level} -p $$");
-        if (Libc.syscall(Libc.SYS_ioprio_set, Libc.IOPRIO_WHO_PROCESS, 0, value, 0, 0, 0) < 0)
-            throw new SyscallException("ioprio_set", Errno.Last, $"`{className}` priority {level}");
-    }
-
-    private static void SetPersonality(uint persona)
-    {
-        string domain = persona == 0 ? "PER_LINUX" : "PER_LINUX32";
-        if (Steps.On) Steps.Report("personality", $"personality({domain})", persona == 0 ? "setarch linux64" : "setarch linux32");
-        if (Libc.personality(persona) < 0)
-            throw new SyscallException("personality", Errno.Last, $"`{domain}` (linux.personality)");
-    }
-
-    /// <summary>Moves the calling thread (the one that execs) onto the CPUs of <paramref name="mask"/>; the parent does
-    /// the same for process.execCPUAffinity.initial around the clone (InitProcess).</summary>
-    public static unsafe void SetAffinity(ulong[] mask, string field)
-    {
-        if (Steps.On) Steps.Report("affinity", $"sched_setaffinity(0, {{{CpuList(mask)}}})", $"taskset -p -c {CpuList(mask)} $$");
-        fixed (ulong* m = mask)
-            if (Libc.sched_setaffinity(0, (nuint)(mask.Length * sizeof(ulong)), m) < 0)
-                throw new SyscallException("sched_setaffinity", Errno.Last, $"CPUs {CpuList(mask)} ({field}; the container's cpuset may not have them)");
-    }
-
-    /// <summary>A mask back in cpuset's list form, for messages and the steps.</summary>
-    public static string CpuList(ulong[] mask)
-    {
-        var parts = new List<string>();
-        for (int cpu = 0; cpu < mask.Length * 64; cpu++)
-        {
-            if ((mask[cpu / 64] & (1UL << (cpu % 64))) == 0) continue;
-            int last = cpu;
-            while (last + 1 < mask.Length * 64 && (mask[(last + 1) / 64] & (1UL << ((last + 1) % 64))) != 0) last++;
-            parts.Add(last == cpu ? $"{cpu}" : $"{cpu}-{last}");
-            cpu = last;
-        }
-        return string.Join(',', parts);
-    }
-
-    private static void DropBoundingSet(ulong bounding, int lastCap)
-    {
-        var dropped = new List<int>();
-        for (int cap = 0; cap <= lastCap; cap++)
-            // Only what is still there: dropping needs CAP_SETPCAP even when the capability is already gone.
-            if ((bounding & (1UL << cap)) == 0 && Errno.Check(Libc.prctl(Libc.PR_CAPBSET_READ, (nuint)cap, 0, 0, 0), "prctl(PR_CAPBSET_READ)", $"`{CapabilityTable.Name(cap)}`") == 1)
-                dropped.Add(cap);
-        if (Steps.On)
-            Steps.Report("capabilities",
-                $"prctl(PR_CAPBSET_DROP, …) — bounding set {Names(bounding)}; dropped {dropped.Count}: {string.Join(", ", dropped.Select(CapabilityTable.Name))}",
-                dropped.Count == 0 ? null : $"setpriv --bounding-set=-all{string.Concat(CapabilitySets.Decode(bounding).Select(n => ",+" + SetprivName(n)))} --");
-        foreach (int cap in dropped)
-            Errno.Check(Libc.prctl(Libc.PR_CAPBSET_DROP, (nuint)cap, 0, 0, 0), "prctl(PR_CAPBSET_DROP)", $"`{CapabilityTable.Name(cap)}`");
-    }
-
     /// <summary>groups, gid, uid: the raw system calls, on this thread only. Credentials belong to a thread;
     /// glibc's wrappers make them the process's by signalling every other thread to change its own (the setxid
     /// broadcast: a round trip through each of the runtime's threads, three times). The init needs no other
     /// thread to change: this thread is the one that calls execve, which ends every other thread and gives the
     /// new image this thread's credentials alone; until then the other threads (the runtime's own) run nothing
     /// for the container. capset and PR_SET_KEEPCAPS are per-thread already, and act on this same thread.</summary>
-    private static unsafe void SetUser(ProcessPlan process)
+    private static void SetUser(ProcessPlan process)
     {
         uint uid = process.Uid, gid = process.Gid;
         var groups = process.AdditionalGids;
@@ -280,29 +127,15 @@ public static class ProcessAttributes
                     + "(remove additionalGids, or map the groups with a user namespace that allows setgroups)");
         }
         else
-        {
-            if (Steps.On) Steps.Report("user", $"setgroups([{string.Join(", ", groups)}])", null);
-            fixed (uint* p = groups)
-                Errno.Check(Libc.syscall(Libc.SYS_setgroups, groups.Length, (nint)p, 0, 0, 0, 0), "setgroups", $"[{string.Join(", ", groups)}]");
-        }
-
-        if (Steps.On)
-        {
-            Steps.Report("user", $"setresgid({gid}, {gid}, {gid})", null);
-            Steps.Report("user", $"setresuid({uid}, {uid}, {uid})",
-                $"setpriv --reuid {uid} --regid {gid} " + (groups.Length == 0 ? "--clear-groups" : "--groups " + string.Join(",", groups)));
-        }
-        if (Libc.syscall(Libc.SYS_setresgid, (nint)gid, (nint)gid, (nint)gid, 0, 0, 0) != 0)
-            throw IdError("setresgid", gid, "gid", "linux.gidMappings");
-        if (Libc.syscall(Libc.SYS_setresuid, (nint)uid, (nint)uid, (nint)uid, 0, 0, 0) != 0)
-            throw IdError("setresuid", uid, "uid", "linux.uidMappings");
+            Sys.SetGroups(groups);
+        Sys.SetResGid(gid);
+        Sys.SetResUid(uid, gid, groups);
     }
 
     /// <summary>runc's fixStdioPermissions: stdio comes from outside, owned by the host's root; the process can use
     /// the open fds but, as another user, not reopen them (/dev/stdout, /proc/self/fd/1), so they
     /// become the user's. Unlike runc, only pipes, sockets and the container's own terminal: a file or a host
-    /// terminal passed as stdio is the host's, and giving it to a container uid would be a leak. An owner with no
-    /// mapping here (EINVAL, EPERM) or a read-only /dev (EROFS) leaves it as it is, as in runc.</summary>
+    /// terminal passed as stdio is the host's, and giving it to a container uid would be a leak.</summary>
     private static void GiveStdioTo(uint uid, bool terminal)
     {
         for (int n = 0; n <= 2; n++)
@@ -320,17 +153,8 @@ public static class ProcessAttributes
                 _ => false,
             };
             if (!ours || st.Uid == uid) continue;
-            if (Steps.On) Steps.Report("user", $"fchown({n}, {uid}, {st.Gid})", null);
-            if (Libc.fchown(fd, uid, st.Gid) != 0 && Errno.Last is var errno and not (Error.EINVAL or Error.EPERM or Error.EROFS))
-                throw new SyscallException("fchown", errno, $"fd {n} to uid {uid}");
+            Sys.FchownStdio(n, fd, uid, st.Gid);
         }
-    }
-
-    /// <summary>EINVAL from set*id means the id has no mapping in this user namespace: say so.</summary>
-    private static SyscallException IdError(string call, uint id, string kind, string mappings)
-    {
-        var errno = Errno.Last;
-        return new SyscallException(call, errno, errno == Error.EINVAL ? $"to {kind} {id} (not mapped in {mappings}?)" : $"to {kind} {id}");
     }
 
     /// <summary>A user namespace whose /proc/self/setgroups says "deny" (an unprivileged one) forbids setgroups
@@ -340,67 +164,6 @@ public static class ProcessAttributes
         try { return ProcFs.Read("self/setgroups")?.Trim() == "deny"; }
         catch (Exception e) when (e is SyscallException or InvalidOperationException) { return false; }
     }
-
-    private static unsafe void SetCapabilities(CapabilitySets caps)
-    {
-        if (Steps.On)
-            Steps.Report("capabilities",
-                $"capset(effective={Names(caps.Effective)}, permitted={Names(caps.Permitted)}, inheritable={Names(caps.Inheritable)})",
-                $"capsh --caps=\"{CapText(caps)}\" --");
-        var header = new Libc.CapUserHeader { Version = Libc._LINUX_CAPABILITY_VERSION_3 };
-        var data = stackalloc Libc.CapUserData[2];
-        data[0] = new Libc.CapUserData { Effective = (uint)caps.Effective, Permitted = (uint)caps.Permitted, Inheritable = (uint)caps.Inheritable };
-        data[1] = new Libc.CapUserData { Effective = (uint)(caps.Effective >> 32), Permitted = (uint)(caps.Permitted >> 32), Inheritable = (uint)(caps.Inheritable >> 32) };
-        Errno.Check(Libc.capset(&header, data), "capset",
-            $"effective {caps.Effective:x16} permitted {caps.Permitted:x16} inheritable {caps.Inheritable:x16}");
-    }
-
-    /// <summary>A capability as setpriv(1) names it: "kill" for CAP_KILL.</summary>
-    private static string SetprivName(string name) => name.StartsWith("CAP_", StringComparison.Ordinal) ? name[4..].ToLowerInvariant() : name;
-
-    /// <summary>The sets in cap_from_text(3) form, as capsh --caps takes them: "cap_kill,cap_chown+eip cap_net_raw+p".</summary>
-    internal static string CapText(CapabilitySets caps)
-    {
-        var groups = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
-        for (int cap = 0; cap < 64; cap++)
-        {
-            ulong bit = 1UL << cap;
-            var flags = ((caps.Effective & bit) != 0 ? "e" : "") + ((caps.Inheritable & bit) != 0 ? "i" : "") + ((caps.Permitted & bit) != 0 ? "p" : "");
-            if (flags.Length == 0) continue;
-            if (!groups.TryGetValue(flags, out var list)) groups[flags] = list = [];
-            list.Add(CapabilityTable.Name(cap).ToLowerInvariant());
-        }
-        return groups.Count == 0 ? "=" : string.Join(" ", groups.Select(g => string.Join(",", g.Value) + "+" + g.Key));
-    }
-
-    /// <summary>Exactly process.capabilities.ambient. A capability that cannot be raised (it must be permitted and
-    /// inheritable too) is a warning, not an error, as in runc.</summary>
-    private static void SetAmbient(ulong ambient)
-    {
-        if (Steps.On)
-            Steps.Report("capabilities", $"prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL); PR_CAP_AMBIENT_RAISE {Names(ambient)}",
-                ambient == 0 ? null : $"setpriv --ambient-caps=-all{string.Concat(CapabilitySets.Decode(ambient).Select(n => ",+" + SetprivName(n)))} --");
-        if (Libc.prctl(Libc.PR_CAP_AMBIENT, Libc.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
-        {
-            // Kernels before 4.3 have no ambient set: nothing to clear, and nothing can be raised.
-            if (ambient != 0) Log.Warn($"process.capabilities.ambient: not supported by this kernel: {Errno.Name(Errno.Last)}");
-            return;
-        }
-        for (int cap = 0; cap < 64; cap++)
-            if ((ambient & (1UL << cap)) != 0 && Libc.prctl(Libc.PR_CAP_AMBIENT, Libc.PR_CAP_AMBIENT_RAISE, (nuint)cap, 0, 0) != 0)
-                Log.Warn($"process.capabilities.ambient: cannot raise {CapabilityTable.Name(cap)}: {Errno.Name(Errno.Last)} (an ambient capability must also be permitted and inheritable)");
-    }
-
-    private static void SetUmask(uint mask)
-    {
-        if (Steps.On) Steps.Report("umask", $"umask(0{Convert.ToString(mask, 8)})", $"umask {Convert.ToString(mask, 8).PadLeft(4, '0')}");
-        Libc.umask(mask);
-    }
-
-    private static void Prctl(int option, nuint value, string optionName, string valueText)
-        => Errno.Check(Libc.prctl(option, value, 0, 0, 0), $"prctl({optionName}, {valueText})");
-
-    private static string Names(ulong mask) => mask == 0 ? "(none)" : string.Join(",", CapabilitySets.Decode(mask));
 
     /// <summary>The last PATH= of process.env wins, as it does when init sets them one by one (runc).</summary>
     internal static string SearchPath(IReadOnlyList<string>? env)
@@ -441,7 +204,4 @@ public static class ProcessAttributes
         var text = Errno.Describe(errno);
         return text.Length == 0 ? text : char.ToLowerInvariant(text[0]) + text[1..];
     }
-
-    private static string ShellQuote(string arg)
-        => arg.Length > 0 && arg.All(c => char.IsAsciiLetterOrDigit(c) || "_-./=:,+@%".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
 }

@@ -55,7 +55,7 @@ public sealed class PlanCompilerTests : IDisposable
         var exec = PlanCompiler.Process(_spec.Process, exec: true);
         Assert.Equal([1UL], exec.CpuAffinityInitial!);
         Assert.Equal([0b110UL, 0b10UL], exec.CpuAffinityFinal!);
-        Assert.Equal("1-2,65", Cnr.Process.ProcessAttributes.CpuList(exec.CpuAffinityFinal!));
+        Assert.Equal("1-2,65", Cnr.Linux.Sys.CpuList(exec.CpuAffinityFinal!));
     }
 
     [Theory]

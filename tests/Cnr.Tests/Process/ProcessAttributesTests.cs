@@ -1,4 +1,5 @@
 using Cnr.Capabilities;
+using Cnr.Linux;
 using Cnr.Plan;
 using Cnr.Process;
 using Cnr.Spec;
@@ -27,7 +28,7 @@ public class ProcessAttributesTests
     [Fact]
     public void SchedAttr_FifoWithResetOnFork()
     {
-        var attr = ProcessAttributes.SchedAttr(PlanCompiler.Scheduler(new Scheduler { Policy = "SCHED_FIFO", Priority = 10, Flags = ["SCHED_FLAG_RESET_ON_FORK"] }));
+        var attr = Sys.SchedAttr(PlanCompiler.Scheduler(new Scheduler { Policy = "SCHED_FIFO", Priority = 10, Flags = ["SCHED_FLAG_RESET_ON_FORK"] }));
         Assert.Equal((1u, 10u, 1UL, 48u), (attr.Policy, attr.Priority, attr.Flags, attr.Size));
     }
 
@@ -59,9 +60,9 @@ public class ProcessAttributesTests
     [Fact]
     public void CapText_GroupsCapabilitiesBySets()
         => Assert.Equal("cap_kill,cap_net_bind_service+eip cap_net_raw+p",
-            ProcessAttributes.CapText(new CapabilitySets(0, Effective: 0x420, Inheritable: 0x420, Permitted: 0x2420, Ambient: 0)));
+            Sys.CapText(new CapabilitySets(0, Effective: 0x420, Inheritable: 0x420, Permitted: 0x2420, Ambient: 0)));
 
     [Fact]
     public void CapText_NoCapabilities_ClearsAll()
-        => Assert.Equal("=", ProcessAttributes.CapText(default));
+        => Assert.Equal("=", Sys.CapText(default));
 }
