@@ -1,4 +1,3 @@
-using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Plan;
 using Cnr.Rootfs;
@@ -44,14 +43,14 @@ internal static class DeviceNodes
             string dir = InRoot.Clean(path + "/..");
             string name = path[(path.LastIndexOf('/') + 1)..];
             using var parent = root.OpenOrCreate(dir, directory: true);
-            var errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, d) : Error.EPERM;
+            var errno = canMknod || type == S_IFIFO ? Sys.TryMknodAt(parent, name, d, root.Shell(d.Path)) : Error.EPERM;
             if (errno == Error.EEXIST && !IsDevice(parent, name, type, d.Major, d.Minor))
             {
                 // What the image has there (a symlink to a host file, another device) is not what the config asks
                 // for; left standing, it would be what the runtime and the process use as this device.
                 Errno.Check(StatMode(parent, name, AT_SYMLINK_NOFOLLOW, out var mode), "stat", path);
                 InRoot.Unlink(parent, name, path, mode);
-                errno = canMknod || type == S_IFIFO ? Mknod(root, parent, name, d) : Error.EPERM;
+                errno = canMknod || type == S_IFIFO ? Sys.TryMknodAt(parent, name, d, root.Shell(d.Path)) : Error.EPERM;
             }
             if (errno == Error.EPERM && type != S_IFIFO)
             {
@@ -69,19 +68,6 @@ internal static class DeviceNodes
         }
     }
 
-    private static Error Mknod(InRoot root, SafeFd parent, string name, DeviceNode d)
-    {
-        uint mode = d.Mode;
-        string path = d.Path;
-        if (Steps.On)
-        {
-            string t = d.TypeLetter;
-            Steps.Report("mknod", $"mknod(\"{path}\", S_IF{(t == "b" ? "BLK" : t == "p" ? "IFO" : "CHR")}|0{Convert.ToString(mode & 0xfff, 8)}, makedev({d.Major}, {d.Minor}))",
-                $"mknod -m {Convert.ToString(mode & 0xfff, 8)} {root.Shell(path)} {t}{(t == "p" ? "" : $" {d.Major} {d.Minor}")}");
-        }
-        return mknodat(parent, name, mode, makedev(d.Major, d.Minor)) < 0 ? Errno.Last : 0;
-    }
-
     /// <summary>The host's node of the same path, checked to be the device the config names, bound through its fd
     /// onto a plain file: the host path is the container path, since before pivot_root the host's /dev is
     /// still "/dev".</summary>
@@ -91,7 +77,7 @@ internal static class DeviceNodes
         using var source = OpenDevice(path, d.Mode & S_IFMT, d.Major, d.Minor) ?? throw new InvalidOperationException(
             $"device {path}: the host's {path} is not {d.TypeLetter} {d.Major}:{d.Minor}, and in a user namespace the container's node can only be the host's, bound");
         using var target = InRoot.ReplaceWithFile(parent, name, path);
-        Mounter.Mount(ProcFs.SelfFd(source), root.PathOf(target), null, MS_BIND, null, path, root.Shell(path), shownSource: path);
+        Sys.Mount(ProcFs.SelfFd(source), root.PathOf(target), null, MS_BIND, null, path, root.Shell(path), shownSource: path);
     }
 
     /// <summary>The host's device node at <paramref name="path"/> (before pivot_root), if it is the device asked
@@ -123,9 +109,5 @@ internal static class DeviceNodes
     }
 
     private static void Symlink(InRoot root, SafeFd dev, string target, string name)
-    {
-        if (Steps.On) Steps.Report("mknod", $"symlink(\"{target}\", \"/dev/{name}\")", $"ln -s {target} {root.Shell("/dev/" + name)}");
-        if (symlinkat(target, dev, name) < 0 && Errno.Last != Error.EEXIST)
-            throw new SyscallException("symlink", Errno.Last, "/dev/" + name);
-    }
+        => Sys.SymlinkAt(target, dev, name, "/dev/" + name, root.Shell("/dev/" + name));
 }

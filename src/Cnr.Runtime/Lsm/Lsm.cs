@@ -119,17 +119,7 @@ public static class ExecLabelWriter
     public static void Apply(ExecLabels? labels)
     {
         if (labels is null) return;
-        if (labels.AppArmorProfile is { } profile)
-        {
-            if (Steps.On) Steps.Report("apparmor", $"write thread-self/attr/apparmor/exec = exec {profile}", $"aa-exec -p {profile} --");
-            // attr/apparmor/ is where AppArmor is reached beside other LSMs (5.8+); attr/exec before that.
-            ProcFs.WriteAttr("thread-self/attr/apparmor/exec", "thread-self/attr/exec", "exec " + profile);
-        }
-        if (labels.SelinuxLabel is { } label)
-        {
-            if (Steps.On) Steps.Report("selinux", $"write thread-self/attr/exec, keycreate = {label}", $"runcon {label}");
-            ProcFs.WriteAttr("thread-self/attr/exec", null, label);
-            ProcFs.WriteAttr("thread-self/attr/keycreate", null, label);
-        }
+        if (labels.AppArmorProfile is { } profile) Sys.SetAppArmorExecProfile(profile);
+        if (labels.SelinuxLabel is { } label) Sys.SetSelinuxExecLabel(label);
     }
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Cnr.Diagnostics;
 using Cnr.Linux;
 using static Cnr.Linux.Libc;
 
@@ -29,7 +28,7 @@ internal sealed class InRoot : IDisposable
 
     public void Dispose() => Root.Dispose();
 
-    /// <summary>The path <see cref="Mounter"/> should be given for an fd this class opened (resolved through the
+    /// <summary>The path <see cref="Sys.Mount"/> should be given for an fd this class opened (resolved through the
     /// runtime's procfs, <see cref="ProcFs.WithPaths"/>).</summary>
     public string PathOf(SafeFd fd) => ProcFs.SelfFd(fd);
 
@@ -68,8 +67,7 @@ internal sealed class InRoot : IDisposable
     {
         if ((mode & S_IFMT) == S_IFDIR)
             throw new SyscallException("create", Error.EISDIR, $"{path}: the rootfs has a directory there");
-        if (Steps.On) Steps.Report("mknod", $"unlinkat(\"{name}\") (the image's, not the runtime's)", null);
-        Errno.Check(unlinkat(parent, name, 0), "unlink", path);
+        Sys.UnlinkAt(parent, name, path);
     }
 
     /// <summary>Opens <paramref name="path"/>, first creating what is missing as `mkdir -p` would (0755), and
@@ -102,18 +100,15 @@ internal sealed class InRoot : IDisposable
         {
             bool last = i == parts.Length - 1;
             string name = parts[i];
-            int rc;
-            if (!last || directory) rc = mkdirat(parent, name, 0x1ed);
-            else using (var created = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0x1a4)) rc = created.IsInvalid ? -1 : 0;
-            if (rc < 0 && Errno.Last == Error.EEXIST && ReadLink(parent, name) is { } target)
+            string made = "/" + string.Join('/', parts, 0, i + 1);
+            var errno = !last || directory ? Sys.TryMkdirAt(parent, name, 0x1ed, Shell(made)) : Sys.TryCreateFileAt(parent, name, Shell(made));
+            if (errno == Error.EEXIST && ReadLink(parent, name) is { } target)
             {
                 string baseDir = target.StartsWith('/') ? "" : RootRelative(parent);
                 parent.Dispose();
                 return (null, Clean(baseDir + "/" + target + "/" + string.Join('/', parts, i + 1, parts.Length - i - 1)));
             }
-            if (rc < 0) { var e = Errno.Last; parent.Dispose(); throw new SyscallException(last && !directory ? "create" : "mkdir", e, "/" + string.Join('/', parts, 0, i + 1)); }
-            if (Steps.On) Steps.Report("mount", last && !directory ? $"openat(\"{name}\", O_CREAT|O_EXCL)" : $"mkdirat(\"{name}\", 0755)",
-                (last && !directory ? "touch " : "mkdir ") + Shell("/" + string.Join('/', parts, 0, i + 1)));
+            if (errno != 0) { parent.Dispose(); throw new SyscallException(last && !directory ? "create" : "mkdir", errno, made); }
             var next = SafeFd.Check(openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), "open", name);
             parent.Dispose();
             parent = next;

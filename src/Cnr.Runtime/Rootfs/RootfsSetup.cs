@@ -22,8 +22,8 @@ public static class RootfsSetup
             // The caller's mount namespace: its "/" is not ours to change. Everything goes onto a bind of the rootfs
             // made a slave at once, so that nothing mounted on it reaches the host's other mounts, and `delete`
             // removes it all by detaching that one bind (Unmount).
-            Mounter.Mount(rootfs, rootfs, null, MS_BIND | MS_REC, null, rootfs, rootfs);
-            Mounter.Mount(null, rootfs, null, MS_SLAVE | MS_REC, null, rootfs, rootfs);
+            Sys.Mount(rootfs, rootfs, null, MS_BIND | MS_REC, null, rootfs, rootfs);
+            Sys.Mount(null, rootfs, null, MS_SLAVE | MS_REC, null, rootfs, rootfs);
         }
         else
         {
@@ -31,11 +31,11 @@ public static class RootfsSetup
         // mounts still appear, ours never go back), or whatever linux.rootfsPropagation asks for. Unbindable
         // waits for Finish: the rootfs could not be bound onto itself below an unbindable "/" (EINVAL).
             bool now = configured != 0 && (configured & MS_UNBINDABLE) == 0;
-            Mounter.Mount(null, "/", null, now ? configured : MS_SLAVE | MS_REC, null, "/", "/");
+            Sys.Mount(null, "/", null, now ? configured : MS_SLAVE | MS_REC, null, "/", "/");
             if ((configured & MS_SHARED) != 0) MakeParentMountPrivate(rootfs);
 
             // pivot_root needs the new root to be a mount point; binding it onto itself makes one.
-            Mounter.Mount(rootfs, rootfs, null, MS_BIND | MS_REC, null, rootfs, rootfs);
+            Sys.Mount(rootfs, rootfs, null, MS_BIND | MS_REC, null, rootfs, rootfs);
         }
 
         using var root = new InRoot(rootfs, rootfs);
@@ -57,12 +57,11 @@ public static class RootfsSetup
     public static void EnterRoot(RootfsPlan plan)
     {
         string rootfs = plan.Path;
-        Chdir(rootfs);
+        Sys.Chdir(rootfs);
         if (plan.SharedMountNamespace)
         {
             // As runc without a mount namespace: neither pivot_root nor a move may touch the caller's mounts.
-            if (Steps.On) Steps.Report("pivot_root", "chroot(\".\")", "chroot .");
-            Errno.Check(chroot("."), "chroot", rootfs);
+            Sys.Chroot(".", rootfs);
         }
         else if (plan.NoPivot)
         {
@@ -71,22 +70,19 @@ public static class RootfsSetup
             // CAP_SYS_CHROOT (chroot into a subdirectory, then walk ".." from the old cwd). pivot_root leaves
             // nothing of the host behind to escape to.
             HideHostProcAndSys(rootfs);
-            Mounter.Mount(rootfs, "/", null, MS_MOVE, null, "/", "/");
-            if (Steps.On) Steps.Report("pivot_root", "chroot(\".\")", "chroot .");
-            Errno.Check(chroot("."), "chroot", rootfs);
+            Sys.Mount(rootfs, "/", null, MS_MOVE, null, "/", "/");
+            Sys.Chroot(".", rootfs);
         }
         else
         {
             // pivot_root(".", ".") stacks the old root on top of the new one at "/": no put_old directory
             // needed in the image. The old root is then detached; as a slave first, so that the unmount
             // cannot propagate back to the host even with a shared rootfsPropagation.
-            if (Steps.On) Steps.Report("pivot_root", "pivot_root(\".\", \".\")", "pivot_root . .");
-            Errno.Check(pivot_root(".", "."), "pivot_root", rootfs);
-            Mounter.Mount(null, ".", null, MS_SLAVE | MS_REC, null, ".", ".");
-            if (Steps.On) Steps.Report("mount", "umount2(\".\", MNT_DETACH)", "umount -l .");
-            Errno.Check(umount2(".", MNT_DETACH), "umount2", "old root");
+            Sys.PivotRoot(".", ".", rootfs);
+            Sys.Mount(null, ".", null, MS_SLAVE | MS_REC, null, ".", ".");
+            Sys.DetachMount(".", "old root");
         }
-        Chdir("/");
+        Sys.Chdir("/");
     }
 
     /// <summary>For a container without a mount namespace, in the caller's (`delete`, or a `create` that failed):
@@ -121,14 +117,13 @@ public static class RootfsSetup
         {
             if (m.FsRoot != "/" || m.FsType is not ("proc" or "sysfs") || m.MountPoint.StartsWith(under, StringComparison.Ordinal)) continue;
             // Gone already with a mount above it (EINVAL: no longer a mount point; ENOENT: no longer there).
-            var rc = Mounter.TryMount(null, m.MountPoint, null, MS_SLAVE | MS_REC, null, m.MountPoint, m.MountPoint);
+            var rc = Sys.TryMount(null, m.MountPoint, null, MS_SLAVE | MS_REC, null, m.MountPoint, m.MountPoint);
             if (rc is Error.EINVAL or Error.ENOENT) continue;
-            if (rc != 0) throw Mounter.Error(rc, null, null, MS_SLAVE | MS_REC, null, m.MountPoint);
-            if (Steps.On) Steps.Report("mount", $"umount2(\"{m.MountPoint}\", MNT_DETACH)", $"umount -l {m.MountPoint}");
-            if (umount2(m.MountPoint, MNT_DETACH) == 0) continue;
-            var errno = Errno.Last;
+            if (rc != 0) throw Sys.MountError(rc, null, null, MS_SLAVE | MS_REC, null, m.MountPoint);
+            var errno = Sys.TryDetachMount(m.MountPoint);
+            if (errno == 0) continue;
             if (errno is not (Error.EINVAL or Error.EPERM)) throw new SyscallException("umount2", errno, $"{m.MountPoint} (the host's {m.FsType}, hidden for --no-pivot)");
-            Mounter.Mount("tmpfs", m.MountPoint, "tmpfs", 0, null, m.MountPoint, m.MountPoint);
+            Sys.Mount("tmpfs", m.MountPoint, "tmpfs", 0, null, m.MountPoint, m.MountPoint);
         }
     }
 
@@ -141,7 +136,7 @@ public static class RootfsSetup
             throw new InvalidOperationException($"{slavePath} is not a pty; /dev/console is bound only to the container's terminal");
         using var root = new InRoot("/", "");
         using var console = SafeFd.Check(root.OpenNoSymlinks("/dev/console", 0), "openat2", "/dev/console (made before pivot_root)");
-        Mounter.Mount(ProcFs.SelfFd(slave), root.PathOf(console), null, MS_BIND, null, "/dev/console", "/dev/console", shownSource: slavePath);
+        Sys.Mount(ProcFs.SelfFd(slave), root.PathOf(console), null, MS_BIND, null, "/dev/console", "/dev/console", shownSource: slavePath);
     }
 
     /// <summary>After <see cref="EnterRoot"/> and <see cref="BindConsole"/>: linux.readonlyPaths, linux.maskedPaths,
@@ -154,7 +149,7 @@ public static class RootfsSetup
             if (plan.ReadonlyDev)
             {
                 using var dev = root.Open("/dev");
-                Mounter.Mount(null, root.PathOf(dev), null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(dev, "/dev")), null, "/dev", "/dev");
+                Sys.Mount(null, root.PathOf(dev), null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(dev, "/dev")), null, "/dev", "/dev");
             }
             foreach (var p in plan.ReadonlyPaths) ReadonlyPath(root, p);
             SafeFd? devNull = null;
@@ -167,9 +162,9 @@ public static class RootfsSetup
         if (plan.Readonly)
         {
             using var slash = SafeFd.Check(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0), "open", "/");
-            Mounter.Mount(null, "/", null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(slash, "/")), null, "/", "/");
+            Sys.Mount(null, "/", null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(slash, "/")), null, "/", "/");
         }
-        if (plan.Propagation != 0) Mounter.Mount(null, "/", null, plan.Propagation, null, "/", "/");
+        if (plan.Propagation != 0) Sys.Mount(null, "/", null, plan.Propagation, null, "/", "/");
     }
 
     /// <summary>A path the container may read but not change: bound onto itself, then remounted read-only.</summary>
@@ -179,10 +174,10 @@ public static class RootfsSetup
         {
             if (fd is null) return;
             var at = root.PathOf(fd);
-            Mounter.Mount(at, at, null, MS_BIND | MS_REC, null, path, path, shownSource: path);
+            Sys.Mount(at, at, null, MS_BIND | MS_REC, null, path, path, shownSource: path);
         }
         using var top = root.Open(path);
-        Mounter.Mount(null, root.PathOf(top), null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(top, path)), null, path, path);
+        Sys.Mount(null, root.PathOf(top), null, Mounter.RemountFlags(MS_RDONLY, 0, Mounter.LockedFlags(top, path)), null, path, path);
     }
 
     /// <summary>A path the container must not see: a directory is covered by an empty read-only tmpfs, a file
@@ -194,11 +189,11 @@ public static class RootfsSetup
         using var fd = root.TryOpen(path);
         if (fd is null) return;
         Errno.Check(StatMode(fd, "", 0, out var mode), "stat", path);
-        if ((mode & S_IFMT) == S_IFDIR) Mounter.Mount("tmpfs", root.PathOf(fd), "tmpfs", MS_RDONLY, null, path, path);
+        if ((mode & S_IFMT) == S_IFDIR) Sys.Mount("tmpfs", root.PathOf(fd), "tmpfs", MS_RDONLY, null, path, path);
         else
         {
             devNull ??= OpenDevNull(root, path);
-            Mounter.Mount(ProcFs.SelfFd(devNull), root.PathOf(fd), null, MS_BIND, null, path, path, shownSource: "/dev/null");
+            Sys.Mount(ProcFs.SelfFd(devNull), root.PathOf(fd), null, MS_BIND, null, path, path, shownSource: "/dev/null");
         }
     }
 
@@ -218,15 +213,9 @@ public static class RootfsSetup
     {
         for (var dir = Path.GetDirectoryName(rootfs.TrimEnd('/')); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
         {
-            var errno = Mounter.TryMount(null, dir, null, MS_PRIVATE, null, dir, dir);
+            var errno = Sys.TryMount(null, dir, null, MS_PRIVATE, null, dir, dir);
             if (errno == 0) return;
-            if (errno != Error.EINVAL) throw Mounter.Error(errno, null, null, MS_PRIVATE, null, dir);
+            if (errno != Error.EINVAL) throw Sys.MountError(errno, null, null, MS_PRIVATE, null, dir);
         }
-    }
-
-    private static void Chdir(string path)
-    {
-        if (Steps.On) Steps.Report("pivot_root", $"chdir(\"{path}\")", $"cd {path}");
-        Errno.Check(chdir(path), "chdir", path);
     }
 }

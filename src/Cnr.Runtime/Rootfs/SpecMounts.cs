@@ -37,7 +37,7 @@ internal static class SpecMounts
             // /dev/pts and the rest first (RootfsSetup.Finish makes it read-only, as runc's finalizeRootfs).
             bool copyUp = o.TmpCopyUp && type == "tmpfs";
             ulong flags = copyUp || IsReadonlyDev(m) ? o.Flags & ~MS_RDONLY : o.Flags;
-            var rc = Mounter.TryMount(source, root.PathOf(target), type, flags, o.Data, dest, root.Shell(dest));
+            var rc = Sys.TryMount(source, root.PathOf(target), type, flags, o.Data, dest, root.Shell(dest));
             if (rc == Error.EPERM && type == "sysfs")
             {
                 // A user namespace that does not own the network namespace may not mount sysfs: show the
@@ -50,12 +50,12 @@ internal static class SpecMounts
             if (rc == Error.EINVAL && o.Data is { Length: > 0 } data)
                 throw new MountFailedException($"mounts[{index}]: mount {source} to {dest}: EINVAL: {type} refused the options passed to it as data, \"{data}\" "
                     + $"(options that are not mount flags go to the filesystem as they are: fix or remove the one {type} does not take; see its manual for its options)");
-            if (rc != 0) throw Mounter.Error(rc, source, type, flags, o.Data, dest);
+            if (rc != 0) throw Sys.MountError(rc, source, type, flags, o.Data, dest);
             if (copyUp)
             {
                 using var top = root.Open(dest);
-                TmpCopyUp.Copy(target, top, dest, root.Shell(dest));
-                if (flags != o.Flags) Mounter.Mount(null, root.PathOf(top), type, o.Flags | MS_REMOUNT, o.Data, dest, root.Shell(dest));
+                Sys.CopyUp(target, top, dest, root.Shell(dest));
+                if (flags != o.Flags) Sys.Mount(null, root.PathOf(top), type, o.Flags | MS_REMOUNT, o.Data, dest, root.Shell(dest));
             }
             Finish(root, dest, o);
         }
@@ -146,14 +146,14 @@ internal static class SpecMounts
         string kernelSource = source.StartsWith('/') ? source : Path.Join(Environment.CurrentDirectory, source);
         using (var target = root.OpenOrCreate(dest, directory: (mode & S_IFMT) == S_IFDIR))
         {
-            if (sourceFd is not null) Mounter.Attach(sourceFd, target, source, o.Flags & (MS_BIND | MS_REC), dest, root.Shell(dest));
-            else Mounter.Mount(kernelSource, root.PathOf(target), null, o.Flags & (MS_BIND | MS_REC), null, dest, root.Shell(dest), shownSource: source);
+            if (sourceFd is not null) Sys.MoveMount(sourceFd, target, source, o.Flags & (MS_BIND | MS_REC), dest, root.Shell(dest));
+            else Sys.Mount(kernelSource, root.PathOf(target), null, o.Flags & (MS_BIND | MS_REC), null, dest, root.Shell(dest), shownSource: source);
         }
         if ((o.Flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) != 0 || o.ClearFlags != 0)
         {
             using var top = root.Open(dest);
             ulong flags = Mounter.RemountFlags(o.Flags, o.ClearFlags, Mounter.LockedFlags(top, dest));
-            Mounter.Mount(null, root.PathOf(top), null, flags, null, dest, root.Shell(dest));
+            Sys.Mount(null, root.PathOf(top), null, flags, null, dest, root.Shell(dest));
         }
         Finish(root, dest, o);
     }
@@ -167,7 +167,7 @@ internal static class SpecMounts
         using (var target = root.OpenOrCreate(dest, directory: true))
         {
             // v1 option words (controller names) mean nothing to cgroup2.
-            var rc = Mounter.TryMount("cgroup2", root.PathOf(target), "cgroup2", o.Flags, type == "cgroup2" ? o.Data : null, dest, root.Shell(dest));
+            var rc = Sys.TryMount("cgroup2", root.PathOf(target), "cgroup2", o.Flags, type == "cgroup2" ? o.Data : null, dest, root.Shell(dest));
             if (rc == 0) { Finish(root, dest, o); return; }
             if (HostCgroup2() is { } host)
             {
@@ -202,9 +202,9 @@ internal static class SpecMounts
         if (o.Propagation.Length == 0 && o.RecursiveSet == 0 && o.RecursiveClear == 0) return;
         using var top = root.Open(dest);
         foreach (var p in o.Propagation)
-            Mounter.Mount(null, root.PathOf(top), null, p, null, dest, root.Shell(dest));
+            Sys.Mount(null, root.PathOf(top), null, p, null, dest, root.Shell(dest));
         if (o.RecursiveSet != 0 || o.RecursiveClear != 0)
-            Mounter.SetRecursive(top, o.RecursiveSet, o.RecursiveClear, dest, root.Shell(dest));
+            Sys.MountSetAttrRecursive(top, o.RecursiveSet, o.RecursiveClear, dest, root.Shell(dest));
     }
 }
 

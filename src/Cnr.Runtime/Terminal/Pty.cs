@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Cnr.Diagnostics;
 using Cnr.Linux;
 
 namespace Cnr.Terminal;
@@ -14,28 +13,11 @@ public static unsafe class Pty
     /// <c>SlavePath</c> is only for messages.</summary>
     public static (SafeFd Master, SafeFd Slave, string SlavePath) Open()
     {
-        var master = SafeFd.Check(Libc.open("/dev/ptmx", Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC, 0), "open", "/dev/ptmx");
-        try
-        {
-            int unlock = 0;
-            Errno.Check(Libc.ioctl(master, Libc.TIOCSPTLCK, (nint)(&unlock)), "ioctl(TIOCSPTLCK)", "/dev/ptmx");
-            int n;
-            Errno.Check(Libc.ioctl(master, Libc.TIOCGPTN, (nint)(&n)), "ioctl(TIOCGPTN)", "/dev/ptmx");
-            var slavePath = $"/dev/pts/{n}";
-            var slave = SafeFd.Check(Libc.ioctl_fd(master, Libc.TIOCGPTPEER, Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC), "ioctl(TIOCGPTPEER)", "/dev/ptmx");
-            if (!IsPtySlave(slave))
-            {
-                slave.Dispose();
-                throw new InvalidOperationException($"/dev/ptmx in the container did not give a pty of a devpts; mount devpts on /dev/pts");
-            }
-            if (Steps.On) Steps.Report("terminal", $"open(\"/dev/ptmx\") → master; ioctl(TIOCGPTPEER) → slave {slavePath}", null);
-            return (master, slave, slavePath);
-        }
-        catch
-        {
-            master.Dispose();
-            throw;
-        }
+        var (master, slave, slavePath) = Sys.OpenPty();
+        if (IsPtySlave(slave)) return (master, slave, slavePath);
+        slave.Dispose();
+        master.Dispose();
+        throw new InvalidOperationException($"/dev/ptmx in the container did not give a pty of a devpts; mount devpts on /dev/pts");
     }
 
     /// <summary>A character device with a pty slave major, on a devpts filesystem.</summary>
@@ -47,11 +29,9 @@ public static unsafe class Pty
     /// <summary>In the init, after setsid(): the slave becomes the controlling terminal and fds 0, 1, 2.</summary>
     public static void BecomeControllingTerminal(SafeFd slave, string slavePath, Spec.Box? size)
     {
-        Errno.Check(Libc.setsid(), "setsid");
-        Errno.Check(Libc.ioctl(slave, Libc.TIOCSCTTY, 0), "ioctl(TIOCSCTTY)", slavePath);
+        // Sized first: taking it is one step (setsid, TIOCSCTTY, dup2), as `setsid --ctty` does it.
         if (size is { Height: > 0, Width: > 0 }) SetSize(slave, (ushort)size.Height, (ushort)size.Width);
-        for (int i = 0; i < 3; i++) Errno.Check(Libc.dup2(slave, i), "dup2", slavePath);
-        if (Steps.On) Steps.Report("terminal", $"setsid(); ioctl({slavePath}, TIOCSCTTY); dup2 → 0, 1, 2", "setsid --ctty");
+        Sys.TakeControllingTerminal(slave, slavePath);
     }
 
     public static void SetSize(SafeHandle fd, ushort rows, ushort cols)

@@ -29,12 +29,12 @@ public class MounterTests
     [InlineData(null, null, MS_BIND | MS_REMOUNT | MS_RDONLY, null, "mount -o remount,bind,ro R/proc")]
     [InlineData(null, null, MS_REC | MS_SLAVE, null, "mount --make-rslave R/proc")]
     public void ShellLine_IsWhatAStudentWouldType(string? source, string? type, ulong flags, string? data, string expected)
-        => Assert.Equal(expected, Mounter.ShellLine(source, type, flags, data, "R/proc"));
+        => Assert.Equal(expected, Cnr.Linux.Sys.MountShellLine(source, type, flags, data, "R/proc"));
 
     [Fact]
     public void Error_NamesTheMount()
     {
-        var e = Mounter.Error(Cnr.Linux.Error.EPERM, "proc", "proc", 0, null, "/proc");
+        var e = Cnr.Linux.Sys.MountError(Cnr.Linux.Error.EPERM, "proc", "proc", 0, null, "/proc");
         Assert.Equal("mount proc to /proc: EPERM (Operation not permitted)", e.Message);
         Assert.Equal(Cnr.Linux.Error.EPERM, e.Number);
     }
