@@ -31,10 +31,6 @@ public static partial class Sys
         return RunProgram(helper, args);
     }
 
-    private const int AF_INET = 2, SOCK_DGRAM = 2;
-    private const nuint SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914;
-    private const short IFF_UP = 0x1;
-
     /// <summary>struct ifreq: the name, then the union; ifr_flags is its first short.</summary>
     [StructLayout(LayoutKind.Sequential, Size = 40)]
     private unsafe struct IfReq
@@ -46,6 +42,9 @@ public static partial class Sys
     /// <summary>ioctl(SIOCSIFFLAGS) of "lo" with IFF_UP, in the caller's network namespace, unless it is up.</summary>
     public static unsafe void SetLoopbackUp()
     {
+        const int AF_INET = 2, SOCK_DGRAM = 2;
+        const nuint SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914;
+        const short IFF_UP = 0x1;
         if (Diagnostics.Steps.On) Diagnostics.Steps.Report("network", "ioctl(socket(AF_INET), SIOCSIFFLAGS, {\"lo\", IFF_UP}) (a new network namespace's loopback, as runc)", "ip link set lo up");
         using var sock = SafeFd.Check(Libc.socket(AF_INET, SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0), "socket", "AF_INET (to bring lo up)");
         var req = new IfReq();

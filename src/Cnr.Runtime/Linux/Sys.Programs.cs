@@ -10,6 +10,8 @@ public readonly record struct ProgramResult(int Status, string Stdout, string St
     public string Output => Stdout + Stderr;
 }
 
+/// <summary>The programs cnr runs as steps of its own: the OCI hooks (mechanism "hook"); and how a helper program
+/// is run to its end (newuidmap, criu check: their steps are in Sys.Namespaces.cs, Sys.Checkpoint.cs).</summary>
 public static partial class Sys
 {
     /// <summary>Runs <paramref name="path"/> with <paramref name="args"/> to its end, both streams read (stderr

@@ -5,13 +5,12 @@ namespace Cnr.Linux;
 /// <summary>The seccomp step (mechanism "seccomp"): loading the filter the parent compiled.</summary>
 public static partial class Sys
 {
-    private const int SECCOMP_SET_MODE_FILTER = 1;
-
     /// <summary>seccomp(SECCOMP_SET_MODE_FILTER) of <paramref name="filter"/> on the calling thread (on all
     /// threads with SECCOMP_FILTER_FLAG_TSYNC); returns its listener fd, or null without
     /// SECCOMP_FILTER_FLAG_NEW_LISTENER. The step has no shell equivalent: no tool loads a BPF filter.</summary>
     public static unsafe SafeFd? LoadSeccompFilter(CompiledFilter filter)
     {
+        const int SECCOMP_SET_MODE_FILTER = 1;
         string flags = filter.Flags == 0 ? "0" : string.Join('|', SeccompNames.Flags.Where(f => (filter.Flags & f.Value) != 0).Select(f => f.Key)
             .Append(filter.NewListener ? "SECCOMP_FILTER_FLAG_NEW_LISTENER" : null).OfType<string>());
         if (Diagnostics.Steps.On)
