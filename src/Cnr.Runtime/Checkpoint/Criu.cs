@@ -2,7 +2,6 @@ using Cnr.Checkpoint.Rpc;
 using Cnr.Linux;
 using Cnr.Namespaces;
 using Cnr.Process;
-using Google.Protobuf;
 
 namespace Cnr.Checkpoint;
 
