@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Namespaces;
@@ -20,7 +19,6 @@ public sealed class CgroupManager : ICgroupManager
     /// <summary>Marks the directories cnr created (on cgroupfs, which keeps trusted.* xattrs in the kernel),
     /// so that a later `cnr delete` removes parents it made, once empty, and never anyone else's.</summary>
     private const string CreatedXattr = "trusted.cnr.created";
-    private const int SIGKILL = 9;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private static readonly string[] StatsControllers = ["cpu", "io", "memory", "pids"];
 
@@ -185,14 +183,12 @@ public sealed class CgroupManager : ICgroupManager
     public void AddProcess(int pid)
     {
         var text = pid.ToString(CultureInfo.InvariantCulture);
-        if (Steps.On) Steps.Report("cgroup", $"write {FullPath}/cgroup.procs = {text}", $"echo {text} > {FullPath}/cgroup.procs");
-        var rc = TryWrite(System.IO.Path.Combine(FullPath, "cgroup.procs"), text);
+        var rc = Sys.TryWriteCgroupFile(System.IO.Path.Combine(FullPath, "cgroup.procs"), text);
         // EBUSY: the container enabled controllers below its cgroup and moved its init down ("no internal
         // processes"): an exec'd process goes where the init is now, as runc does.
         if (rc == Error.EBUSY && _initPid > 0 && InitCgroup() is { } initDir)
         {
-            if (Steps.On) Steps.Report("cgroup", $"write {initDir}/cgroup.procs = {text} (the init's cgroup: {FullPath} takes no processes)", $"echo {text} > {initDir}/cgroup.procs");
-            rc = TryWrite(System.IO.Path.Combine(initDir, "cgroup.procs"), text);
+            rc = Sys.TryWriteCgroupFile(System.IO.Path.Combine(initDir, "cgroup.procs"), text, $"the init's cgroup: {FullPath} takes no processes");
             if (rc != 0) throw new SyscallException("write", rc, $"{initDir}/cgroup.procs (the init's cgroup, as {FullPath} takes no processes)");
             return;
         }
@@ -314,10 +310,7 @@ public sealed class CgroupManager : ICgroupManager
             RemoveTree(FullPath);
         }
         for (var dir = System.IO.Path.GetDirectoryName(FullPath)!; dir.Length > _hierarchy.Root.Length && IsOurs(dir); dir = System.IO.Path.GetDirectoryName(dir)!)
-        {
-            if (Libc.rmdir(dir) != 0) break;  // not empty: another container's parent too
-            if (Steps.On) Steps.Report("cgroup", $"rmdir {dir}", $"rmdir {dir}");
-        }
+            if (Sys.TryRemoveCgroup(dir) != 0) break;  // not empty: another container's parent too
     }
 
     private void KillEach()
@@ -325,11 +318,7 @@ public sealed class CgroupManager : ICgroupManager
         // no cgroup.kill (before Linux 5.14): freeze so nothing forks between the listing and the kill
         var freezable = File.Exists(System.IO.Path.Combine(FullPath, "cgroup.freeze"));
         if (freezable) WriteFile("cgroup.freeze", "1", "stop the container before killing it");
-        foreach (var pid in Pids())
-        {
-            if (Steps.On) Steps.Report("cgroup", $"kill({pid}, SIGKILL)", $"kill -KILL {pid}");
-            Libc.kill(pid, SIGKILL);
-        }
+        foreach (var pid in Pids()) Sys.KillCgroupProcess(pid);
         if (freezable) WriteFile("cgroup.freeze", "0", "let the killed processes die");
     }
 
@@ -338,14 +327,13 @@ public sealed class CgroupManager : ICgroupManager
         foreach (var child in Directory.GetDirectories(dir)) RemoveTree(child);
         var sw = Stopwatch.StartNew();
         // EBUSY right after the last process exits: the kernel frees the cgroup's css asynchronously
-        while (Libc.rmdir(dir) != 0)
+        Error errno;
+        while ((errno = Sys.TryRemoveCgroup(dir)) != 0)
         {
-            var errno = Errno.Last;
             if (errno == Error.ENOENT) return;
             if (errno != Error.EBUSY || sw.Elapsed > Timeout) throw new SyscallException("rmdir", errno, dir);
             Thread.Sleep(10);
         }
-        if (Steps.On) Steps.Report("cgroup", $"rmdir {dir}", $"rmdir {dir}");
     }
 
     private void EnableControllers(string dir, Dictionary<string, CgroupWrite> needed)
@@ -367,8 +355,7 @@ public sealed class CgroupManager : ICgroupManager
         foreach (var c in toEnable)
         {
             var file = System.IO.Path.Combine(dir, "cgroup.subtree_control");
-            if (Steps.On) Steps.Report("cgroup", $"write {file} = +{c}", $"echo +{c} > {file}");
-            var rc = TryWrite(file, "+" + c);
+            var rc = Sys.TryWriteCgroupFile(file, "+" + c);
             if (rc == 0 || !needed.TryGetValue(c, out var w)) continue;
             if (rc == Error.EBUSY) throw HasProcesses(w.Source, c, dir);
             throw new SyscallException("write", rc, $"{file} (+{c}, for {w.Source})");
@@ -388,14 +375,10 @@ public sealed class CgroupManager : ICgroupManager
         {
             EnableControllers(dir, needed);
             dir += "/" + part;
-            if (Libc.mkdir(dir, 0x1ed /* 0755 */) != 0)
-            {
-                var errno = Errno.Last;
-                if (errno == Error.EEXIST) continue;
-                if (errno == Error.ENOENT) return false;
-                throw new SyscallException("mkdir", errno, dir);
-            }
-            if (Steps.On) Steps.Report("cgroup", $"mkdir {dir}", $"mkdir {dir}");
+            var errno = Sys.TryMakeCgroup(dir);
+            if (errno == Error.EEXIST) continue;
+            if (errno == Error.ENOENT) return false;
+            if (errno != 0) throw new SyscallException("mkdir", errno, dir);
             created.Add(dir);
             byte one = (byte)'1';
             Libc.setxattr(dir, CreatedXattr, &one, 1, 0);  // best effort: without it, parents are left in place
@@ -409,23 +392,7 @@ public sealed class CgroupManager : ICgroupManager
         return Libc.getxattr(dir, CreatedXattr, &b, 1) == 1;
     }
 
-    private void WriteFile(string file, string value, string why)
-    {
-        var full = System.IO.Path.Combine(FullPath, file);
-        if (Steps.On) Steps.Report("cgroup", $"write {full} = {value}", $"echo {value} > {full}");
-        var rc = TryWrite(full, value);
-        if (rc != 0) throw new SyscallException("write", rc, $"{full} ({why})");
-    }
-
-    /// <summary>One write(2) of the whole value, as the kernel parses it; 0 or the errno.</summary>
-    private static unsafe Error TryWrite(string path, string value)
-    {
-        using var fd = Libc.open(path, Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
-        if (fd.IsInvalid) return Errno.Last;
-        var bytes = Encoding.UTF8.GetBytes(value);
-        fixed (byte* p = bytes)
-            return Libc.write(fd, p, bytes.Length) == bytes.Length ? 0 : Errno.Last;
-    }
+    private void WriteFile(string file, string value, string why) => Sys.WriteCgroupFile(System.IO.Path.Combine(FullPath, file), value, why);
 
     private static bool WaitFor(Func<bool> done)
     {

@@ -1,4 +1,3 @@
-using Cnr.Diagnostics;
 using Cnr.Linux;
 
 namespace Cnr.Cgroups;
@@ -72,14 +71,10 @@ public static class DeviceFilter
     public static void Apply(string cgroupDir, IReadOnlyList<DeviceRule> rules)
     {
         var insns = Compile(rules);
-        if (Steps.On)
-            Steps.Report("cgroup", $"bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, {insns.Length} insns: {string.Join("; ", rules)})");
-        using var prog = Libc.BpfProgLoadCgroupDevice(insns, License);
+        using var prog = Sys.LoadDeviceProgram(insns, rules);
         using var dir = SafeFd.Check(Libc.open(cgroupDir, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", cgroupDir);
         var old = Libc.BpfProgQuery(dir, Libc.BPF_CGROUP_DEVICE, cgroupDir);
-        if (Steps.On)
-            Steps.Report("cgroup", $"bpf(BPF_PROG_ATTACH, {cgroupDir}, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI)");
-        Libc.BpfProgAttach(dir, prog, Libc.BPF_CGROUP_DEVICE, Libc.BPF_F_ALLOW_MULTI, cgroupDir);
+        Sys.AttachDeviceProgram(dir, prog, cgroupDir);
         foreach (var id in old)
         {
             // Another cnr replacing the same cgroup's program may have freed it since the query: gone is fine.
@@ -87,8 +82,7 @@ public static class DeviceFilter
             try { o = Libc.BpfProgGetFdById(id); }
             catch (SyscallException e) when (e.Number == Error.ENOENT) { continue; }
             using var _ = o;
-            if (Steps.On) Steps.Report("cgroup", $"bpf(BPF_PROG_DETACH, {cgroupDir}, prog id {id})");
-            Libc.BpfProgDetach(dir, o, Libc.BPF_CGROUP_DEVICE, cgroupDir);
+            Sys.DetachDeviceProgram(dir, o, id, cgroupDir);
         }
     }
 }

@@ -7,6 +7,9 @@ namespace Cnr.Cgroups;
 /// <summary>A D-Bus error reply from systemd, kept with its name (e.g. org.freedesktop.systemd1.UnitExists).</summary>
 public sealed class SystemdException(string errorName, string message) : CgroupException(message)
 {
+    /// <summary>StartTransientUnit's answer when a unit of that name is loaded: failed, or someone's live one.</summary>
+    public const string UnitExists = "org.freedesktop.systemd1.UnitExists";
+
     public string ErrorName { get; } = errorName;
 }
 

@@ -1,4 +1,3 @@
-using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Namespaces;
 using Cnr.Spec;
@@ -13,8 +12,6 @@ namespace Cnr.Cgroups;
 /// handed to systemd between its Ready and Go, before it runs anything.</summary>
 public sealed class SystemdCgroup : ICgroupManager
 {
-    private const string UnitExists = "org.freedesktop.systemd1.UnitExists";
-
     private readonly string _containerId;
     private readonly SystemdCgroupsPath? _path;
     private readonly Spec.Linux? _linux;
@@ -69,15 +66,9 @@ public sealed class SystemdCgroup : ICgroupManager
     {
         var bus = Bus();
         var properties = SystemdProperties.ForNewScope(_containerId, _path!.Slice, pid, _linux);
-        if (Steps.On) Steps.Report("cgroup", $"D-Bus StartTransientUnit({Unit}, {string.Join(", ", properties)})",
-            $"systemd-run --scope --unit={Unit} --slice={_path.Slice} -p Delegate=yes …");
-        try
-        {
-            try { bus.StartTransientUnit(Unit, properties); }
-            // a unit left failed by an earlier container of that name can be reset; a live one is someone's
-            catch (SystemdException e) when (e.ErrorName == UnitExists && bus.ResetFailedUnit(Unit)) { bus.StartTransientUnit(Unit, properties); }
-        }
-        catch (SystemdException e) when (e.ErrorName == UnitExists)
+        try { Sys.StartTransientUnit(bus, Unit, _path.Slice, properties); }
+        // still UnitExists after a failed unit of that name was reset: a live one, someone's
+        catch (SystemdException e) when (e.ErrorName == SystemdException.UnitExists)
         {
             throw new CgroupException($"linux.cgroupsPath: the systemd unit {Unit} already exists (another container or service runs in it); give this container another name in \"{_path.Slice}:{_path.Prefix}:NAME\"");
         }
@@ -101,8 +92,7 @@ public sealed class SystemdCgroup : ICgroupManager
         var properties = SystemdProperties.ForResources(resources);
         // as the files: a new device list replaces the old one (CgroupManager.SetResources)
         if (resources.Devices is not null) properties.AddRange(SystemdProperties.ForDevices(DeviceRules.For(new Spec.Linux { Resources = resources })));
-        if (Steps.On) Steps.Report("cgroup", $"D-Bus SetUnitProperties({Unit}, runtime, {string.Join(", ", properties)})", $"systemctl set-property --runtime {Unit} …");
-        try { Bus().SetUnitProperties(Unit, properties); }
+        try { Sys.SetUnitProperties(Bus(), Unit, properties); }
         catch (SystemdException e) { throw new CgroupException($"--systemd-cgroup: systemd refused the properties of {Unit}: {e.Message}"); }
         Files().SetResources(resources);
     }
@@ -121,10 +111,7 @@ public sealed class SystemdCgroup : ICgroupManager
     {
         if (_path is not null && !_started) return;
         _files?.Destroy();
-        if (Steps.On) Steps.Report("cgroup", $"D-Bus StopUnit({Unit}); ResetFailedUnit({Unit})", $"systemctl stop {Unit}; systemctl reset-failed {Unit}");
-        var bus = Bus();
-        try { bus.StopUnit(Unit); }
-        finally { bus.ResetFailedUnit(Unit); }
+        Sys.StopUnit(Bus(), Unit);
     }
 
     private SystemdBus Bus() => _bus ??= SystemdBus.Connect(_userInstance);

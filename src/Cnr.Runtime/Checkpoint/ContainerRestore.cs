@@ -74,8 +74,7 @@ public static class ContainerRestore
             // CRIU mounts the container's tree on its `root`, which must be a mount point of its own.
             criuRoot = Path.Combine(store.DirOf(o.Id), ContainerStore.CriuRootName);
             Directory.CreateDirectory(criuRoot);
-            if (Steps.On) Steps.Report("mount", $"mount(\"{rootfs}\", \"{criuRoot}\", MS_BIND|MS_REC) (CRIU's root)", $"mount --rbind {rootfs} {criuRoot}");
-            Errno.Check(Libc.mount(rootfs, criuRoot, null, Libc.MS_BIND | Libc.MS_REC, null), "mount", criuRoot);
+            Sys.MountCriuRoot(rootfs, criuRoot);
 
             using var images = SafeFd.Check(Libc.open(imageDir, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", imageDir);
             using var work = SafeFd.Check(Libc.open(workDir, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", workDir);

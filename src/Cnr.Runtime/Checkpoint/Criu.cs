@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using Cnr.Checkpoint.Rpc;
-using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Namespaces;
 using Cnr.Process;
-using Google.Protobuf;
 
 namespace Cnr.Checkpoint;
 
@@ -29,16 +26,15 @@ internal sealed class Criu : IDisposable
     {
         var path = IdMaps.FindHelper("criu")
             ?? throw new InvalidOperationException($"{verb}: CRIU is not installed (no criu on PATH): install Debian's criu package (apt-get install criu)");
-        var (status, output) = RunCriu(path, "--version");
-        var version = ParseVersion(output);
-        if (status != 0 || version is null)
-            throw new InvalidOperationException($"{verb}: {path} --version did not report a CRIU version ({FirstLine(output)})");
+        var answer = Sys.RunProgram(path, ["--version"]);
+        var version = ParseVersion(answer.Output);
+        if (answer.Status != 0 || version is null)
+            throw new InvalidOperationException($"{verb}: {path} --version did not report a CRIU version ({FirstLine(answer.Output)})");
         if (version < MinVersion)
             throw new InvalidOperationException($"{verb}: CRIU {FormatVersion(version.Value)} is too old: cnr needs CRIU {FormatVersion(MinVersion)} or newer (Debian 12's criu package has 3.17)");
-        if (Steps.On) Steps.Report("criu", "criu check (CRIU's own test of this kernel)", "criu check");
-        (status, output) = RunCriu(path, "check");
-        if (status != 0)
-            throw new InvalidOperationException($"{verb}: CRIU cannot work on this host: `criu check` fails: {CheckError(output)}");
+        var check = Sys.CriuCheck(path);
+        if (check.Status != 0)
+            throw new InvalidOperationException($"{verb}: CRIU cannot work on this host: `criu check` fails: {CheckError(check.Output)}");
         return path;
     }
 
@@ -73,16 +69,6 @@ internal sealed class Criu : IDisposable
 
     private static string FirstLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim() ?? "no output";
 
-    private static (int Status, string Output) RunCriu(string path, string arg)
-    {
-        var psi = new ProcessStartInfo(path, arg) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout + stderr.Result);
-    }
-
     /// <summary>Starts `criu swrk 3`; <paramref name="extraFds"/> become its fds 4, 5, … (for inherit_fd).
     /// <paramref name="logPath"/> is where CRIU's log will be (work dir + log_file), for errors.</summary>
     public static Criu Start(string criuPath, IReadOnlyList<SafeFd> extraFds, string logPath)
@@ -96,9 +82,7 @@ internal sealed class Criu : IDisposable
             {
                 foreach (var fd in extraFds.Prepend(child.Handle))
                     sources.Add(SafeFd.Check(Libc.DupCloexec(fd, 64), "fcntl", "F_DUPFD_CLOEXEC"));
-                if (Steps.On) Steps.Report("criu", "criu swrk 3 (CRIU's RPC service on a socketpair: one request, notifications, one response)", null);
-                int pid = Libc.Spawn(criuPath, [criuPath, "swrk", "3"], Libc.CurrentEnvironment(),
-                    sources.Select((s, i) => (s, 3 + i)).ToArray());
+                int pid = Sys.SpawnCriuService(criuPath, sources);
                 return new Criu(parent, pid, logPath);
             }
             catch
@@ -119,8 +103,7 @@ internal sealed class Criu : IDisposable
     /// failed request becomes one line with CRIU's own error and its log's path.</summary>
     public criu_resp Call(criu_req request, Action<string, int, SafeFd?>? onNotify = null)
     {
-        if (Steps.On) Steps.Report("criu", $"criu_req {request.Type} over the swrk socket", null);
-        _socket.SendRaw(request.ToByteArray());
+        Sys.SendCriuRequest(_socket, request);
         while (true)
         {
             var data = _socket.ReceiveRaw(out var fd);
@@ -137,10 +120,9 @@ internal sealed class Criu : IDisposable
                     return resp;
                 }
                 var script = resp.Notify?.Script ?? "";
-                if (Steps.On) Steps.Report("criu", $"notify {script} (pid {resp.Notify?.Pid ?? 0})", null);
-                onNotify?.Invoke(script, resp.Notify?.Pid ?? 0, fd);
+                int pid = resp.Notify?.Pid ?? 0;
+                Sys.AnswerCriuNotify(_socket, script, pid, () => onNotify?.Invoke(script, pid, fd));
             }
-            _socket.SendRaw(new criu_req { Type = criu_req_type.Notify, NotifySuccess = true }.ToByteArray());
         }
     }
 

@@ -99,7 +99,6 @@ public static class ContainerCreate
             var cg = cgroup;
             launch.Rootfs.NoPivot = o.NoPivot;
             launch.FifoFd = fifo.Fd;
-            launch.ReportSteps = Steps.On;
             launch.PreserveFds = o.PreserveFds;
             init = InitProcess.Start(new LaunchRequest
             {

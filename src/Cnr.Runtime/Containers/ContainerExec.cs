@@ -1,5 +1,4 @@
 using Cnr.Cgroups;
-using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Lsm;
 using Cnr.Namespaces;
@@ -72,7 +71,6 @@ public static class ContainerExec
                     Exec = true,
                     ContainerId = record.Id,
                     Bundle = record.Bundle,
-                    ReportSteps = Steps.On,
                     PreserveFds = o.PreserveFds,
                     Process = process,
                     // Compiled here, on the host: init has joined the container's mount namespace and must not open libseccomp.

@@ -29,10 +29,9 @@ public static class HookRunner
 
     private static void RunOne(string stage, int i, HookPlan hook, byte[] stdin)
     {
-        if (Steps.On) Steps.Report("hook", $"{stage}[{i}]: {hook.Path} {string.Join(' ', hook.Args.Skip(1))}", null);
         int status;
         bool timedOut;
-        try { status = Spawn(hook, stdin, out timedOut); }
+        try { status = Spawn(stage, i, hook, stdin, out timedOut); }
         catch (SyscallException e) when (e.Call == "posix_spawn")
         {
             throw new InvalidOperationException($"hooks.{stage}[{i}].path: cannot run {hook.Path}: {Errno.Name(e.Number)} ({Errno.Describe(e.Number)}) "
@@ -44,15 +43,14 @@ public static class HookRunner
 
     /// <summary>Runs one hook with its own argv (args[0] is its argv[0], as runc does: dockerd's
     /// libnetwork-setkey hook depends on it) and env, the state on stdin; returns its exit status.</summary>
-    private static unsafe int Spawn(HookPlan hook, byte[] stdin, out bool timedOut)
+    private static unsafe int Spawn(string stage, int i, HookPlan hook, byte[] stdin, out bool timedOut)
     {
         timedOut = false;
-        IReadOnlyList<string> argv = hook.Args;
         IReadOnlyList<string> envp = hook.Env ?? Libc.CurrentEnvironment();
         var pipe = Libc.Pipe(hook.Path);
         using var readEnd = pipe.Read;
         using var writeEnd = pipe.Write;
-        int pid = Libc.Spawn(hook.Path, argv, envp, [(readEnd, 0)]);
+        int pid = Sys.SpawnHook(stage, i, hook, envp, readEnd);
         readEnd.Dispose();
         fixed (byte* b = stdin) Libc.write(writeEnd, b, stdin.Length); // EPIPE if the hook ignores stdin: fine
         writeEnd.Dispose();

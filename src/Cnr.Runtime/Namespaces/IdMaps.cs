@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Spec;
 
@@ -58,11 +56,11 @@ public static class IdMaps
         var helpers = euid == 0 || linux is null ? [] : Helpers(linux, euid, egid).ToList();
         // An unprivileged writer of gid_map must first give up setgroups; newgidmap, being privileged, need not,
         // and leaving setgroups allowed lets process.user.additionalGids work.
-        if (euid != 0 && !helpers.Any(h => h.Helper == "newgidmap")) WriteProc(pid, "setgroups", "deny");
+        if (euid != 0 && !helpers.Any(h => h.Helper == "newgidmap")) Sys.WriteIdMapFile(pid, "setgroups", "deny");
         foreach (var (file, name, helper, maps) in new[] { ("uid_map", "linux.uidMappings", "newuidmap", linux?.UidMappings), ("gid_map", "linux.gidMappings", "newgidmap", linux?.GidMappings) })
         {
             if (helpers.Any(h => h.Helper == helper)) RunHelper(FindHelper(helper)!, pid, name, maps!);
-            else WriteProc(pid, file, Format(maps));
+            else Sys.WriteIdMapFile(pid, file, Format(maps));
         }
     }
 
@@ -89,31 +87,13 @@ public static class IdMaps
 
     private static void RunHelper(string helper, int pid, string name, IReadOnlyList<LinuxIdMapping> maps)
     {
-        var args = new List<string> { pid.ToString() };
-        foreach (var m in maps) args.AddRange([m.ContainerID.ToString(), m.HostID.ToString(), m.Size.ToString()]);
-        if (Steps.On) Steps.Report("user", $"{helper} {string.Join(' ', args)}", $"{Path.GetFileName(helper)} {string.Join(' ', args)}");
-        var psi = new ProcessStartInfo(helper) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        p.StandardOutput.ReadToEnd();
-        var stderr = p.StandardError.ReadToEnd().Trim().Replace('\n', ' ');
-        p.WaitForExit();
-        if (p.ExitCode != 0)
+        var result = Sys.RunIdMapHelper(helper, pid, maps);
+        if (result.Status != 0)
         {
+            var stderr = result.Stderr.Trim().Replace('\n', ' ');
             var file = helper.EndsWith("newuidmap", StringComparison.Ordinal) ? "/etc/subuid" : "/etc/subgid";
-            throw new SpecException(name, $"{helper} refused {Show(maps)}: {(stderr.Length > 0 ? stderr : $"exit status {p.ExitCode}")}",
+            throw new SpecException(name, $"{helper} refused {Show(maps)}: {(stderr.Length > 0 ? stderr : $"exit status {result.Status}")}",
                 $"the host ranges must be yours in {file} (a line \"USER:FIRST:COUNT\"), and the container's ids must not overlap");
-        }
-    }
-
-    private static void WriteProc(int pid, string file, string content)
-    {
-        var path = $"/proc/{pid}/{file}";
-        if (Steps.On) Steps.Report("user", $"write {path}: {content.Trim().Replace("\n", ", ")}", $"echo '{content.Trim()}' > {path}");
-        try { File.WriteAllText(path, content); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException($"write {path} ({content.Trim()}): {e.Message}", e);
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Cnr.Diagnostics;
 using Cnr.Linux;
 using Cnr.Process;
 using Cnr.Spec;
@@ -13,7 +12,6 @@ namespace Cnr.Seccomp;
 /// holds every capability then.</summary>
 public static class SeccompFilter
 {
-    private const int SECCOMP_SET_MODE_FILTER = 1;
     /// <summary>seccomp() returns a listener fd for the filter's SCMP_ACT_NOTIFY rules.</summary>
     internal const uint SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
 
@@ -42,34 +40,8 @@ public static class SeccompFilter
     /// linux.seccomp.listenerPath, as runc does) and is closed here.</summary>
     public static void Load(CompiledFilter filter, SyncSocket sync)
     {
-        using var listener = Load(filter);
+        using var listener = Sys.LoadSeccompFilter(filter);
         if (listener is not null) sync.SendFd(listener, SyncMessage.SeccompListener);
-    }
-
-    /// <summary>Loads the filter; returns its listener fd, or null without SECCOMP_FILTER_FLAG_NEW_LISTENER.</summary>
-    public static unsafe SafeFd? Load(CompiledFilter filter)
-    {
-        string flags = filter.Flags == 0 ? "0" : string.Join('|', SeccompNames.Flags.Where(f => (filter.Flags & f.Value) != 0).Select(f => f.Key)
-            .Append(filter.NewListener ? "SECCOMP_FILTER_FLAG_NEW_LISTENER" : null).OfType<string>());
-        if (Steps.On)
-            Steps.Report("seccomp", $"seccomp(SECCOMP_SET_MODE_FILTER, {flags}, …): {filter.Rules} rules, default {filter.DefaultAction}", null);
-        fixed (byte* bpf = filter.Bpf)
-        {
-            var program = new SockFprog { Len = (ushort)(filter.Bpf.Length / 8), Filter = bpf };
-            long rc = Libc.syscall(Libc.SYS_seccomp, SECCOMP_SET_MODE_FILTER, (nint)filter.Flags, (nint)(&program), 0, 0, 0);
-            Errno.Check(rc, "seccomp", $"(SECCOMP_SET_MODE_FILTER, {flags}) linux.seccomp");
-            if (filter.NewListener) return SafeFd.Own((int)rc);
-            // With TSYNC, a positive result is the thread that could not be synchronised.
-            if (rc > 0) throw new InvalidOperationException($"seccomp (SECCOMP_SET_MODE_FILTER, {flags}): thread {rc} has a conflicting filter");
-            return null;
-        }
-    }
-
-    /// <summary>struct sock_fprog</summary>
-    private unsafe struct SockFprog
-    {
-        public ushort Len;
-        public byte* Filter;
     }
 }
 

@@ -125,7 +125,7 @@ public class SeccompFilterTests(ITestOutputHelper output)
             try
             {
                 Errno.Check(Libc.prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "PR_SET_NO_NEW_PRIVS");
-                SeccompFilter.Load(filter);
+                Sys.LoadSeccompFilter(filter);
                 errnos = (Call(() => Libc.mkdir("/nonexistent-cnr-seccomp-test/x", 0x1ff)),
                           Call(() => Getpriority(2, 0)), Call(() => Getpriority(0, 0)));
             }
