@@ -62,6 +62,10 @@ public static partial class Sys
         }
     }
 
+    /// <summary>Whether the init should send its steps back over the sync socket: only when this process shows them
+    /// (--explain, --debug).</summary>
+    internal static bool InitSendsSteps => Steps.On;
+
     /// <summary>A step of the init as it crosses the sync socket (<see cref="SyncMessage.Step"/>): its fields,
     /// NUL-separated.</summary>
     internal static string InitStepPayload(Step step) => $"{step.Mechanism}\0{step.Call}\0{step.Shell}";

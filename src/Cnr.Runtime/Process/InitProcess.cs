@@ -128,8 +128,7 @@ public sealed class InitProcess : IDisposable
                 req.OnPid?.Invoke(init.Pid);
                 init._after = "its fork into the pid namespace";
             }
-            // The init sends its steps back over the sync socket only when this process shows them (--explain, --debug).
-            req.Plan.ReportSteps = Steps.On;
+            req.Plan.ReportSteps = Sys.InitSendsSteps;
             init.Send(SyncMessage.Config, PlanCodec.Encode(req.Plan));
             try { foreach (var fd in bindSources) init.Sync.SendFd(fd, SyncMessage.BindSource); }
             catch (SyncPeerGoneException) { throw init.Died(); }
