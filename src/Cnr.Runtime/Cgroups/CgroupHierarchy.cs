@@ -26,6 +26,19 @@ public sealed class CgroupHierarchy
     /// <summary>The host's cgroup2 mount (the one at /sys/fs/cgroup first), or null with the reason.</summary>
     public static CgroupHierarchy? Find(out string reason)
     {
+        // One look per process: the driver's choice and the manager both ask (a parent never changes its mount
+        // namespace, being multi-threaded).
+        var found = _found ??= FindUncached();
+        reason = found.Reason;
+        return found.Hierarchy;
+    }
+
+    private static (CgroupHierarchy? Hierarchy, string Reason)? _found;
+
+    private static (CgroupHierarchy?, string) FindUncached() => (FindUncached(out var reason), reason);
+
+    private static CgroupHierarchy? FindUncached(out string reason)
+    {
         var mounts = ReadMounts();
         // A later mount on the same point hides an earlier one (mountinfo lists them in mount order).
         var visible = new Dictionary<string, string>();

@@ -40,7 +40,7 @@ public sealed class ContainerRecord
     public byte[] ToJson()
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = AsciiJsonEncoder.Instance }))
         {
             w.WriteStartObject();
             w.WriteString("id"u8, Id);

@@ -100,11 +100,20 @@ public sealed class ContainerStore(string root)
 
     private string ConfigPath(string id) => Path.Combine(DirOf(id), SpecLoader.ConfigFile);
 
-    /// <summary>Written whole or not at all (rename): readers take no lock.</summary>
-    private static void Replace(string path, byte[] bytes)
+    /// <summary>Written whole or not at all (rename): readers take no lock. open(O_TRUNC) and write(2), not
+    /// File.WriteAllBytes: .NET locks the file (flock) and truncates it with ftruncate after opening, and on ext4 a
+    /// truncated file is flushed to disk when it is closed (auto_da_alloc): three of those per `create` where
+    /// /run is not a tmpfs.</summary>
+    private static unsafe void Replace(string path, byte[] bytes)
     {
         var tmp = path + ".tmp";
-        File.WriteAllBytes(tmp, bytes);
+        using (var fd = SafeFd.Check(Libc.open(tmp, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC | Libc.O_NOFOLLOW | Libc.O_CLOEXEC,
+                   0b110_110_110), "open", tmp))
+        fixed (byte* p = bytes)
+        {
+            for (int done = 0; done < bytes.Length;)
+                done += (int)Errno.Check((long)Libc.write(fd, p + done, bytes.Length - done), "write", tmp);
+        }
         File.Move(tmp, path, overwrite: true);
     }
 

@@ -32,7 +32,7 @@ internal static class ListCommand
             {
                 case "json":
                     using (var stdout = Console.OpenStandardOutput())
-                    using (var writer = new Utf8JsonWriter(stdout))
+                    using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Encoder = AsciiJsonEncoder.Instance }))
                     {
                         writer.WriteStartArray();
                         foreach (var e in entries) e.Write(writer);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Cnr.Containers;
+using Cnr.State;
 
 namespace Cnr.Cli;
 
@@ -18,7 +19,7 @@ internal static class StateCommand
             // Unlocked: `state` must answer while a create holds the lock (status "creating"), and never hang.
             var state = StateEntry.Of(Container.Read(store, r.GetValue(id)!));
             using (var stdout = Console.OpenStandardOutput())
-            using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+            using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true, Encoder = AsciiJsonEncoder.Instance }))
                 state.Write(writer);
             Console.WriteLine();
             return 0;
