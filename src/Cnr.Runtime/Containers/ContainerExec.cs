@@ -91,7 +91,11 @@ public static class ContainerExec
             init.WaitCreated(onTerminal: m =>
             {
                 if (consoleSocket is not null) { using (m) consoleSocket.Send(m); }
-                else master = m;
+                else
+                {
+                    master = m;
+                    if (!o.Detach) Terminal.TerminalForwarder.CopyWindowSize(m);
+                }
             },
             onSeccompListener: listener =>
             {

@@ -15,6 +15,7 @@ public static class ContainerRun
         int pid = c.Record.Pid;
         try
         {
+            if (!detach && c.TerminalMaster is { } master) Terminal.TerminalForwarder.CopyWindowSize(master);
             ContainerStart.Release(c);
             init.WaitExec();
         }

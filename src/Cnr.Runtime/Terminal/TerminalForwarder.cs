@@ -40,9 +40,13 @@ public sealed unsafe class TerminalForwarder : IDisposable
         _output.Start();
     }
 
-    private void CopyWindowSize()
+    private void CopyWindowSize() => CopyWindowSize(_master);
+
+    /// <summary>cnr's window size onto the container's terminal, before its process may look (`run` calls
+    /// this before it lets the process go: a shell's first `stty size` must see the caller's size).</summary>
+    public static void CopyWindowSize(SafeFd master)
     {
-        if (Pty.TryGetSize(StdIn, out var rows, out var cols)) Pty.SetSize(_master, rows, cols);
+        if (Pty.TryGetSize(StdIn, out var rows, out var cols)) Pty.SetSize(master, rows, cols);
     }
 
     private static void Copy(SafeFd from, SafeFd to)
