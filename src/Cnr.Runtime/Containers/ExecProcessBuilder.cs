@@ -50,16 +50,55 @@ public static class ExecProcessBuilder
         return p;
     }
 
+    /// <summary>Bound field by field as config.json's "process" is (<see cref="SpecReader"/>): no System.Text.Json
+    /// metadata on the exec path (containerd's shim always passes --process).</summary>
     private static Spec.Process Read(string file)
     {
-        try { return JsonSerializer.Deserialize(File.ReadAllBytes(file), SpecJson.Default.Process) ?? throw new InvalidDataException("empty"); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidDataException)
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(file), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return SpecReader.ReadProcess(document.RootElement);
+        }
+        catch (SpecReader.TopLevelException e)
+        { throw new InvalidOperationException($"--process {file}: cannot read process.json: it holds {e.Found}, not a JSON object"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or SpecException)
         { throw new InvalidOperationException($"--process {file}: cannot read process.json: {e.Message}"); }
     }
 
-    /// <summary>A deep copy through the config's own JSON form: every field, none shared with the template.</summary>
-    private static Spec.Process Copy(Spec.Process template)
-        => JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(template, SpecJson.Default.Process), SpecJson.Default.Process)!;
+    /// <summary>A deep copy: every field, no object or list shared with the template.</summary>
+    internal static Spec.Process Copy(Spec.Process t) => new()
+    {
+        Terminal = t.Terminal,
+        ConsoleSize = t.ConsoleSize is { } box ? new Box { Height = box.Height, Width = box.Width } : null,
+        User = new User
+        {
+            Uid = t.User.Uid, Gid = t.User.Gid, Umask = t.User.Umask, Username = t.User.Username,
+            AdditionalGids = t.User.AdditionalGids is { } gids ? [.. gids] : null,
+        },
+        Args = t.Args is { } args ? [.. args] : null,
+        CommandLine = t.CommandLine,
+        Env = t.Env is { } env ? [.. env] : null,
+        Cwd = t.Cwd,
+        Capabilities = t.Capabilities is { } c ? new LinuxCapabilities
+        {
+            Bounding = Clone(c.Bounding), Effective = Clone(c.Effective), Inheritable = Clone(c.Inheritable),
+            Permitted = Clone(c.Permitted), Ambient = Clone(c.Ambient),
+        } : null,
+        Rlimits = t.Rlimits?.Select(r => new PosixRlimit { Type = r.Type, Hard = r.Hard, Soft = r.Soft }).ToList(),
+        NoNewPrivileges = t.NoNewPrivileges,
+        ApparmorProfile = t.ApparmorProfile,
+        OomScoreAdj = t.OomScoreAdj,
+        Scheduler = t.Scheduler is { } s ? new Scheduler
+        {
+            Policy = s.Policy, Nice = s.Nice, Priority = s.Priority, Flags = Clone(s.Flags), Runtime = s.Runtime,
+            Deadline = s.Deadline, Period = s.Period,
+        } : null,
+        SelinuxLabel = t.SelinuxLabel,
+        IoPriority = t.IoPriority is { } io ? new IoPriority { Class = io.Class, Priority = io.Priority } : null,
+        ExecCPUAffinity = t.ExecCPUAffinity is { } a ? new ExecCpuAffinity { Initial = a.Initial, Final = a.Final } : null,
+    };
+
+    private static List<string>? Clone(List<string>? list) => list is null ? null : [.. list];
 
     /// <summary>-e NAME=VALUE replaces the template's NAME where it has one (in its place), else is added: the
     /// process sees one value per name, the flag's (a duplicate would leave it to the program which one counts).</summary>

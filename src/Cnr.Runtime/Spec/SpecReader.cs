@@ -16,6 +16,13 @@ internal static class SpecReader
         return RuntimeSpec(root, "");
     }
 
+    /// <summary>A process.json (`exec --process`): the same binding as config.json's "process".</summary>
+    public static Process ReadProcess(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw new TopLevelException(Found(root));
+        return Process(root, "");
+    }
+
     /// <summary>The document is not an object: the loader words this one for the whole file.</summary>
     internal sealed class TopLevelException(string found) : Exception(found)
     {

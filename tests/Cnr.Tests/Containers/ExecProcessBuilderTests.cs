@@ -185,6 +185,52 @@ public sealed class ExecProcessBuilderTests
         finally { File.Delete(file); }
     }
 
+    /// <summary>Every field of Process set: a field the copy forgets shows in the JSON; a shared object or list
+    /// is caught by reference.</summary>
+    [Fact]
+    public void Copy_IsDeep_AndHasEveryField()
+    {
+        var t = Template();
+        t.ConsoleSize = new Box { Height = 24, Width = 80 };
+        t.User.Username = "root";
+        t.CommandLine = "sh -l";
+        t.Scheduler = new Scheduler { Policy = "SCHED_DEADLINE", Nice = 1, Priority = 2, Flags = ["SCHED_FLAG_RESET_ON_FORK"], Runtime = 3, Deadline = 4, Period = 5 };
+        t.SelinuxLabel = "system_u:system_r:container_t:s0";
+        t.IoPriority = new IoPriority { Class = "IOPRIO_CLASS_BE", Priority = 4 };
+        t.ExecCPUAffinity = new ExecCpuAffinity { Initial = "0", Final = "0-1" };
+        t.NoNewPrivileges = true;
+        var json = JsonSerializer.Serialize(t, SpecJson.Default.Process);
+        foreach (var property in typeof(Cnr.Spec.Process).GetProperties())
+            Assert.True(property.GetValue(t) is not null, $"the template leaves Process.{property.Name} unset: set it here");
+
+        var copy = ExecProcessBuilder.Copy(t);
+        Assert.Equal(json, JsonSerializer.Serialize(copy, SpecJson.Default.Process));
+        Assert.NotSame(t.User, copy.User);
+        Assert.NotSame(t.User.AdditionalGids, copy.User.AdditionalGids);
+        Assert.NotSame(t.Args, copy.Args);
+        Assert.NotSame(t.Env, copy.Env);
+        Assert.NotSame(t.Capabilities, copy.Capabilities);
+        Assert.NotSame(t.Capabilities!.Bounding, copy.Capabilities!.Bounding);
+        Assert.NotSame(t.Rlimits![0], copy.Rlimits![0]);
+        Assert.NotSame(t.Scheduler!.Flags, copy.Scheduler!.Flags);
+    }
+
+    [Fact]
+    public void ProcessFile_WrongType_NamesTheField()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, """{"args": "sh", "cwd": "/"}""");
+            var e = Assert.Throws<InvalidOperationException>(() => Build(new ExecProcessOptions { ProcessFile = file }));
+            Assert.StartsWith($"--process {file}: cannot read process.json: args", e.Message);
+            File.WriteAllText(file, "[]");
+            e = Assert.Throws<InvalidOperationException>(() => Build(new ExecProcessOptions { ProcessFile = file }));
+            Assert.Equal($"--process {file}: cannot read process.json: it holds an array, not a JSON object", e.Message);
+        }
+        finally { File.Delete(file); }
+    }
+
     [Fact]
     public void ProcessFile_Unreadable_IsOneLineNamingIt()
     {
