@@ -28,13 +28,13 @@ public static class ContainerDelete
                 throw new InvalidOperationException($"cannot delete container {c.Id} that is not stopped: {c.Status.Name()}");
             if (c.Status is not ContainerStatus.Stopped)
             {
-                Libc.kill(c.Record.Pid, 9);
+                Sys.TryKill(c.Record.Pid, 9);
                 WaitGone(c.Record);
             }
             // What a killed `create` or `exec` may have left outside the init's pid namespace, where the container
             // has no cgroup to list them (Destroy kills those of its cgroup).
             if (force)
-                foreach (var pid in ContainerProcesses.Pids(c)) Libc.kill(pid, 9);
+                foreach (var pid in ContainerProcesses.Pids(c)) Sys.TryKill(pid, 9);
             Destroy(c);
         }
     }

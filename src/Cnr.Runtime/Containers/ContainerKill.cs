@@ -13,11 +13,12 @@ public static class ContainerKill
         {
             // runc signals whatever the cgroup still holds, whatever the init's status
             foreach (var pid in ContainerProcesses.Pids(c))
-                Libc.kill(pid, signal);
+                Sys.TryKill(pid, signal);
             return;
         }
         if (!c.CanKill) throw new InvalidOperationException("container not running");
-        Errno.Check(Libc.kill(c.Record.Pid, signal), "kill", $"{c.Record.Pid} (container {c.Id})");
+        var errno = Sys.TryKill(c.Record.Pid, signal);
+        if (errno != 0) throw new SyscallException("kill", errno, $"{c.Record.Pid} (container {c.Id})");
     }
 }
 

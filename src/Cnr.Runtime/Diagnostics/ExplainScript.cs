@@ -48,7 +48,7 @@ public sealed class ExplainScript(string path, string commandLine)
                 case "clone":
                     host.AppendLine(comment);
                     host.AppendLine("# Every following line runs in the new namespaces: this same file, again, as pid 1 of the new pid namespace.");
-                    host.AppendLine($"exec {s.Shell} --propagation unchanged -- \"$BASH\" \"$0\" --inside");
+                    host.AppendLine(ReExecInside(s.Shell));
                     sb = inside;
                     continue;
                 case "cgroup":
@@ -135,6 +135,17 @@ public sealed class ExplainScript(string path, string commandLine)
         }
         return script.ToString();
     }
+
+    /// <summary>The host part's last line: this file again, --inside, in the clone step's namespaces. unshare's
+    /// --propagation unchanged leaves the new mount namespace's propagation to the steps, as cnr does; nsenter alone
+    /// (every namespace joined) has no such option, and with neither the file runs again where it is.</summary>
+    internal static string ReExecInside(string? namespacesShell) => namespacesShell switch
+    {
+        null => "exec \"$BASH\" \"$0\" --inside",
+        var s when s.StartsWith("unshare ", StringComparison.Ordinal) || s.Contains(" unshare ", StringComparison.Ordinal)
+            => $"exec {s} --propagation unchanged -- \"$BASH\" \"$0\" --inside",
+        var s => $"exec {s} -- \"$BASH\" \"$0\" --inside",
+    };
 
     /// <summary>After pivot_root the host's programs are out of reach, and the steps after it need some (mount,
     /// hostname, setpriv…): copies of them and of their libraries go into a tmpfs that no path reaches, open as fd 3.</summary>

@@ -27,7 +27,7 @@ public static partial class Sys
                 + (request.UnshareFlags != 0 ? $"; unshare({NamespaceType.FlagNames(request.UnshareFlags)})" : "")
                 + (request.LateUnshareFlags != 0 ? $"; after joining its cgroup: unshare({NamespaceType.FlagNames(request.LateUnshareFlags)})" : "")
                 + string.Concat(joins.Select(j => $"; setns(\"{j.Path}\", {NamespaceType.FlagNames(j.Type.CloneFlag)})")),
-                "unshare " + string.Join(' ', NamespaceType.All.Where(n => (newNamespaces & n.CloneFlag) != 0).Select(n => n.UnshareOption)));
+                NamespacesShell(newNamespaces, joins));
             string? exePath = request.ExePath;
             Steps.Report("exec", exePath is null
                 ? $"execveat(memfd:{Path.GetFileName(image)}, \"cnr init\"): a sealed copy of {image}, so the container can never write the host's file"
@@ -36,6 +36,36 @@ public static partial class Sys
         }
         using var affinity = initialAffinity is { } initial ? ThreadAffinity.Set(initial) : null;
         return NativeSpawn.Spawn(request);
+    }
+
+    /// <summary>The clone step's shell equivalent: nsenter into the namespaces joined (exec's, or a config's
+    /// namespace paths), then unshare of the new ones (nsenter runs it inside the joined ones); null when the child
+    /// neither joins nor makes one, where an empty `unshare` would say nothing true.</summary>
+    internal static string? NamespacesShell(ulong newNamespaces, IReadOnlyList<(string Path, NamespaceType Type)> joins)
+    {
+        var made = NamespaceType.All.Where(n => (newNamespaces & n.CloneFlag) != 0).Select(n => n.UnshareOption).ToList();
+        var unshare = made.Count == 0 ? null : "unshare " + string.Join(' ', made);
+        if (joins.Count == 0) return unshare;
+        // exec joins its container's init's /proc/PID/ns/*: nsenter --target PID names each by its type alone.
+        var pid = JoinTarget(joins);
+        var nsenter = pid is null
+            ? "nsenter " + string.Join(' ', joins.Select(j => $"{j.Type.NsenterOption}={ShellWord(j.Path)}"))
+            : $"nsenter --target {pid} " + string.Join(' ', joins.Select(j => j.Type.NsenterOption));
+        return unshare is null ? nsenter : nsenter + " " + unshare;
+    }
+
+    /// <summary>The pid whose /proc/PID/ns/TYPE every join is, when they all are one process's; else null.</summary>
+    private static string? JoinTarget(IReadOnlyList<(string Path, NamespaceType Type)> joins)
+    {
+        string? pid = null;
+        foreach (var (path, type) in joins)
+        {
+            var parts = path.Split('/');
+            if (parts is not ["", "proc", var p, "ns", var name] || name != type.ProcName || !p.All(char.IsAsciiDigit) || p.Length == 0) return null;
+            if (pid is not null && pid != p) return null;
+            pid = p;
+        }
+        return pid;
     }
 
     /// <summary>The calling thread's CPU mask, changed for a while: disposing puts the old one back.</summary>

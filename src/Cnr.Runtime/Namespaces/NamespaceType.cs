@@ -20,6 +20,9 @@ public sealed record NamespaceType(string Type, ulong CloneFlag, string ProcName
         new("time", CLONE_NEWTIME, "time", "--time"),
     ];
 
+    /// <summary>nsenter's option that joins a namespace of this type (--mount for "mnt", else the /proc name).</summary>
+    public string NsenterOption => "--" + (ProcName == "mnt" ? "mount" : ProcName);
+
     public static NamespaceType? Find(string type) => All.FirstOrDefault(n => n.Type == type);
 
     public static string ValidNames => string.Join(", ", All.Select(n => n.Type));

@@ -95,9 +95,10 @@ public static class RootfsSetup
         for (int i = 0; i < 16; i++)
         {
             if (MountId(SafeFd.AtCwd, rootfs, out ulong id) < 0 || id == mountIdBefore) return;
-            if (umount2(rootfs, MNT_DETACH) < 0)
+            var errno = Sys.TryDetachMount(rootfs);
+            if (errno != 0)
             {
-                Log.Warn($"unmounting the container's mounts on {rootfs}: umount2: {Errno.Name(Errno.Last)}");
+                Log.Warn($"unmounting the container's mounts on {rootfs}: umount2: {Errno.Name(errno)}");
                 return;
             }
         }

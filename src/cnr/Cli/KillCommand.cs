@@ -13,10 +13,12 @@ internal static class KillCommand
         var id = CommonOptions.Id();
         var signal = new Argument<string>("signal") { Description = "signal name or number (0: only check that the container is running)", DefaultValueFactory = _ => "TERM" };
         var all = new Option<bool>("--all", "-a") { Description = "send the signal to all processes in the container" };
-        var cmd = new Command("kill", "send a signal to the container's init process") { id, signal, all };
+        var explain = CommonOptions.Explain();
+        var cmd = new Command("kill", "send a signal to the container's init process") { id, signal, all, explain };
         Verbs.SetAction(cmd, r =>
         {
             int sig = ParseSignal(r.GetValue(signal)!);
+            CommonOptions.ConfigureSteps(r.GetValue(explain));
             ContainerKill.Kill(CommonOptions.Store(r), r.GetValue(id)!, sig, r.GetValue(all));
             return 0;
         });

@@ -12,9 +12,11 @@ internal static class PauseCommand
     private static Command Make(string name, string description, bool pause)
     {
         var id = CommonOptions.Id();
-        var cmd = new Command(name, description) { id };
+        var explain = CommonOptions.Explain();
+        var cmd = new Command(name, description) { id, explain };
         Verbs.SetAction(cmd, r =>
         {
+            CommonOptions.ConfigureSteps(r.GetValue(explain));
             var store = CommonOptions.Store(r);
             if (pause) ContainerPause.Pause(store, r.GetValue(id)!);
             else ContainerPause.Resume(store, r.GetValue(id)!);

@@ -26,10 +26,12 @@ internal static class UpdateCommand
         var cpusetMems = new Option<string?>("--cpuset-mems") { Description = "memory nodes to use" };
         var pids = FlagValues.Int64("--pids-limit", "maximum number of pids (-1 for unlimited)", "a number of processes, or -1 for unlimited");
         var blkioWeight = FlagValues.UInt16("--blkio-weight", "block IO weight (10..1000)", "a weight from 10 to 1000");
+        var explain = CommonOptions.Explain();
         var cmd = new Command("update", "update container resource constraints")
-        { id, resources, memory, memoryReservation, memorySwap, cpuShares, cpuQuota, cpuPeriod, cpusetCpus, cpusetMems, pids, blkioWeight };
+        { id, resources, memory, memoryReservation, memorySwap, cpuShares, cpuQuota, cpuPeriod, cpusetCpus, cpusetMems, pids, blkioWeight, explain };
         Verbs.SetAction(cmd, r =>
         {
+            CommonOptions.ConfigureSteps(r.GetValue(explain));
             var store = CommonOptions.Store(r);
             using (var c = Container.Load(store, r.GetValue(id)!))
             {
