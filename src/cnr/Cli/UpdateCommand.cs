@@ -27,8 +27,17 @@ internal static class UpdateCommand
         var pids = FlagValues.Int64("--pids-limit", "maximum number of pids (-1 for unlimited)", "a number of processes, or -1 for unlimited");
         var blkioWeight = FlagValues.UInt16("--blkio-weight", "block IO weight (10..1000)", "a weight from 10 to 1000");
         var explain = CommonOptions.Explain();
+        // runc's four flags for what cnr cannot manage: taken, so that a caller passing them gets the reason, not
+        // "unknown flag" (see Unsupported)
+        var cpuRtPeriod = FlagValues.UInt64("--cpu-rt-period", "CPU real-time period in microseconds (cgroup v1's cpu.rt_period_us: refused, cnr manages cgroup v2)", "a number of microseconds");
+        var cpuRtRuntime = FlagValues.Int64("--cpu-rt-runtime", "CPU real-time runtime in microseconds per period (cgroup v1's cpu.rt_runtime_us: refused, cnr manages cgroup v2)", "a number of microseconds, or -1 for unlimited");
+        var l3CacheSchema = new Option<string?>("--l3-cache-schema") { Description = "Intel RDT/CAT L3 cache schema (linux.intelRdt: not supported by cnr)" };
+        var memBwSchema = new Option<string?>("--mem-bw-schema") { Description = "Intel RDT/MBA memory bandwidth schema (linux.intelRdt: not supported by cnr)" };
         var cmd = new Command("update", "update container resource constraints")
-        { id, resources, memory, memoryReservation, memorySwap, cpuShares, cpuQuota, cpuPeriod, cpusetCpus, cpusetMems, pids, blkioWeight, explain };
+        {
+            id, resources, memory, memoryReservation, memorySwap, cpuShares, cpuQuota, cpuPeriod, cpusetCpus, cpusetMems, pids, blkioWeight,
+            cpuRtPeriod, cpuRtRuntime, l3CacheSchema, memBwSchema, explain,
+        };
         Verbs.SetAction(cmd, r =>
         {
             CommonOptions.ConfigureSteps(r.GetValue(explain));
@@ -36,6 +45,7 @@ internal static class UpdateCommand
             using (var c = Container.Load(store, r.GetValue(id)!))
             {
                 if (c.Status is ContainerStatus.Stopped) throw new InvalidOperationException("container not running");
+                Unsupported(r.GetValue(cpuRtPeriod), r.GetValue(cpuRtRuntime), r.GetValue(l3CacheSchema), r.GetValue(memBwSchema));
                 LinuxResources res;
                 if (r.GetValue(resources) is { } src)
                 {
@@ -74,6 +84,22 @@ internal static class UpdateCommand
         bool quota = update.Quota is not (null or 0), period = update.Period is not (null or 0);
         if (quota && !period && recorded?.Period is { } p and not 0) update.Period = p;
         else if (period && !quota && recorded?.Quota is { } q and not 0) update.Quota = q;
+    }
+
+    /// <summary>Refuses, before anything is changed, runc's flags whose target cnr does not manage: the real-time
+    /// period and runtime (runc: linux.resources.cpu.realtimePeriod/realtimeRuntime) are cgroup v1's
+    /// cpu.rt_period_us/cpu.rt_runtime_us, which cgroup v2 does not have (runc's v2 manager drops them without a
+    /// word; cnr says so, as it does for the same fields in config.json); the schemas (runc:
+    /// linux.intelRdt.l3CacheSchema/memBwSchema) need resctrl, which cnr does not drive. A zero period or runtime
+    /// and an empty schema ask for nothing, as in runc, and pass.</summary>
+    internal static void Unsupported(ulong? rtPeriod, long? rtRuntime, string? l3CacheSchema, string? memBwSchema)
+    {
+        const string NoRealtime = "real-time CPU bandwidth does not exist in cgroup v2, which cnr manages; leave the flag out";
+        const string NoRdt = "Intel RDT (resctrl, linux.intelRdt) is not supported by cnr; leave the flag out";
+        if (rtPeriod is not (null or 0)) throw new UsageException($"--cpu-rt-period: {NoRealtime}");
+        if (rtRuntime is not (null or 0)) throw new UsageException($"--cpu-rt-runtime: {NoRealtime}");
+        if (!string.IsNullOrEmpty(l3CacheSchema)) throw new UsageException($"--l3-cache-schema: {NoRdt}");
+        if (!string.IsNullOrEmpty(memBwSchema)) throw new UsageException($"--mem-bw-schema: {NoRdt}");
     }
 
     private static byte[] ReadAll(Stream s) { using var ms = new MemoryStream(); s.CopyTo(ms); return ms.ToArray(); }

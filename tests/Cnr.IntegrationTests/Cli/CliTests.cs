@@ -72,6 +72,24 @@ public sealed class CliTests
         Assert.Equal("running", b.Status());
     }
 
+    /// <summary>runc's `update` flags for cgroup v1's real-time bandwidth and for Intel RDT: taken, refused in one
+    /// line naming the flag, before anything changes (the pids limit given with them is not recorded either).</summary>
+    [RootFact]
+    public void Update_RealtimeOrRdtFlag_IsOneLineNamingTheFlag_AndChangesNothing()
+    {
+        using var b = Running("ur");
+        var recorded = Path.Combine(b.StateRoot, b.Id, "config.json");
+        var before = File.ReadAllText(recorded);
+        const string NoRealtime = "real-time CPU bandwidth does not exist in cgroup v2, which cnr manages; leave the flag out";
+        const string NoRdt = "Intel RDT (resctrl, linux.intelRdt) is not supported by cnr; leave the flag out";
+        AssertUsageError(b.Cnr("update", "--pids-limit", "10", "--cpu-rt-period", "1000000", b.Id), $"cnr: --cpu-rt-period: {NoRealtime}");
+        AssertUsageError(b.Cnr("update", "--pids-limit", "10", "--cpu-rt-runtime", "950000", b.Id), $"cnr: --cpu-rt-runtime: {NoRealtime}");
+        AssertUsageError(b.Cnr("update", "--pids-limit", "10", "--l3-cache-schema", "L3:0=ff", b.Id), $"cnr: --l3-cache-schema: {NoRdt}");
+        AssertUsageError(b.Cnr("update", "--mem-bw-schema=MB:0=70", b.Id), $"cnr: --mem-bw-schema: {NoRdt}");
+        Assert.Equal(before, File.ReadAllText(recorded));
+        Assert.Equal("running", b.Status());
+    }
+
     [CgroupV2Fact("memory", NeedsCnr = true)]
     [Trait("Category", "CgroupV2")]
     public void Update_MemoryWithRuncUnits_SetsMemoryMax()

@@ -1,3 +1,4 @@
+using Cnr.Cgroups;
 using Xunit;
 
 namespace Cnr.IntegrationTests.Harness;
@@ -100,6 +101,30 @@ public static class Host
 /// <summary>The cgroup side of "nothing left behind", kept apart from <see cref="Host"/>'s process and mount checks.</summary>
 public static class HostCgroups
 {
+    /// <summary>Removes the cgroup a test chose (a linux.cgroupsPath under /cnr-test/, nothing else) and the
+    /// cgroups below it, deepest first, in the cgroup2 hierarchy cnr uses. rmdir removes only a cgroup without
+    /// processes or children, so what still has processes stays, after a second for them to go.</summary>
+    public static void RemoveEmpty(string cgroupsPath)
+    {
+        var parts = cgroupsPath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (!cgroupsPath.StartsWith("/cnr-test/", StringComparison.Ordinal) || parts.Length < 2 || parts.Any(p => p is "." or ".."))
+            return;
+        if (CgroupHierarchy.Find(out _) is not { } hierarchy) return;
+        var dir = hierarchy.Root + "/" + string.Join('/', parts);
+        if (Directory.Exists(dir)) RemoveTree(dir);
+    }
+
+    private static void RemoveTree(string dir)
+    {
+        foreach (var child in Directory.GetDirectories(dir)) RemoveTree(child);
+        for (var deadline = DateTime.UtcNow.AddSeconds(1); ; Thread.Sleep(50))
+        {
+            try { Directory.Delete(dir); return; }  // rmdir(2)
+            catch (DirectoryNotFoundException) { return; }
+            catch (IOException) when (DateTime.UtcNow < deadline) { }  // EBUSY: processes still leaving
+        }
+    }
+
     /// <summary>No cgroup directory of the test's own cgroupsPath (/cnr-test/ID) under any cgroup2 mount cnr uses.</summary>
     public static void AssertNoneLeft(TestBundle b)
     {

@@ -6,13 +6,18 @@ namespace Cnr.IntegrationTests.Harness;
 
 /// <summary>A bundle of its own for one test, a unique container id and a private `--root` state dir.
 /// By default root.path points (absolute) at the shared busybox rootfs; <see cref="CopyRootfs"/> gives the
-/// test a writable copy. Dispose deletes the container (force) and the directories.</summary>
+/// test a writable copy. Dispose leaves nothing, even after a test that failed midway: it deletes (force) every
+/// container still in the test's `--root`, removes the empty cgroups of the cgroupsPaths its configs named under
+/// /cnr-test/, and the directories.</summary>
 public sealed class TestBundle : IDisposable
 {
     public string Dir { get; }
     public string Id { get; }
     public string StateRoot { get; }
     public RuntimeSpec Spec { get; }
+
+    /// <summary>The cgroupsPaths this test's configs named (<see cref="Write(string)"/>), for Dispose.</summary>
+    private readonly HashSet<string> _cgroupsPaths = [];
 
     public TestBundle(string? name = null)
     {
@@ -43,7 +48,15 @@ public sealed class TestBundle : IDisposable
     }
 
     /// <summary>Writes config.json from <see cref="Spec"/>.</summary>
-    public void Write() => File.WriteAllText(Path.Combine(Dir, "config.json"), JsonSerializer.Serialize(Spec, SpecJson.Default.RuntimeSpec));
+    public void Write() => Write(Dir);
+
+    /// <summary>Writes DIR/config.json from <see cref="Spec"/>: a bundle of this test's own for another container
+    /// (give each its own linux.cgroupsPath); Dispose removes the cgroup it names when it is left empty.</summary>
+    public void Write(string dir)
+    {
+        if (Spec.Linux?.CgroupsPath is { } path) _cgroupsPaths.Add(path);
+        File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(Spec, SpecJson.Default.RuntimeSpec));
+    }
 
     /// <summary>`cnr --root STATE VERB ARGS…` (the bundle is not implied: pass --bundle where the verb takes one).</summary>
     public CnrResult Cnr(params string[] verbAndArgs) => Harness.Cnr.Run(["--root", StateRoot, .. verbAndArgs]);
@@ -81,9 +94,14 @@ public sealed class TestBundle : IDisposable
         Wait.Until(() => (last = Status(id)) == status, $"{id ?? Id} to be {status}", last: () => $"still {last}");
     }
 
+    /// <summary>Deletes what a test may have left: its containers (by their state directories, so that a test
+    /// that deleted them costs no cnr call here), then their cgroups once empty, then the bundle.</summary>
     public void Dispose()
     {
-        try { Harness.Cnr.Run(["--root", StateRoot, "delete", "--force", Id], timeout: TimeSpan.FromSeconds(20)); } catch { }
+        foreach (var id in Directory.Exists(StateRoot) ? Directory.GetDirectories(StateRoot).Select(Path.GetFileName) : [])
+            try { Harness.Cnr.Run(["--root", StateRoot, "delete", "--force", id!], timeout: TimeSpan.FromSeconds(20)); } catch { }
+        foreach (var path in _cgroupsPaths)
+            try { HostCgroups.RemoveEmpty(path); } catch { }
         try { Directory.Delete(Dir, recursive: true); } catch { }
     }
 }

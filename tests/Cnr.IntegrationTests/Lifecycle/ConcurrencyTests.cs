@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Cnr.IntegrationTests.Harness;
-using Cnr.Spec;
 using Xunit;
 
 namespace Cnr.IntegrationTests.Lifecycle;
@@ -18,7 +16,7 @@ public sealed class ConcurrencyTests
         {
             Directory.CreateDirectory(Path.Combine(b.Dir, id));
             b.Spec.Linux!.CgroupsPath = $"/cnr-test/{id}";
-            File.WriteAllText(Path.Combine(b.Dir, id, "config.json"), JsonSerializer.Serialize(b.Spec, SpecJson.Default.RuntimeSpec));
+            b.Write(Path.Combine(b.Dir, id));
         }
         try
         {

@@ -71,7 +71,7 @@ public sealed class KillAnywhereTests
             var dir = Path.Combine(b.Dir, id);
             Directory.CreateDirectory(dir);
             b.Spec.Linux!.CgroupsPath = $"/cnr-test/{id}";
-            File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(b.Spec, SpecJson.Default.RuntimeSpec));
+            b.Write(dir);
 
             using var cnr = start(b, id, dir);
             var t0 = Stopwatch.StartNew();

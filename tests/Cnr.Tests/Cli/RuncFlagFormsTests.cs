@@ -4,7 +4,8 @@ using Xunit;
 
 namespace Cnr.Tests.Cli;
 
-/// <summary>`exec --cgroup` in runc's forms, and `update` filling the half of cpu.max it was not given.</summary>
+/// <summary>`exec --cgroup` in runc's forms, and `update` filling the half of cpu.max it was not given and refusing
+/// runc's flags for what cnr does not manage.</summary>
 public class RuncFlagFormsTests
 {
     [Fact]
@@ -44,5 +45,21 @@ public class RuncFlagFormsTests
         var fresh = new LinuxCpu { Period = 200000 };
         UpdateCommand.KeepOtherCpuHalf(fresh, null);
         Assert.Null(fresh.Quota);
+    }
+
+    [Theory]
+    [InlineData("--cpu-rt-period: real-time CPU bandwidth does not exist in cgroup v2, which cnr manages; leave the flag out", 1000000UL, null, null, null)]
+    [InlineData("--cpu-rt-runtime: real-time CPU bandwidth does not exist in cgroup v2, which cnr manages; leave the flag out", null, 950000L, null, null)]
+    [InlineData("--cpu-rt-runtime: real-time CPU bandwidth does not exist in cgroup v2, which cnr manages; leave the flag out", 0UL, -1L, "", null)]
+    [InlineData("--l3-cache-schema: Intel RDT (resctrl, linux.intelRdt) is not supported by cnr; leave the flag out", null, null, "L3:0=ff", "MB:0=70")]
+    [InlineData("--mem-bw-schema: Intel RDT (resctrl, linux.intelRdt) is not supported by cnr; leave the flag out", null, 0L, "", "MB:0=70")]
+    public void Update_RealtimeAndRdtFlags_RefusedInOneLineNamingTheFlag(string message, ulong? rtPeriod, long? rtRuntime, string? l3, string? memBw)
+        => Assert.Equal(message, Assert.Throws<UsageException>(() => UpdateCommand.Unsupported(rtPeriod, rtRuntime, l3, memBw)).Message);
+
+    [Fact]
+    public void Update_ZeroRealtimeAndEmptySchemas_AskForNothing_AndPass()
+    {
+        UpdateCommand.Unsupported(null, null, null, null);
+        UpdateCommand.Unsupported(0, 0, "", "");
     }
 }
