@@ -106,7 +106,7 @@ class Tracer:
         self.image_of = {}  # tid -> Image, or None for a process running some other program
 
     def run(self, args):
-        """Runs the first image with args; returns when that process has exited, leaving its children traced."""
+        """Runs the first image with args; returns its exit status once it has exited, leaving its children traced."""
         main_image = self.images[0]
         pid = os.fork()
         if pid == 0:
@@ -120,7 +120,7 @@ class Tracer:
         main_image.plant(pid)
         self.image_of[pid] = main_image
         ptrace(PTRACE_CONT, pid, 0, 0)
-        self.loop(until=pid)
+        return self.loop(until=pid)
 
     def loop(self, until=None):
         while self.image_of:
@@ -132,7 +132,7 @@ class Tracer:
             if os.WIFEXITED(status) or os.WIFSIGNALED(status):
                 self.image_of.pop(tid, None)
                 if tid == until:
-                    return
+                    return os.waitstatus_to_exitcode(status)
                 continue
             sig = os.WSTOPSIG(status)
             event = status >> 16
@@ -224,7 +224,8 @@ def main():
         tracer = Tracer(images)
         for args in scenarios:
             before = [len(image.order) for image in images]
-            tracer.run(args)
+            if (rc := tracer.run(args)) != 0:
+                sys.exit(f"method-order: cnr {' '.join(args)} exited with {rc}: the lists would miss that verb's methods")
             print(f"method-order: {' '.join(args[2:4]):24} new methods: cnr {len(images[0].order) - before[0]:5}, "
                   f"cnr-init {len(images[1].order) - before[1]:5}", file=sys.stderr)
         for cid in ("o-run", "o-life", "o-force", "o-detach"):
