@@ -10,14 +10,6 @@ namespace Cnr.IntegrationTests.Cli;
 /// verb and exit 1, never a help dump; runc's flags and verbs; what stats and inspect say without controllers.</summary>
 public sealed class CliTests
 {
-    private static TestBundle Running(string name, params string[] args)
-    {
-        var b = new TestBundle(name).WithArgs(args.Length > 0 ? args : ["sleep", "100"]);
-        var r = b.Create();
-        if (r.ExitCode != 0 || b.Cnr("start", b.Id).ExitCode != 0) { b.Dispose(); throw new InvalidOperationException(r.ToString()); }
-        return b;
-    }
-
     /// <summary>Exactly one line on stderr (no help after it), nothing on stdout.</summary>
     private static void AssertUsageError(CnrResult r, string line, int exitCode = 1)
     {
@@ -61,7 +53,7 @@ public sealed class CliTests
     [RootFact]
     public void BadFlagValues_NameTheFlagAndTheForm_WithoutDotNetTypes()
     {
-        using var b = Running("bv");
+        using var b = TestBundle.Started("bv");
         AssertUsageError(b.Cnr("update", "--memory", "64x", b.Id),
             "cnr: --memory: \"64x\" is not a size in bytes, or with a unit k, m, g, t or p (64m, 1.5g), or -1 for unlimited");
         AssertUsageError(b.Cnr("update", "--pids-limit", "lots", b.Id), "cnr: --pids-limit: \"lots\" is not a number of processes, or -1 for unlimited");
@@ -77,7 +69,7 @@ public sealed class CliTests
     [RootFact]
     public void Update_RealtimeOrRdtFlag_IsOneLineNamingTheFlag_AndChangesNothing()
     {
-        using var b = Running("ur");
+        using var b = TestBundle.Started("ur");
         var recorded = Path.Combine(b.StateRoot, b.Id, "config.json");
         var before = File.ReadAllText(recorded);
         const string NoRealtime = "real-time CPU bandwidth does not exist in cgroup v2, which cnr manages; leave the flag out";
@@ -94,7 +86,7 @@ public sealed class CliTests
     [Trait("Category", "CgroupV2")]
     public void Update_MemoryWithRuncUnits_SetsMemoryMax()
     {
-        using var b = Running("um");
+        using var b = TestBundle.Started("um");
         var max = Path.Combine(CgroupHierarchy.Find(out _)!.Root + b.Spec.Linux!.CgroupsPath, "memory.max");
         var r = b.Cnr("update", "--memory", "64m", b.Id);
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -126,7 +118,7 @@ public sealed class CliTests
     [RootFact]
     public void Kill_SignalZero_TellsWhetherTheContainerRuns()
     {
-        using var b = Running("k0");
+        using var b = TestBundle.Started("k0");
         Assert.Equal(0, b.Cnr("kill", b.Id, "0").ExitCode);
         Assert.Equal(0, b.Cnr("kill", "-a", b.Id, "0").ExitCode);
         Assert.Equal("running", b.Status());
@@ -140,7 +132,7 @@ public sealed class CliTests
     [RootFact]
     public void KillAll_ShortFlag_SignalsEveryProcess()
     {
-        using var b = Running("ka", "sh", "-c", "trap '' TERM; sleep 100 & sleep 101 & wait");
+        using var b = TestBundle.Started("ka", "sh", "-c", "trap '' TERM; sleep 100 & sleep 101 & wait");
         var pids = WaitForPids(b, 3);
         var r = b.Cnr("kill", "-a", b.Id, "KILL");
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -176,7 +168,7 @@ public sealed class CliTests
     [CgroupV2Fact(NeedsCnr = true)]  // the freezer
     public void ExecIgnorePaused_RunsOnceResumed_PlainExecIsRefusedWith255()
     {
-        using var b = Running("ip");
+        using var b = TestBundle.Started("ip");
         Assert.Equal(0, b.Cnr("pause", b.Id).ExitCode);
         AssertUsageError(b.Cnr("exec", b.Id, "echo", "ok"),
             "cnr: exec failed: cannot exec in a paused container (use --ignore-paused to override)", exitCode: 255);
@@ -192,7 +184,7 @@ public sealed class CliTests
     [RootFact]
     public void Exec_BadPidFileDirectory_Is255AndStartsNothing()
     {
-        using var b = Running("ep");
+        using var b = TestBundle.Started("ep");
         var pidFile = Path.Combine(b.Dir, "no-such-dir", "exec.pid");
         AssertUsageError(b.Cnr("exec", "--pid-file", pidFile, b.Id, "sleep", "50"),
             $"cnr: exec failed: --pid-file {pidFile}: the directory {Path.GetDirectoryName(pidFile)} does not exist", exitCode: 255);
@@ -211,7 +203,7 @@ public sealed class CliTests
     [CgroupV2Fact(NeedsCnr = true)]
     public void Stats_WithoutAController_SaysNaAndWhy_NotZero()
     {
-        using var b = Running("sn");
+        using var b = TestBundle.Started("sn");
         var missing = MissingControllers(b);
         var r = b.Cnr("stats", "--no-stream", b.Id);
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -231,7 +223,7 @@ public sealed class CliTests
     [CgroupV2Fact(NeedsCnr = true)]
     public void Inspect_WithoutAController_SaysNaAndWhy()
     {
-        using var b = Running("in");
+        using var b = TestBundle.Started("in");
         var r = b.Cnr("inspect", b.Id);
         Assert.True(r.ExitCode == 0, r.ToString());
         CgroupHierarchy.Find(out var mode);

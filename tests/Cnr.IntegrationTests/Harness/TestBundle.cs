@@ -77,6 +77,17 @@ public sealed class TestBundle : IDisposable
         return this.CnrDetached(["create", "--bundle", Dir, .. extra, Id]);
     }
 
+    /// <summary>A container made with create + start, running <paramref name="args"/> (default `sleep 100`);
+    /// disposed again, and the test failed with cnr's output, when either verb fails.</summary>
+    public static TestBundle Started(string name, params string[] args)
+    {
+        var b = new TestBundle(name).WithArgs(args.Length > 0 ? args : ["sleep", "100"]);
+        var r = b.Create();
+        if (r.ExitCode == 0) r = b.Cnr("start", b.Id);
+        if (r.ExitCode != 0) { b.Dispose(); throw new InvalidOperationException(r.ToString()); }
+        return b;
+    }
+
     /// <summary>`cnr state` of this container (or of ID under the same --root), parsed.</summary>
     public JsonElement State(string? id = null)
     {

@@ -9,18 +9,10 @@ namespace Cnr.IntegrationTests.Lab;
 /// kernel, with --explain (the call and its shell equivalent) and --debug (the call, logged).</summary>
 public sealed class ExplainVerbsTests
 {
-    private static TestBundle Running(string name)
-    {
-        var b = new TestBundle(name).WithArgs("sleep", "100");
-        var r = b.Create();
-        if (r.ExitCode != 0 || b.Cnr("start", b.Id).ExitCode != 0) { b.Dispose(); throw new InvalidOperationException(r.ToString()); }
-        return b;
-    }
-
     [RootFact]
     public void Exec_WithExplain_ShowsNsenterIntoTheInitsNamespaces_NotAnEmptyUnshare()
     {
-        using var b = Running("xv-exec");
+        using var b = TestBundle.Started("xv-exec");
         int pid = b.State().GetProperty("pid").GetInt32();
         var r = b.Cnr("exec", "--explain", b.Id, "true");
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -36,7 +28,7 @@ public sealed class ExplainVerbsTests
     [CgroupV2Fact(NeedsCnr = true)]
     public void PauseResumeKillDelete_ShowTheirCgroupWrites_SignalAndRmdir()
     {
-        using var b = Running("xv-verbs");
+        using var b = TestBundle.Started("xv-verbs");
         int pid = b.State().GetProperty("pid").GetInt32();
         var cgroup = CgroupHierarchy.Find(out _)!.Root + b.Spec.Linux!.CgroupsPath;
 
@@ -65,7 +57,7 @@ public sealed class ExplainVerbsTests
     [Trait("Category", "CgroupV2")]
     public void Update_WithExplain_ShowsTheWriteOfTheLimit()
     {
-        using var b = Running("xv-upd");
+        using var b = TestBundle.Started("xv-upd");
         var cgroup = CgroupHierarchy.Find(out _)!.Root + b.Spec.Linux!.CgroupsPath;
         var r = b.Cnr("update", "--explain", "--pids-limit", "50", b.Id);
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -77,7 +69,7 @@ public sealed class ExplainVerbsTests
     [RootFact]
     public void DeleteForce_WithExplain_ShowsTheSigkillOfTheInit()
     {
-        using var b = Running("xv-delf");
+        using var b = TestBundle.Started("xv-delf");
         int pid = b.State().GetProperty("pid").GetInt32();
         var r = b.Cnr("delete", "--force", "--explain", b.Id);
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -88,7 +80,7 @@ public sealed class ExplainVerbsTests
     [RootFact]
     public void Kill_WithoutAView_PrintsNothing()
     {
-        using var b = Running("xv-quiet");
+        using var b = TestBundle.Started("xv-quiet");
         var r = b.Cnr("kill", b.Id, "0");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal("", r.Stderr);

@@ -9,18 +9,10 @@ namespace Cnr.IntegrationTests.Lifecycle;
 /// `--detach --pid-file` (every caller).</summary>
 public sealed class ExecTests
 {
-    private static TestBundle Running(string name)
-    {
-        var b = new TestBundle(name).WithArgs("sleep", "100");
-        var r = b.Create();
-        if (r.ExitCode != 0 || b.Cnr("start", b.Id).ExitCode != 0) { b.Dispose(); throw new InvalidOperationException(r.ToString()); }
-        return b;
-    }
-
     [RootFact]
     public void Exec_WithArgs_PrintsOutputAndReturnsTheExitCode()
     {
-        using var b = Running("ea");
+        using var b = TestBundle.Started("ea");
         var r = b.Cnr("exec", b.Id, "sh", "-c", "echo out; echo err >&2; exit 3");
         Assert.Equal(3, r.ExitCode);
         Assert.Equal("out\n", r.Stdout);
@@ -35,7 +27,7 @@ public sealed class ExecTests
     [RootFact]
     public void Exec_WithEnvAndCwd()
     {
-        using var b = Running("ee");
+        using var b = TestBundle.Started("ee");
         var r = b.Cnr("exec", "--env", "GREETING=hello", "--cwd", "/tmp", b.Id, "sh", "-c", "echo $GREETING $(pwd)");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal("hello /tmp\n", r.Stdout);
@@ -44,7 +36,7 @@ public sealed class ExecTests
     [RootFact]
     public void Exec_ProcessFile_RunsThatProcess()
     {
-        using var b = Running("ep");
+        using var b = TestBundle.Started("ep");
         var process = new Cnr.Spec.Process
         {
             Args = ["sh", "-c", "echo $FROM_FILE $(pwd)"],
@@ -62,7 +54,7 @@ public sealed class ExecTests
     [RootFact]
     public void Exec_DetachWithPidFile_LeavesTheProcessRunning()
     {
-        using var b = Running("ed");
+        using var b = TestBundle.Started("ed");
         var pidFile = Path.Combine(b.Dir, "exec.pid");
         var r = b.CnrDetached("exec", "--detach", "--pid-file", pidFile, b.Id, "sleep", "50");
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -88,7 +80,7 @@ public sealed class ExecTests
     [RootFact]
     public void Exec_UnreadableProcessFile_FailsNamingIt()
     {
-        using var b = Running("eu");
+        using var b = TestBundle.Started("eu");
         var missing = Path.Combine(b.Dir, "missing.json");
         var r = b.Cnr("exec", "--process", missing, b.Id);
         Assert.Equal(255, r.ExitCode);
@@ -105,7 +97,7 @@ public sealed class ExecTests
     [RootFact]
     public void Exec_NoCommand_IsAUsageError()
     {
-        using var b = Running("en");
+        using var b = TestBundle.Started("en");
         var r = b.Cnr("exec", b.Id);
         Assert.Equal(255, r.ExitCode);
         Assert.NotEmpty(r.Stderr);
