@@ -285,10 +285,13 @@ internal sealed class Scenario(RuntimeService.RuntimeServiceClient runtime, Imag
         var podCgroup = Path.GetDirectoryName(Node.CgroupOf(_sandboxPid))!;
         var killsBefore = Node.OomKills(podCgroup);
         await runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = id, Cmd = { "touch", "/tmp/go" }, Timeout = 120 }, deadline: Deadline);
-        // the init's shell goes on to `exec sleep` once dd is killed, unless something kills the init too
+        // the init's shell goes on to `exec sleep` once dd is killed, unless something kills the init too. An empty
+        // cmdline is not the end: /proc/PID/cmdline reads empty while the process is in execve (seen once: the loop
+        // stopped on it, and the container was running `sleep 3602` just after); only a process gone is.
         var until = DateTime.UtcNow + CallLimit;
         string command;
-        while ((command = Node.CommandLine(pid)) is not "" && !command.StartsWith("sleep", StringComparison.Ordinal) && DateTime.UtcNow < until)
+        while (!(command = Node.CommandLine(pid)).StartsWith("sleep", StringComparison.Ordinal) && Directory.Exists($"/proc/{pid}")
+               && DateTime.UtcNow < until)
             await Task.Delay(100);
         report.Expect("OOM kill of a child in the pod's memory.events", Node.OomKills(podCgroup) > killsBefore, $"{podCgroup}/memory.events oom_kill {killsBefore} -> {Node.OomKills(podCgroup)}");
         report.Equal("the container's init goes on after its child's OOM kill", "sleep 3602", command);
