@@ -28,16 +28,14 @@ public sealed class CgroupHierarchy
     {
         // One look per process: the driver's choice and the manager both ask (a parent never changes its mount
         // namespace, being multi-threaded).
-        var found = _found ??= FindUncached();
+        var found = _found ??= (Look(out var why), why);
         reason = found.Reason;
         return found.Hierarchy;
     }
 
     private static (CgroupHierarchy? Hierarchy, string Reason)? _found;
 
-    private static (CgroupHierarchy?, string) FindUncached() => (FindUncached(out var reason), reason);
-
-    private static CgroupHierarchy? FindUncached(out string reason)
+    private static CgroupHierarchy? Look(out string reason)
     {
         var mounts = ReadMounts();
         // A later mount on the same point hides an earlier one (mountinfo lists them in mount order).
